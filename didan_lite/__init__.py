@@ -1,0 +1,11 @@
+"""didan-lite: cross-corpus speech emotion recognition with implicit distribution alignment.
+
+The package is organised one module per concept, data flowing one way::
+
+    manifest -> features -> (synthetic writes manifests) -> model -> alignment
+             -> training -> metrics -> plots -> experiment -> cli
+
+Notebook: notebooks/00_index.ipynb lists the teaching sequence.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,173 @@
+"""The manifest: one table that describes a corpus, real or synthetic.
+
+A manifest is a CSV file with one row per utterance. ``data_fetch`` writes one
+for every real corpus, :mod:`didan_lite.synthetic` writes one for the embedded
+corpora, and everything downstream (features, training, the main job) reads
+only manifests, so real and synthetic data share one code path.
+
+Columns (``MANIFEST_COLUMNS``):
+
+=================  ==========================================================
+``path``           audio file; relative paths are relative to the manifest's
+                   folder (so a corpus folder can be moved as a whole)
+``emotion``        canonical emotion, one of ``CANONICAL_EMOTIONS``
+``original_label`` the corpus's own label (``W``, ``angry``, ``03`` ...)
+``speaker``        speaker id, unique within the corpus
+``gender``         ``female``, ``male`` or empty when the corpus does not say
+``text_id``        sentence or text id, empty when unknown
+``corpus``         short corpus name (``emodb``, ``casia``, ``synth-a`` ...)
+=================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from didan_lite.atomic import atomic_write
+from didan_lite.errors import InputError
+
+CANONICAL_EMOTIONS: tuple[str, ...] = (
+    "anger",
+    "boredom",
+    "calm",
+    "disgust",
+    "fear",
+    "happiness",
+    "neutral",
+    "sadness",
+    "surprise",
+)
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "path",
+    "emotion",
+    "original_label",
+    "speaker",
+    "gender",
+    "text_id",
+    "corpus",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("path", "emotion", "speaker", "corpus")
+
+
+def read_manifest(source: str | os.PathLike | pd.DataFrame, *, check_files: bool = True) -> pd.DataFrame:
+    """Read and validate a manifest; return it with absolute ``path`` values.
+
+    Args:
+        source: a CSV path, or a DataFrame already in memory (its relative
+            paths are then taken relative to the current folder).
+        check_files: raise if a listed audio file does not exist.
+
+    Returns:
+        DataFrame with all ``MANIFEST_COLUMNS`` (missing optional ones filled
+        with ``""``), string dtype, ``path`` absolute.
+
+    Raises:
+        InputError: missing file or columns, unknown emotion labels, empty
+            manifest, or (with ``check_files``) listed files that do not exist.
+    """
+    if isinstance(source, pd.DataFrame):
+        frame, base, name = source.copy(), Path.cwd(), "<DataFrame>"
+    else:
+        csv_path = Path(source)
+        if not csv_path.is_file():
+            raise InputError(
+                f"Manifest {csv_path} does not exist. Create it with `python -m data_fetch prepare NAME --root DIR` "
+                "or `didan_lite.synthetic.make_default_corpora()`."
+            )
+        try:
+            frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"Manifest {csv_path} is not a readable CSV file ({exc}).") from exc
+        base, name = csv_path.resolve().parent, str(csv_path)
+
+    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
+    if missing:
+        raise InputError(f"Manifest {name} lacks the column(s) {missing}; a manifest needs {list(REQUIRED_COLUMNS)}.")
+    if frame.empty:
+        raise InputError(f"Manifest {name} lists no utterances.")
+    for column in MANIFEST_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame = frame[list(MANIFEST_COLUMNS)].astype(str)
+
+    unknown = sorted(set(frame["emotion"]) - set(CANONICAL_EMOTIONS))
+    if unknown:
+        raise InputError(
+            f"Manifest {name} has emotion label(s) {unknown} outside the canonical vocabulary "
+            f"{list(CANONICAL_EMOTIONS)}; map them in the corpus parser (keep the original in `original_label`)."
+        )
+    frame["path"] = [str(p if Path(p).is_absolute() else (base / p)) for p in frame["path"]]
+    if check_files:
+        absent = [p for p in frame["path"] if not Path(p).is_file()]
+        if absent:
+            shown = ", ".join(absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
+            raise InputError(
+                f"Manifest {name} names {len(absent)} file(s) that do not exist: {shown}. "
+                "Re-run the corpus preparation, or fix the paths (relative paths are read from the manifest's folder)."
+            )
+    return frame.reset_index(drop=True)
+
+
+def write_manifest(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``frame`` atomically as a manifest CSV; return its path.
+
+    Audio paths inside the manifest's folder are stored relative to it, so the
+    folder can be moved or mounted elsewhere (Colab, another machine).
+    """
+    path = Path(path)
+    base = path.resolve().parent
+    out = frame.copy()
+    for column in MANIFEST_COLUMNS:
+        if column not in out.columns:
+            out[column] = ""
+    out = out[list(MANIFEST_COLUMNS)].astype(str)
+
+    def _relative(p: str) -> str:
+        absolute = Path(p).resolve()
+        try:
+            return absolute.relative_to(base).as_posix()
+        except ValueError:
+            return str(absolute)
+
+    out["path"] = [_relative(p) for p in out["path"]]
+    with atomic_write(path, "w", newline="", encoding="utf-8") as handle:
+        out.to_csv(handle, index=False)
+    return path
+
+
+def shared_emotions(*frames: pd.DataFrame) -> list[str]:
+    """Emotions present in every manifest, in canonical order.
+
+    Raises:
+        InputError: fewer than two emotions are shared (no classification task).
+    """
+    common = set(CANONICAL_EMOTIONS)
+    for frame in frames:
+        common &= set(frame["emotion"])
+    ordered = [emotion for emotion in CANONICAL_EMOTIONS if emotion in common]
+    if len(ordered) < 2:
+        corpora = [", ".join(sorted(set(frame["corpus"]))) or "?" for frame in frames]
+        raise InputError(
+            f"The corpora {corpora} share {len(ordered)} emotion(s) {ordered}; a cross-corpus task needs at least two. "
+            "Choose corpora with more emotions in common."
+        )
+    return ordered
+
+
+def restrict_emotions(frame: pd.DataFrame, emotions: Iterable[str]) -> pd.DataFrame:
+    """Keep only the rows whose emotion is in ``emotions``."""
+    keep = set(emotions)
+    return frame[frame["emotion"].isin(keep)].reset_index(drop=True)
+
+
+def emotion_indices(frame: pd.DataFrame, emotions: Sequence[str]) -> list[int]:
+    """Class index of every row, by position in ``emotions``."""
+    lookup = {emotion: index for index, emotion in enumerate(emotions)}
+    try:
+        return [lookup[e] for e in frame["emotion"]]
+    except KeyError as exc:
+        raise InputError(f"Emotion {exc.args[0]!r} is not among the task's classes {list(emotions)}.") from None
