@@ -1,0 +1,46 @@
+# didan-lite: two commands do all the set-up on a fresh machine.
+#   make demo   virtual environment + package + the main job on the embedded corpora
+#   make test   virtual environment + test extras + the whole suite (pytest + nbval)
+#
+# TORCH_SPEC is installed before the package. Its default is the CPU build this
+# project's machines carry; a plain `torch` requirement would pull several GB of
+# CUDA packages there. With a GPU, keep your own torch: `make demo TORCH_SPEC=`.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+DEMO_OUT ?= runs/demo
+BIN := $(VENV)/bin
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+NBVAL_TIMEOUT ?= 600
+
+.PHONY: demo test notebooks benchmark clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(if $(strip $(TORCH_SPEC)),$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)")
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m didan_lite compare --out $(DEMO_OUT)
+
+# Notebooks run in fast mode (DIDAN_LITE_FAST=1) under nbval; see notebooks/README.md.
+test: $(VENV)/.installed-test
+	DIDAN_LITE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests $(NOTEBOOKS) \
+		$(if $(NOTEBOOKS),--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT)) -p no:cacheprovider
+
+# Re-execute every notebook in place (fast mode unless DIDAN_LITE_FAST=0) so committed outputs stay current.
+notebooks: $(VENV)/.installed-test
+	DIDAN_LITE_FAST=$${DIDAN_LITE_FAST:-1} $(BIN)/python -m notebooks.execute $(NOTEBOOKS)
+
+benchmark: $(VENV)/.installed
+	$(BIN)/python benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

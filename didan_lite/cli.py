@@ -1,0 +1,126 @@
+"""Command line: ``python -m didan_lite compare`` (what ``make demo`` runs).
+
+Examples::
+
+    python -m didan_lite compare                                  # embedded synthetic corpora
+    python -m didan_lite compare --methods source-only,mmd,ida --seeds 0,1,2 --out runs/demo
+    python -m didan_lite compare --source a/manifest.csv --target b/manifest.csv
+    python -m didan_lite compare --task B-C --data-root ../shared/corpora
+
+The command line sits on top of both packages: it is the one place where
+``didan_lite`` calls ``data_fetch`` (imported only for ``--task``), so the
+library itself never depends on the downloader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from didan_lite.alignment import ALIGNMENT_METHODS
+from didan_lite.errors import InputError
+
+
+def _csv(kind):
+    def parse(text: str):
+        try:
+            return [kind(part.strip()) for part in text.split(",") if part.strip()]
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {kind.__name__}") from exc
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m didan_lite", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    compare = commands.add_parser("compare", help="train methods on one source -> target pair over seeds; write a report")
+    data = compare.add_argument_group("data (default: the embedded synthetic corpora)")
+    data.add_argument("--source", type=Path, help="source manifest CSV")
+    data.add_argument("--target", type=Path, help="target manifest CSV")
+    data.add_argument("--task", help="a preset of data_fetch, e.g. B-C, C-B, B-E (needs --data-root or prepared corpora)")
+    data.add_argument("--data-root", type=Path, help="folder holding one sub-folder per corpus (emodb/, casia/, ...)")
+    data.add_argument("--emotions", type=_csv(str), help="comma-separated emotions (default: those both corpora share)")
+    data.add_argument("--synthetic-seed", type=int, default=0, help="seed of the embedded corpora (default 0)")
+    run = compare.add_argument_group("run")
+    run.add_argument("--methods", type=_csv(str), default=["source-only", "mmd", "ida"],
+                     help=f"comma-separated, among {', '.join(ALIGNMENT_METHODS)} (default source-only,mmd,ida)")
+    run.add_argument("--seeds", type=_csv(int), default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
+    run.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder (default runs/compare)")
+    run.add_argument("--epochs", type=int, help="training epochs (default 20)")
+    run.add_argument("--weight", type=float, help="alignment trade-off weight (default 0.3)")
+    run.add_argument("--batch-size", type=int, help="batch size per domain (default 32)")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    run.add_argument("--strict", action="store_true", help="stop on the first unreadable audio file instead of skipping it")
+    run.add_argument("--no-figures", action="store_true", help="skip the UMAP and other figures")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _manifests(args: argparse.Namespace) -> tuple[Path, Path, list[str] | None]:
+    if args.task:
+        if args.source or args.target:
+            raise InputError("Give either --task or --source/--target, not both.")
+        import data_fetch  # only here: the library does not depend on the downloader
+
+        task = data_fetch.get_task(args.task)
+        root = args.data_root
+        source = data_fetch.corpus_manifest(task.source, root / task.source if root else None)
+        target = data_fetch.corpus_manifest(task.target, root / task.target if root else None)
+        return source, target, args.emotions or list(task.emotions)
+    if bool(args.source) != bool(args.target):
+        raise InputError("Give both --source and --target manifests (or neither, for the embedded corpora).")
+    if args.source:
+        return args.source, args.target, args.emotions
+    from didan_lite.synthetic import make_default_corpora
+
+    source, target = make_default_corpora(seed=args.synthetic_seed)
+    print(f"Data: the embedded SYNTHETIC corpora (no download): {source.parent.name} -> {target.parent.name}", flush=True)
+    return source, target, args.emotions
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from didan_lite.experiment import ExperimentConfig, compare, results_markdown
+
+    source, target, emotions = _manifests(args)
+    config = ExperimentConfig(strict=args.strict)
+    overrides = {
+        key: value
+        for key, value in {
+            "epochs": args.epochs,
+            "alignment_weight": args.weight,
+            "batch_size": args.batch_size,
+            "device": args.device,
+            "progress": not args.quiet,
+        }.items()
+        if value is not None
+    }
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
+    comparison = compare(
+        source, target, methods=args.methods, seeds=args.seeds, out_dir=args.out, config=config,
+        emotions=emotions, figures=not args.no_figures, progress=not args.quiet,
+    )
+    print()
+    print(results_markdown(comparison.table()))
+    print()
+    print(f"Report: {(comparison.out_dir / 'report.md').resolve()}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; bad input prints its message (no traceback) and returns 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "compare":
+            return run_compare(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""Spectrum features: audio loading, log-mel / STFT spectrograms, normalisation, cache.
+
+Notebook: notebooks/01_spectrogram_features.ipynb teaches every step here.
+
+DIDAN regresses emotion labels from speech *spectrums* (the abstract's word).
+The paper's exact settings are unknown, so these are our documented defaults:
+
+========================  ===============================================
+working sample rate       16 kHz (every file is resampled to it)
+window                    25 ms Hann (400 samples), FFT size 512
+hop                       10 ms (160 samples): 100 frames per second
+spectrum                  ``"logmel"``: 64 mel bands (Slaney), 0-8 kHz,
+                          power in dB; ``"stft"``: 257 linear bins in dB
+fixed length              200 frames (2.0 s): longer utterances are
+                          centre-cropped, shorter ones padded with the
+                          corpus mean (0 after normalisation); training
+                          may take random crops instead
+normalisation             per corpus and per frequency bin, statistics
+                          from that corpus alone (for the target: its
+                          unlabelled audio, which is allowed)
+========================  ===============================================
+
+The spectrogram is computed with torch (``torch.stft`` and librosa's mel
+filterbank as a matrix), batched, so the same code runs on a CPU or a GPU; a
+test checks it against ``librosa.feature.melspectrogram``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Sequence
+
+import librosa
+import numpy as np
+import pandas as pd
+import soundfile as sf
+import torch
+from tqdm.auto import tqdm
+
+from didan_lite.atomic import atomic_write
+from didan_lite.errors import InputError
+
+SILENCE_PEAK = 1e-5
+"""Peak amplitude (full scale = 1) under which a file is taken as silent."""
+POWER_FLOOR = 1e-10
+"""Power floor before the logarithm: -100 dB."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Settings of the spectrum input. Defaults are documented in the module docstring."""
+
+    sample_rate: int = 16_000
+    kind: Literal["logmel", "stft"] = "logmel"
+    window_ms: float = 25.0
+    hop_ms: float = 10.0
+    n_mels: int = 64
+    fmin: float = 0.0
+    fmax: float | None = None
+    n_frames: int = 200
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("logmel", "stft"):
+            raise InputError(f"Feature kind {self.kind!r} is unknown; use 'logmel' or 'stft'.")
+        if self.sample_rate < 4000 or self.window_ms <= 0 or self.hop_ms <= 0 or self.n_frames < 8:
+            raise InputError(f"Feature settings {self} are out of range (sample_rate >= 4000, positive window/hop, n_frames >= 8).")
+
+    @property
+    def win_length(self) -> int:
+        """Window length in samples."""
+        return int(round(self.sample_rate * self.window_ms / 1000))
+
+    @property
+    def hop_length(self) -> int:
+        """Hop in samples."""
+        return int(round(self.sample_rate * self.hop_ms / 1000))
+
+    @property
+    def n_fft(self) -> int:
+        """FFT size: the next power of two at or above the window length."""
+        return 1 << (self.win_length - 1).bit_length()
+
+    @property
+    def n_bins(self) -> int:
+        """Frequency bins of the spectrum: mel bands or linear FFT bins."""
+        return self.n_mels if self.kind == "logmel" else self.n_fft // 2 + 1
+
+    def key(self) -> str:
+        """Short hash of the settings that change a cached spectrogram (not ``n_frames``)."""
+        settings = dataclasses.asdict(self)
+        settings.pop("n_frames")
+        return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def load_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray:
+    """Load any audio file as mono float32 at ``sample_rate``.
+
+    Channels are averaged, integer formats scaled to [-1, 1], and the signal
+    resampled (soxr, high quality) whatever its own rate.
+
+    Returns:
+        Array of shape (n_samples,), float32.
+
+    Raises:
+        InputError: missing, empty, undecodable, silent or NaN-holding audio.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
+    if path.stat().st_size == 0:
+        raise InputError(f"Audio file {path} is empty (0 bytes); re-download or remove it from the manifest.")
+    try:
+        audio, native_rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise InputError(f"Audio file {path} cannot be decoded ({exc}); it is corrupt or not audio. Replace or remove it.") from exc
+    if audio.shape[0] == 0:
+        raise InputError(f"Audio file {path} holds no samples; re-download or remove it from the manifest.")
+    mono = audio.mean(axis=1)
+    if not np.all(np.isfinite(mono)):
+        raise InputError(f"Audio file {path} contains NaN or infinite samples; it is corrupt. Replace or remove it.")
+    if np.max(np.abs(mono)) < SILENCE_PEAK:
+        raise InputError(f"Audio file {path} is silent (peak below {SILENCE_PEAK}); remove it from the manifest.")
+    if native_rate != sample_rate:
+        mono = librosa.resample(mono, orig_sr=native_rate, target_sr=sample_rate, res_type="soxr_hq")
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+@lru_cache(maxsize=8)
+def _mel_matrix(config: FeatureConfig) -> np.ndarray:
+    return librosa.filters.mel(
+        sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
+    ).astype(np.float32)
+
+
+def spectrogram(audio: np.ndarray | torch.Tensor, config: FeatureConfig = FeatureConfig(), device: str | torch.device | None = None) -> torch.Tensor:
+    """Log-power spectrogram (mel or linear) of one signal or a batch.
+
+    .. math::
+        X[k, m] = \\sum_n x[n + mH]\\, w[n]\\, e^{-2\\pi i k n / N}, \\qquad
+        S = 10 \\log_{10} \\max(M |X|^2, 10^{-10})
+
+    with hop :math:`H`, Hann window :math:`w` of ``win_length`` zero-padded to
+    :math:`N` = ``n_fft``, and :math:`M` the mel filterbank (identity for
+    ``kind="stft"``). Frames are centred (the signal is zero-padded by
+    :math:`N/2` on both sides), as in librosa.
+
+    Shape:
+        audio (n_samples,) or (batch, n_samples) -> (n_bins, n_frames) or
+        (batch, n_bins, n_frames), ``n_frames = 1 + n_samples // hop``; dB.
+
+    Raises:
+        InputError: a signal shorter than one window.
+    """
+    signal = torch.as_tensor(audio, dtype=torch.float32, device=device)
+    if signal.shape[-1] < config.win_length:
+        raise InputError(
+            f"Audio of {signal.shape[-1]} samples is shorter than one analysis window "
+            f"({config.win_length} samples = {config.window_ms} ms); remove such clips."
+        )
+    window = torch.hann_window(config.win_length, periodic=True, device=signal.device)
+    stft = torch.stft(
+        signal,
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        win_length=config.win_length,
+        window=window,
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
+    )
+    power = stft.real.square() + stft.imag.square()
+    if config.kind == "logmel":
+        mel = torch.from_numpy(_mel_matrix(config)).to(signal.device)
+        power = torch.matmul(mel, power)
+    return 10.0 * torch.log10(power.clamp_min(POWER_FLOOR))
+
+
+def fix_length(spec: np.ndarray | torch.Tensor, n_frames: int, policy: Literal["center", "start"] = "center", pad_value: float = 0.0) -> torch.Tensor:
+    """Crop or pad the last (time) axis to exactly ``n_frames``.
+
+    ``"center"`` keeps the middle of a long utterance and pads a short one
+    equally on both sides; ``"start"`` keeps the beginning and pads at the end.
+
+    Shape:
+        (..., n_bins, T) -> (..., n_bins, n_frames)
+    """
+    spec = torch.as_tensor(spec)
+    length = spec.shape[-1]
+    if policy not in ("center", "start"):
+        raise InputError(f"Length policy {policy!r} is unknown; use 'center' or 'start'.")
+    if length >= n_frames:
+        offset = (length - n_frames) // 2 if policy == "center" else 0
+        return spec[..., offset : offset + n_frames]
+    missing = n_frames - length
+    left = missing // 2 if policy == "center" else 0
+    return torch.nn.functional.pad(spec, (left, missing - left), value=pad_value)
+
+
+def random_crop(batch: torch.Tensor, n_frames: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One random ``n_frames`` window per example, the data-augmentation policy of training.
+
+    Shape:
+        (B, n_bins, T) with T >= n_frames -> (B, n_bins, n_frames)
+    """
+    surplus = batch.shape[-1] - n_frames
+    if surplus <= 0:
+        return batch
+    offsets = torch.randint(0, surplus + 1, (batch.shape[0],), generator=generator, device="cpu").to(batch.device)
+    index = offsets[:, None] + torch.arange(n_frames, device=batch.device)[None, :]
+    return torch.gather(batch, 2, index[:, None, :].expand(-1, batch.shape[1], -1))
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """SHA-1 of a file's bytes: the cache key does not depend on its name or place."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class CorpusFeatures:
+    """Spectrograms of a corpus, variable length, before normalisation.
+
+    Attributes:
+        spectrograms: one array (n_bins, n_frames_i) in dB per kept utterance.
+        manifest: the manifest rows of the kept utterances, in the same order.
+        skipped: (path, reason) of every utterance left out as unreadable.
+    """
+
+    spectrograms: list[np.ndarray]
+    manifest: pd.DataFrame
+    skipped: list[tuple[str, str]]
+
+
+def default_cache_dir() -> Path:
+    """``$DIDAN_LITE_DATA/features`` if set, else ``~/.cache/didan_lite/features``."""
+    root = os.environ.get("DIDAN_LITE_DATA")
+    return (Path(root) if root else Path.home() / ".cache" / "didan_lite") / "features"
+
+
+def extract_corpus(
+    manifest: pd.DataFrame,
+    config: FeatureConfig = FeatureConfig(),
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    strict: bool = False,
+    progress: bool = True,
+    device: str | torch.device | None = None,
+) -> CorpusFeatures:
+    """Spectrogram of every utterance of a manifest, through an on-disk cache.
+
+    The cache entry of a file is keyed by the SHA-1 of its bytes and the
+    feature settings (``config.key()``), and written atomically, so renamed or
+    moved corpora hit the cache and an interrupted run never leaves a
+    half-written entry. Unreadable files are skipped with one summary warning;
+    with ``strict=True`` the first one raises.
+
+    Args:
+        manifest: a manifest as returned by :func:`didan_lite.manifest.read_manifest`.
+        cache_dir: cache folder; ``None`` uses :func:`default_cache_dir`.
+        device: where to compute spectrograms (``None``: CPU).
+
+    Raises:
+        InputError: with ``strict``, the first unreadable file; always, when
+            no utterance at all could be read.
+    """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache = cache / config.key()
+    spectrograms, kept, skipped = [], [], []
+    rows = tqdm(manifest.itertuples(index=True), total=len(manifest), desc="features", disable=not progress, leave=False)
+    for row in rows:
+        try:
+            spec = _cached_spectrogram(Path(row.path), config, cache, device)
+        except InputError as exc:
+            if strict:
+                raise
+            skipped.append((row.path, str(exc)))
+            continue
+        spectrograms.append(spec)
+        kept.append(row.Index)
+    if skipped:
+        listed = "; ".join(path for path, _ in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        warnings.warn(
+            f"Skipped {len(skipped)} unreadable file(s) of {len(manifest)}: {listed}. Pass strict=True (--strict) to stop on them.",
+            stacklevel=2,
+        )
+    if not spectrograms:
+        raise InputError(f"None of the {len(manifest)} file(s) of the manifest could be read; first problem: {skipped[0][1]}")
+    return CorpusFeatures(spectrograms, manifest.loc[kept].reset_index(drop=True), skipped)
+
+
+def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device) -> np.ndarray:
+    if not path.is_file():
+        raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
+    entry = cache / f"{file_digest(path)}.npy"
+    if entry.is_file():
+        try:
+            return np.load(entry)
+        except (ValueError, OSError):
+            entry.unlink(missing_ok=True)  # unreadable entry: recompute it below
+    spec = spectrogram(load_audio(path, config.sample_rate), config, device).cpu().numpy()
+    with atomic_write(entry, "wb") as handle:
+        np.save(handle, spec)
+    return spec
+
+
+@dataclass(frozen=True)
+class NormalisationStats:
+    """Per-bin mean and standard deviation (dB) of one corpus. Shape: (n_bins,) each."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+
+def corpus_statistics(spectrograms: Sequence[np.ndarray]) -> NormalisationStats:
+    """Per-frequency-bin mean and std over every frame of every utterance of a corpus.
+
+    Raises:
+        InputError: non-finite values (NaN features) in the spectrograms.
+    """
+    frames = np.concatenate([np.asarray(s, dtype=np.float64) for s in spectrograms], axis=1)
+    if not np.all(np.isfinite(frames)):
+        raise InputError("Spectrograms contain NaN or infinite values; check the audio files (load_audio rejects such files).")
+    return NormalisationStats(frames.mean(axis=1).astype(np.float32), np.maximum(frames.std(axis=1), 1e-3).astype(np.float32))
+
+
+def stack_normalised(
+    spectrograms: Sequence[np.ndarray],
+    stats: NormalisationStats,
+    n_frames: int,
+    policy: Literal["center", "start"] = "center",
+) -> torch.Tensor:
+    """Normalise each spectrogram with its corpus's statistics and stack them at one length.
+
+    Padding uses 0, which after normalisation is the corpus mean of each bin.
+
+    Shape:
+        list of (n_bins, T_i) -> (N, n_bins, n_frames), float32
+    """
+    mean, std = stats.mean[:, None], stats.std[:, None]
+    return torch.stack([fix_length(torch.from_numpy((s - mean) / std), n_frames, policy) for s in spectrograms]).float()

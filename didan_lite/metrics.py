@@ -1,0 +1,78 @@
+"""Metrics of cross-corpus SER: UAR, WAR, confusion matrices, proxy A-distance.
+
+Notebook: notebooks/02_cross_corpus_problem.ipynb explains UAR against WAR;
+05_ida_vs_mmd.ipynb uses the proxy A-distance.
+
+UAR (unweighted average recall, the field's main metric) is the mean of the
+per-class recalls, so every emotion counts equally however rare; WAR
+(weighted average recall) is plain accuracy.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, confusion_matrix as _sk_confusion, recall_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def unweighted_average_recall(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    """Mean of per-class recalls over the classes present in ``y_true``, in [0, 1].
+
+    .. math:: \\text{UAR} = \\frac{1}{|K|} \\sum_{k \\in K} \\frac{|\\{i: y_i = \\hat y_i = k\\}|}{|\\{i: y_i = k\\}|}
+
+    Classes absent from ``y_true`` have no recall and are left out of the mean.
+    """
+    y_true = np.asarray(y_true)
+    labels = np.unique(y_true)
+    return float(recall_score(y_true, np.asarray(y_pred), labels=labels, average="macro", zero_division=0))
+
+
+def weighted_average_recall(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    """Accuracy: recalls weighted by class frequency, in [0, 1]."""
+    return float(accuracy_score(np.asarray(y_true), np.asarray(y_pred)))
+
+
+def confusion(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int, normalise: bool = True) -> np.ndarray:
+    """Confusion matrix (n_classes, n_classes), rows = true class; rows sum to 1 when ``normalise``."""
+    matrix = _sk_confusion(np.asarray(y_true), np.asarray(y_pred), labels=np.arange(n_classes)).astype(float)
+    if normalise:
+        matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    return matrix
+
+
+def proxy_a_distance(features_source: np.ndarray, features_target: np.ndarray, seed: int = 0, folds: int = 5) -> float:
+    """Proxy A-distance between two feature sets (Ben-David et al., 2007), in [0, 2].
+
+    A linear classifier (standardised features, logistic regression) is trained
+    to tell source from target; with its cross-validated error :math:`\\epsilon`,
+
+    .. math:: d_A = 2 (1 - 2 \\epsilon)
+
+    0 means the corpora are indistinguishable in this feature space (aligned),
+    2 means perfectly separable. The two sets are subsampled to equal size so
+    that chance is 50 %.
+
+    Shape:
+        features_source (N_s, D), features_target (N_t, D)
+    """
+    rng = np.random.default_rng(seed)
+    n = min(len(features_source), len(features_target))
+    source = features_source[rng.choice(len(features_source), n, replace=False)]
+    target = features_target[rng.choice(len(features_target), n, replace=False)]
+    x = np.concatenate([source, target])
+    y = np.r_[np.zeros(n), np.ones(n)]
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    splits = StratifiedKFold(n_splits=min(folds, n), shuffle=True, random_state=seed)
+    error = 1.0 - accuracy_score(y, cross_val_predict(classifier, x, y, cv=splits))
+    return float(2.0 * (1.0 - 2.0 * min(error, 0.5)))
+
+
+def mean_and_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0

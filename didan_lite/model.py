@@ -1,0 +1,106 @@
+"""The DIDAN network: convolutional layers over the spectrum, then fully connected layers.
+
+Notebook: notebooks/02_cross_corpus_problem.ipynb trains it; 04_ida.ipynb aligns it.
+
+The abstract describes "a simple deep regression network, a set of
+convolutional layers followed by fully connected layers, that regresses source
+speech spectrums directly onto the emotion labels". Layer counts and sizes are
+not published; ours are:
+
+=====================  ====================================================
+input                  (B, n_bins, n_frames) normalised spectrogram
+conv blocks            ``conv_channels`` = (16, 32, 64, 64): each a 3x3
+                       convolution, GroupNorm, ReLU and 2x2 max-pooling
+pooling                adaptive average pooling to a 4 x 4 map, flattened
+fully connected        ``fc_dims`` = (256, 128), each Linear, ReLU, dropout
+output                 Linear to C scores (regressed onto one-hot labels)
+=====================  ====================================================
+
+GroupNorm rather than BatchNorm: BatchNorm's running statistics would mix
+source and target batches differently for each method (an adaptation effect
+of its own, AdaBN), so the methods would not differ only by their loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of :class:`DIDAN`."""
+
+    conv_channels: tuple[int, ...] = (16, 32, 64, 64)
+    fc_dims: tuple[int, ...] = (256, 128)
+    pooled_size: tuple[int, int] = (4, 4)
+    dropout: float = 0.3
+
+
+class DIDANOutput(NamedTuple):
+    """What the network returns.
+
+    Attributes:
+        scores: (B, C) regression outputs, one per emotion.
+        fc_outputs: output of every fully connected layer, in order, the last
+            being ``scores``: [(B, fc_dims[0]), ..., (B, fc_dims[-1]), (B, C)].
+            Hidden outputs are taken after the ReLU (before dropout).
+    """
+
+    scores: torch.Tensor
+    fc_outputs: list[torch.Tensor]
+
+
+class DIDAN(nn.Module):
+    """Convolutional regression network of DIDAN (our sizes, see the module docstring).
+
+    Shape:
+        input (B, n_bins, n_frames) -> :class:`DIDANOutput`
+
+    Examples::
+
+        >>> net = DIDAN(n_bins=64, n_classes=5)
+        >>> out = net(torch.randn(2, 64, 200))
+        >>> out.scores.shape, [f.shape[1] for f in out.fc_outputs]
+        (torch.Size([2, 5]), [256, 128, 5])
+    """
+
+    def __init__(self, n_bins: int, n_classes: int, config: ModelConfig = ModelConfig()) -> None:
+        super().__init__()
+        self.config = config
+        blocks, in_channels = [], 1
+        for channels in config.conv_channels:
+            blocks += [
+                nn.Conv2d(in_channels, channels, kernel_size=3, padding=1, bias=False),
+                nn.GroupNorm(min(8, channels), channels),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2, ceil_mode=True),
+            ]
+            in_channels = channels
+        self.conv = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(config.pooled_size), nn.Flatten())
+        self.hidden = nn.ModuleList()
+        width = in_channels * config.pooled_size[0] * config.pooled_size[1]
+        for fc_dim in config.fc_dims:
+            self.hidden.append(nn.Sequential(nn.Linear(width, fc_dim), nn.ReLU(inplace=True)))
+            width = fc_dim
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(width, n_classes)
+
+    @property
+    def feature_dims(self) -> list[int]:
+        """Widths of ``fc_outputs``: the hidden sizes, then the number of classes."""
+        return [*self.config.fc_dims, self.output.out_features]
+
+    def forward(self, spectrograms: torch.Tensor) -> DIDANOutput:
+        h = self.conv(spectrograms.unsqueeze(1))
+        fc_outputs = []
+        for layer in self.hidden:
+            h = layer(h)
+            fc_outputs.append(h)
+            h = self.dropout(h)
+        scores = self.output(h)
+        fc_outputs.append(scores)
+        return DIDANOutput(scores, fc_outputs)

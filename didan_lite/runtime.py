@@ -1,0 +1,49 @@
+"""Reproducibility and hardware: one call seeds everything, one picks the device.
+
+Notebook: every notebook's set-up cell calls both.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+from didan_lite.errors import InputError
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and every GPU) with ``seed``.
+
+    Data order, initial weights and dropout then repeat run to run on one
+    machine; GPU kernels may still differ in the last bits between machines.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """The device to train on: ``"auto"`` takes CUDA, then Apple MPS, then the CPU.
+
+    Raises:
+        InputError: an explicit device that this machine does not have.
+    """
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(preference)
+    except RuntimeError as exc:
+        raise InputError(f"Device {preference!r} is not a torch device name; use auto, cpu, cuda or mps.") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"Device {preference!r} was asked for but CUDA is not available here; use --device auto or cpu.")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError(f"Device {preference!r} was asked for but Apple MPS is not available here; use --device auto or cpu.")
+    return device

@@ -1,0 +1,276 @@
+"""One trainer for every method: source-only, IDA and its variants, MMD, CORAL, DANN.
+
+Notebook: notebooks/02_cross_corpus_problem.ipynb (source-only) and
+04_ida.ipynb (with alignment) use it.
+
+Every method shares the backbone, the data, the optimiser and the schedule;
+only the alignment term differs. The objective of one step is
+
+.. math::
+    \\mathcal{L} = \\underbrace{\\tfrac{1}{BC}\\lVert f(X_s) - Y_s \\rVert_F^2}_{\\text{regression (MSE)}}
+    + \\lambda(e)\\, \\mathcal{L}_{\\text{align}}(F_s, F_t)
+
+with one-hot source labels :math:`Y_s`, features :math:`F` of a fully
+connected layer, and the trade-off weight :math:`\\lambda(e)` ramped linearly
+from 0 to ``alignment_weight`` over the first ``warmup_epochs`` epochs (an
+alignment term on random initial features would only pull noise together).
+
+Target labels are never used for training or for choosing a model: the model
+returned is the one of the last epoch. When they are given, the target UAR
+per epoch is *recorded* (``target_uar_monitor``) so that curves can show what
+alignment did, nothing more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from didan_lite.alignment import AlignmentLoss
+from didan_lite.atomic import atomic_write
+from didan_lite.errors import InputError
+from didan_lite.features import random_crop
+from didan_lite.metrics import unweighted_average_recall
+from didan_lite.model import DIDAN, ModelConfig
+from didan_lite.runtime import pick_device, seed_everything
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings shared by every method."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    task_loss: Literal["mse", "ce"] = "mse"
+    alignment_weight: float = 0.3
+    warmup_epochs: int = 5
+    n_frames: int | None = None
+    """Crop length for random-crop training; ``None`` trains on the stored length."""
+    device: str = "auto"
+    mixed_precision: bool = True
+    """bfloat16 autocast of the network on CUDA (alignment terms stay float32); ignored on a CPU."""
+    checkpoint_every: int = 1
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.task_loss not in ("mse", "ce"):
+            raise InputError(f"task_loss {self.task_loss!r} is unknown; use 'mse' (DIDAN's regression) or 'ce'.")
+        if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0 or self.alignment_weight < 0:
+            raise InputError(f"Training settings out of range: {self}.")
+
+    def weight_at(self, epoch: int) -> float:
+        """Trade-off weight during ``epoch`` (0-based): linear warm-up, then constant."""
+        if self.warmup_epochs <= 0:
+            return self.alignment_weight
+        return self.alignment_weight * min(1.0, (epoch + 1) / (self.warmup_epochs + 1))
+
+
+@dataclass
+class DomainData:
+    """Spectrograms of one domain held as tensors (moved to the device once).
+
+    Attributes:
+        x: (N, n_bins, n_frames) normalised spectrograms.
+        y: (N,) class indices, or ``None`` for unlabelled data.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+
+    def to(self, device: torch.device) -> "DomainData":
+        return DomainData(self.x.to(device), None if self.y is None else self.y.to(device))
+
+
+@dataclass
+class TrainResult:
+    """A trained network and its per-epoch history (list of dicts, one per epoch)."""
+
+    model: DIDAN
+    history: list[dict] = field(default_factory=list)
+
+
+def task_loss(scores: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
+    """Regression of scores (B, C) onto one-hot labels (MSE), or cross-entropy."""
+    if kind == "ce":
+        return F.cross_entropy(scores, labels)
+    return F.mse_loss(scores, F.one_hot(labels, scores.shape[1]).to(scores.dtype))
+
+
+@torch.no_grad()
+def predict(model: DIDAN, x: torch.Tensor, *, layer: int = -2, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted classes (N,) and features (N, D) of fully connected layer ``layer``."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    predictions, features = [], []
+    for start in range(0, len(x), batch_size):
+        out = model(x[start : start + batch_size].to(device))
+        predictions.append(out.scores.argmax(1).cpu())
+        features.append(out.fc_outputs[layer].float().cpu())
+    model.train(was_training)
+    return torch.cat(predictions).numpy(), torch.cat(features).numpy()
+
+
+def train_didan(
+    source: DomainData,
+    target: DomainData,
+    n_classes: int,
+    *,
+    alignment: AlignmentLoss | None = None,
+    config: TrainConfig = TrainConfig(),
+    model_config: ModelConfig = ModelConfig(),
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    target_labels_for_monitoring: torch.Tensor | None = None,
+) -> TrainResult:
+    """Train DIDAN on labelled source and unlabelled target spectrograms.
+
+    An epoch is one pass over the source in shuffled batches; each step pairs
+    a source batch with a target batch drawn from a shuffled cycle of the
+    target. With ``checkpoint`` the state is saved atomically every
+    ``checkpoint_every`` epochs, and a run that finds a checkpoint of the same
+    settings resumes after its last epoch (a Colab disconnect costs at most one
+    epoch).
+
+    Args:
+        source: labelled source data (``y`` required).
+        target: target data; its ``y`` is ignored (pass labels for monitoring
+            through ``target_labels_for_monitoring``).
+        alignment: an alignment term, or ``None`` for source-only training.
+
+    Raises:
+        InputError: missing source labels, a checkpoint of other settings.
+    """
+    if source.y is None:
+        raise InputError("The source domain needs labels (DomainData.y); only the target may be unlabelled.")
+    if len(source.x) < 2 or len(target.x) < 2:
+        raise InputError(f"Need at least two utterances per domain (source {len(source.x)}, target {len(target.x)}).")
+    seed_everything(seed)
+    device = pick_device(config.device)
+    model = DIDAN(source.x.shape[1], n_classes, model_config).to(device)
+    parameters = list(model.parameters()) + (list(alignment.parameters()) if alignment is not None else [])
+    if alignment is not None:
+        alignment.to(device)
+    optimiser = torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(seed)
+    source, target_x = source.to(device), target.x.to(device)
+    history: list[dict] = []
+    start_epoch = 0
+    fingerprint = {
+        "train": dataclasses.asdict(config) | {"progress": None},
+        "model": dataclasses.asdict(model_config),
+        "seed": seed,
+        "alignment": None if alignment is None else repr(alignment),
+        "data": [tuple(source.x.shape), tuple(target.x.shape), n_classes],
+    }
+    target_order = torch.randperm(len(target_x), generator=generator)
+    target_cursor = 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        start_epoch, history, target_order, target_cursor = _resume(
+            Path(checkpoint), fingerprint, model, optimiser, alignment, generator
+        )
+
+    batch = min(config.batch_size, len(source.x))
+    steps_per_epoch = max(1, len(source.x) // batch)
+    amp = config.mixed_precision and device.type == "cuda"
+    epochs = tqdm(range(start_epoch, config.epochs), desc="epochs", disable=not config.progress, leave=False)
+    for epoch in epochs:
+        model.train()
+        weight = config.weight_at(epoch) if alignment is not None else 0.0
+        began = time.perf_counter()
+        order = torch.randperm(len(source.x), generator=generator)
+        sums = torch.zeros(2, device=device)
+        for step in range(steps_per_epoch):
+            if alignment is not None:
+                alignment.set_progress((epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch))
+            index_s = order[step * batch : (step + 1) * batch].to(device)
+            if target_cursor + batch > len(target_x):
+                target_order, target_cursor = torch.randperm(len(target_x), generator=generator), 0
+            index_t = target_order[target_cursor : target_cursor + batch].to(device)
+            target_cursor += batch
+            x_s, y_s = source.x[index_s], source.y[index_s]
+            inputs = x_s if alignment is None else torch.cat([x_s, target_x[index_t]])
+            if config.n_frames is not None:
+                inputs = random_crop(inputs, config.n_frames, generator)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                out = model(inputs)
+            n_s = len(x_s)
+            loss_task = task_loss(out.scores[:n_s].float(), y_s, config.task_loss)
+            loss = loss_task
+            if alignment is not None:
+                fc_s = [f[:n_s].float() for f in out.fc_outputs]
+                fc_t = [f[n_s:].float() for f in out.fc_outputs]
+                loss_align = alignment.from_layers(fc_s, fc_t, y_s=y_s, scores_t=fc_t[-1].detach())
+                loss = loss_task + weight * loss_align
+                sums[1] += loss_align.detach()
+            sums[0] += loss_task.detach()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+        means = (sums / steps_per_epoch).tolist()  # the one host synchronisation of the epoch
+        record = {
+            "epoch": epoch + 1,
+            "task_loss": means[0],
+            "alignment_loss": means[1] if alignment is not None else None,
+            "alignment_weight": weight,
+            "seconds": time.perf_counter() - began,
+        }
+        if target_labels_for_monitoring is not None:
+            predictions, _ = predict(model, target_x)
+            record["target_uar_monitor"] = unweighted_average_recall(target_labels_for_monitoring.cpu().numpy(), predictions)
+        history.append(record)
+        epochs.set_postfix(loss=f"{means[0]:.3f}")
+        if checkpoint is not None and ((epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs):
+            _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generator, history, target_order, target_cursor)
+    model.eval()
+    return TrainResult(model, history)
+
+
+def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generator, history, target_order, target_cursor) -> None:
+    state = {
+        "fingerprint": fingerprint,
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimiser": optimiser.state_dict(),
+        "alignment": None if alignment is None else alignment.state_dict(),
+        "generator": generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "numpy_rng": np.random.get_state(),
+        "python_rng": random.getstate(),
+        "history": history,
+        "target_order": target_order,
+        "target_cursor": target_cursor,
+    }
+    with atomic_write(path, "wb") as handle:
+        torch.save(state, handle)
+
+
+def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
+    try:
+        state = torch.load(path, map_location=next(model.parameters()).device, weights_only=False)
+    except Exception as exc:  # a checkpoint from elsewhere or damaged by hand: say which file
+        raise InputError(f"Checkpoint {path} cannot be read ({exc}); delete it to start this run afresh.") from exc
+    if state.get("fingerprint") != fingerprint:
+        raise InputError(
+            f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
+        )
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    if alignment is not None and state["alignment"] is not None:
+        alignment.load_state_dict(state["alignment"])
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    np.random.set_state(state["numpy_rng"])
+    random.setstate(state["python_rng"])
+    return state["epoch"], state["history"], state["target_order"].cpu(), state["target_cursor"]

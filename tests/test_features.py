@@ -1,0 +1,162 @@
+"""Audio loading, spectrograms, length policy, normalisation and the feature cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import librosa
+import pytest
+import soundfile as sf
+import torch
+
+import didan_lite.features as features
+from didan_lite.errors import InputError
+from didan_lite.features import (
+    FeatureConfig,
+    corpus_statistics,
+    extract_corpus,
+    fix_length,
+    load_audio,
+    random_crop,
+    spectrogram,
+    stack_normalised,
+)
+from didan_lite.manifest import read_manifest
+
+
+def _chirp(sr: int, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(sr * seconds)) / sr
+    return (0.5 * np.sin(2 * np.pi * (200 + 300 * t) * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("native_rate, subtype", [(44_100, "PCM_16"), (11_025, "PCM_U8"), (22_050, "FLOAT"), (16_000, "PCM_24")])
+def test_load_audio_resamples_and_mixes_any_format(tmp_path, native_rate, subtype):
+    mono = _chirp(native_rate)
+    stereo = np.stack([mono, mono], axis=1)
+    path = tmp_path / "x.wav"
+    sf.write(path, stereo, native_rate, subtype=subtype)
+    audio = load_audio(path, 16_000)
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert abs(len(audio) - 16_000) <= 2
+    # the resampled chirp keeps its level and matches librosa's own resampling
+    reference = librosa.resample(mono, orig_sr=native_rate, target_sr=16_000)
+    assert np.abs(audio[: len(reference)] - reference[: len(audio)]).max() < 0.02
+
+
+@pytest.mark.parametrize("kind", ["logmel", "stft"])
+def test_spectrogram_matches_librosa(kind):
+    config = FeatureConfig(kind=kind)
+    audio = _chirp(16_000, 1.3) + 0.01 * np.random.default_rng(0).standard_normal(20_800).astype(np.float32)
+    ours = spectrogram(audio, config).numpy()
+    if kind == "logmel":
+        power = librosa.feature.melspectrogram(y=audio, sr=16_000, n_fft=512, hop_length=160, win_length=400,
+                                               n_mels=64, center=True, pad_mode="constant", power=2.0)
+    else:
+        power = np.abs(librosa.stft(audio, n_fft=512, hop_length=160, win_length=400, center=True, pad_mode="constant")) ** 2
+    reference = librosa.power_to_db(power, ref=1.0, amin=1e-10, top_db=None)
+    assert ours.shape == reference.shape == (config.n_bins, 1 + len(audio) // 160)
+    assert np.abs(ours - reference).max() < 0.01  # dB
+
+
+def test_spectrogram_batches_like_single_signals():
+    batch = np.stack([_chirp(16_000), _chirp(16_000)[::-1].copy()])
+    together = spectrogram(batch)
+    assert torch.allclose(together[1], spectrogram(batch[1]), atol=1e-4)
+
+
+def test_fix_length_crops_centre_and_pads_with_value():
+    spec = torch.arange(10.0).repeat(3, 1)
+    assert fix_length(spec, 4).tolist()[0] == [3.0, 4.0, 5.0, 6.0]
+    assert fix_length(spec, 4, "start").tolist()[0] == [0.0, 1.0, 2.0, 3.0]
+    padded = fix_length(spec, 14, pad_value=-1.0)
+    assert padded.shape == (3, 14) and padded[0, :2].tolist() == [-1.0, -1.0] and padded[0, 2:12].tolist() == list(range(10))
+
+
+def test_random_crop_takes_contiguous_windows():
+    batch = torch.arange(20.0).repeat(5, 2, 1)
+    crops = random_crop(batch, 6, torch.Generator().manual_seed(0))
+    assert crops.shape == (5, 2, 6)
+    assert torch.all(crops[:, :, 1:] - crops[:, :, :-1] == 1)  # consecutive frames
+    assert len({float(c) for c in crops[:, 0, 0]}) > 1  # offsets differ between examples
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(b"RIFF\x00\x01garbage" * 10), "cannot be decoded"),
+        (lambda p: sf.write(p, np.zeros(16_000, np.float32), 16_000), "silent"),
+        (lambda p: sf.write(p, np.full(16_000, np.nan, np.float32), 16_000, subtype="FLOAT"), "NaN"),
+    ],
+    ids=["missing", "empty", "corrupt", "silent", "nan"],
+)
+def test_bad_audio_gets_a_clear_error_naming_the_file(tmp_path, make, message):
+    path = tmp_path / "bad.wav"
+    make(path)
+    with pytest.raises(InputError, match=message) as caught:
+        load_audio(path)
+    assert str(path) in str(caught.value)
+
+
+def test_too_short_audio_is_refused():
+    with pytest.raises(InputError, match="shorter than one analysis window"):
+        spectrogram(np.ones(100, np.float32))
+
+
+def test_normalisation_uses_the_corpus_statistics():
+    rng = np.random.default_rng(0)
+    specs = [rng.normal(5.0, 3.0, (4, n)) for n in (30, 50, 70)]
+    stats = corpus_statistics(specs)
+    stacked = stack_normalised(specs, stats, 60)
+    assert stacked.shape == (3, 4, 60)
+    frames = np.concatenate([(s - stats.mean[:, None]) / stats.std[:, None] for s in specs], axis=1)
+    assert np.allclose(frames.mean(1), 0, atol=1e-5) and np.allclose(frames.std(1), 1, atol=1e-3)
+    with pytest.raises(InputError, match="NaN"):
+        corpus_statistics([np.full((4, 5), np.nan)])
+
+
+def test_cache_is_keyed_by_content_and_settings(make_tone_corpus, tmp_path, monkeypatch):
+    manifest = read_manifest(make_tone_corpus("c", per_class=2))
+    cache = tmp_path / "cache"
+    first = extract_corpus(manifest, cache_dir=cache, progress=False)
+    entries = list(cache.rglob("*.npy"))
+    assert len(entries) == len(manifest)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("audio was decoded although the cache holds it")
+
+    monkeypatch.setattr(features, "load_audio", refuse)
+    renamed = manifest.copy()
+    moved = tmp_path / "elsewhere.wav"
+    moved.write_bytes(open(manifest.loc[0, "path"], "rb").read())
+    renamed.loc[0, "path"] = str(moved)
+    second = extract_corpus(renamed, cache_dir=cache, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(first.spectrograms, second.spectrograms))
+    with pytest.raises(AssertionError, match="decoded"):  # other settings: another cache entry
+        extract_corpus(manifest, FeatureConfig(n_mels=40), cache_dir=cache, progress=False)
+
+
+def test_interrupted_cache_write_leaves_no_entry(make_tone_corpus, tmp_path, monkeypatch):
+    manifest = read_manifest(make_tone_corpus("c", per_class=1))
+    cache = tmp_path / "cache"
+
+    def crash(handle, array):
+        handle.write(b"\x93NUMPY half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(features.np, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        extract_corpus(manifest, cache_dir=cache, progress=False)
+    assert list(cache.rglob("*")) == [p for p in cache.rglob("*") if p.is_dir()]  # no file, partial or final
+
+
+def test_unreadable_files_are_skipped_with_one_warning_or_fatal_when_strict(make_tone_corpus, tmp_path):
+    manifest = read_manifest(make_tone_corpus("c", per_class=2))
+    open(manifest.loc[1, "path"], "wb").write(b"not audio at all")
+    with pytest.warns(UserWarning, match="Skipped 1 unreadable file"):
+        result = extract_corpus(manifest, cache_dir=tmp_path / "cache", progress=False)
+    assert len(result.spectrograms) == len(manifest) - 1
+    assert result.skipped[0][0] == manifest.loc[1, "path"]
+    assert manifest.loc[1, "path"] not in set(result.manifest["path"])
+    with pytest.raises(InputError, match="cannot be decoded"):
+        extract_corpus(manifest, cache_dir=tmp_path / "cache", strict=True, progress=False)
