@@ -37,7 +37,7 @@ test: $(VENV)/.installed-test
 
 # Re-execute every notebook in place (fast mode unless DIDAN_LITE_FAST=0) so committed outputs stay current.
 notebooks: $(VENV)/.installed-test
-	DIDAN_LITE_FAST=$${DIDAN_LITE_FAST:-1} $(BIN)/python -m notebooks.execute $(NOTEBOOKS)
+	DIDAN_LITE_FAST=$${DIDAN_LITE_FAST:-1} $(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 benchmark: $(VENV)/.installed
 	$(BIN)/python benchmarks/speed.py

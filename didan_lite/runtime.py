@@ -47,3 +47,19 @@ def pick_device(preference: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise InputError(f"Device {preference!r} was asked for but Apple MPS is not available here; use --device auto or cpu.")
     return device
+
+
+def fast_mode() -> bool:
+    """The notebooks' one switch: fast (small subset, few epochs) or full mode.
+
+    ``DIDAN_LITE_FAST=1`` forces fast mode and ``DIDAN_LITE_FAST=0`` full mode;
+    unset, it is fast on a machine without CUDA and full on a GPU (Colab).
+    """
+    value = os.environ.get("DIDAN_LITE_FAST", "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    if value:
+        raise InputError(f"DIDAN_LITE_FAST={value!r} is not understood; set it to 1 (fast) or 0 (full), or unset it.")
+    return not torch.cuda.is_available()

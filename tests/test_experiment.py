@@ -1,0 +1,93 @@
+"""The main job (python -m didan_lite compare) end to end on tiny corpora, and its bad-input paths."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pandas as pd
+import pytest
+
+from didan_lite.cli import main
+from didan_lite.experiment import ExperimentConfig, compare, load_task
+from didan_lite.manifest import read_manifest
+from didan_lite.model import ModelConfig
+from didan_lite.training import TrainConfig
+
+TINY = ExperimentConfig(
+    model=ModelConfig(conv_channels=(4, 8), fc_dims=(32, 16), pooled_size=(2, 2)),
+    train=TrainConfig(epochs=2, batch_size=8, warmup_epochs=1, progress=False, device="cpu"),
+)
+
+
+def test_compare_writes_metrics_report_and_figures(tone_corpora, tmp_path):
+    source, target = tone_corpora
+    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "cache"))
+    comparison = compare(source, target, methods=["source-only", "ida"], seeds=[0, 1], out_dir=tmp_path / "run",
+                         config=config, progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert {(r["method"], r["seed"]) for r in metrics["runs"]} == {(m, s) for m in ("source-only", "ida") for s in (0, 1)}
+    assert all(0 <= r["target_uar"] <= 1 and 0 <= r["target_war"] <= 1 for r in metrics["runs"])
+    assert metrics["class_names"] == ["anger", "neutral", "sadness"]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| source-only |" in report and "| ida |" in report and "±" in report
+    for name in ("umap.png", "confusion.png", "curves.png"):
+        assert (tmp_path / "run" / "figures" / name).stat().st_size > 1000
+    table = comparison.table()
+    assert list(table["method"]) == ["source-only", "ida"] and (table["seeds"] == 2).all()
+
+
+def test_held_out_source_speakers_are_not_trained_on(tone_corpora, tmp_path):
+    source, target = tone_corpora
+    task = load_task(source, target, config=dataclasses.replace(TINY, cache_dir=str(tmp_path / "c")), progress=False)
+    frame = read_manifest(source)
+    assert len(task.source_train.x) + len(task.source_test.x) == len(frame)
+    assert 0 < len(task.source_test.x) < len(task.source_train.x)
+
+
+def test_cli_runs_end_to_end_and_prints_the_table(tone_corpora, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "data"))
+    source, target = tone_corpora
+    code = main(["compare", "--source", str(source), "--target", str(target), "--methods", "source-only,mmd",
+                 "--seeds", "0", "--epochs", "1", "--out", str(tmp_path / "out"), "--no-figures", "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "| mmd |" in printed and "report.md" in printed
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert [r["method"] for r in metrics["runs"]] == ["source-only", "mmd"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--methods", "magic"], "Unknown method"),
+        (["--emotions", "anger,surprise"], "no utterance of ['surprise']"),
+        (["--task", "B-C", "--source", "x.csv"], "either --task or --source"),
+    ],
+    ids=["method", "emotion", "task-and-manifests"],
+)
+def test_cli_bad_input_is_one_clear_line(tone_corpora, tmp_path, capsys, extra, message):
+    source, target = tone_corpora
+    args = ["compare", "--out", str(tmp_path / "o"), "--quiet", "--epochs", "1"]
+    if "--task" not in extra:
+        args += ["--source", str(source), "--target", str(target)]
+    assert main(args + extra) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_fewer_than_two_shared_emotions_is_refused(make_tone_corpus, tmp_path, capsys):
+    a = make_tone_corpus("a", emotions=("anger", "sadness"))
+    b = make_tone_corpus("b", emotions=("anger", "fear"))
+    assert main(["compare", "--source", str(a), "--target", str(b), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "at least two" in capsys.readouterr().err
+
+
+def test_missing_audio_named_in_manifest_is_reported(tone_corpora, tmp_path, capsys):
+    source, target = tone_corpora
+    frame = pd.read_csv(source)
+    frame.loc[0, "path"] = "gone.wav"
+    broken = tmp_path / "broken.csv"
+    frame.to_csv(broken, index=False)
+    assert main(["compare", "--source", str(broken), "--target", str(target), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "gone.wav" in capsys.readouterr().err

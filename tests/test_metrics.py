@@ -1,0 +1,36 @@
+"""UAR, WAR, confusion matrices and the proxy A-distance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from didan_lite.metrics import confusion, mean_and_sd, proxy_a_distance, unweighted_average_recall, weighted_average_recall
+
+
+def test_uar_weights_every_class_equally_unlike_war():
+    # 8 of class 0 all right, 2 of class 1 all wrong
+    y_true = [0] * 8 + [1] * 2
+    y_pred = [0] * 10
+    assert weighted_average_recall(y_true, y_pred) == pytest.approx(0.8)
+    assert unweighted_average_recall(y_true, y_pred) == pytest.approx(0.5)  # (1 + 0) / 2
+
+
+def test_confusion_rows_are_recalls():
+    matrix = confusion([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], 3)
+    assert matrix.tolist() == [[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    assert unweighted_average_recall([0, 0, 1, 1, 2], [0, 1, 1, 1, 0]) == pytest.approx(np.mean(np.diag(matrix)))
+
+
+def test_proxy_a_distance_tells_aligned_from_separated_features():
+    rng = np.random.default_rng(0)
+    source = rng.normal(size=(200, 8))
+    same = rng.normal(size=(150, 8))
+    shifted = rng.normal(size=(150, 8)) + 3.0
+    assert proxy_a_distance(source, same) < 0.3
+    assert proxy_a_distance(source, shifted) > 1.8
+
+
+def test_mean_and_sd():
+    assert mean_and_sd([1.0, 3.0]) == (2.0, pytest.approx(np.sqrt(2)))
+    assert mean_and_sd([5.0]) == (5.0, 0.0)

@@ -1,0 +1,114 @@
+"""The trainer: it learns, it resumes exactly, it never uses target labels."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+import didan_lite.training as training
+from didan_lite.alignment import make_alignment
+from didan_lite.errors import InputError
+from didan_lite.model import DIDAN, ModelConfig
+from didan_lite.training import DomainData, TrainConfig, predict, train_didan
+
+SMALL = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2), dropout=0.0)
+FAST = TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3, warmup_epochs=1, progress=False, device="cpu")
+
+
+def _blobs(n: int, shift: float, seed: int) -> DomainData:
+    """Two classes of 16 x 20 'spectrograms': class 1 has a bright band; the domain adds an offset."""
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    x = torch.randn(n, 16, 20, generator=generator) * 0.5 + shift
+    x[y == 1, 4:8, :] += 2.0
+    return DomainData(x, y)
+
+
+def test_model_exposes_every_fully_connected_output():
+    out = DIDAN(16, 3, SMALL)(torch.randn(5, 16, 20))
+    assert out.scores.shape == (5, 3)
+    assert [f.shape for f in out.fc_outputs] == [(5, 16), (5, 8), (5, 3)]
+    assert out.fc_outputs[-1] is out.scores
+
+
+def test_source_only_learns_the_source_task():
+    source, target = _blobs(64, 0.0, 0), _blobs(32, 0.0, 1)
+    result = train_didan(source, target, 2, config=dataclasses.replace(FAST, epochs=8), model_config=SMALL)
+    predictions, features = predict(result.model, target.x)
+    assert (predictions == target.y.numpy()).mean() > 0.9
+    assert features.shape == (32, 8)
+    losses = [row["task_loss"] for row in result.history]
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("method", ["ida", "mmd", "dann"])
+def test_target_labels_never_change_training(method):
+    source, target = _blobs(32, 0.0, 0), _blobs(24, 1.0, 1)
+    relabelled = DomainData(target.x, 1 - target.y)
+
+    def weights(data: DomainData) -> list[torch.Tensor]:
+        alignment = make_alignment(method, feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
+        model = train_didan(source, data, 2, alignment=alignment, config=FAST, model_config=SMALL,
+                            target_labels_for_monitoring=data.y).model
+        return [p.detach().clone() for p in model.parameters()]
+
+    for a, b in zip(weights(target), weights(relabelled)):
+        assert torch.equal(a, b)
+
+
+def test_alignment_term_is_recorded_and_weighted_with_warm_up():
+    config = dataclasses.replace(FAST, alignment_weight=0.5, warmup_epochs=3)
+    assert [config.weight_at(e) for e in range(5)] == [0.125, 0.25, 0.375, 0.5, 0.5]
+    result = train_didan(_blobs(32, 0.0, 0), _blobs(24, 2.0, 1), 2, config=config, model_config=SMALL,
+                         alignment=make_alignment("mmd", feature_dims=[16, 8, 2], class_names=["anger", "sadness"]))
+    assert all(math.isfinite(row["alignment_loss"]) for row in result.history)  # unbiased MMD may dip below 0
+    assert [row["alignment_weight"] for row in result.history] == [config.weight_at(e) for e in range(FAST.epochs)]
+
+
+def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
+    source, target = _blobs(32, 0.0, 0), _blobs(24, 1.0, 1)
+
+    def run(epochs: int, checkpoint):
+        alignment = make_alignment("ida", feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
+        return train_didan(source, target, 2, alignment=alignment, config=dataclasses.replace(FAST, epochs=epochs),
+                           model_config=SMALL, checkpoint=checkpoint)
+
+    straight = run(4, None)
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(InputError, match="other settings"):
+        run(2, checkpoint)  # first half ...
+        run(4, checkpoint)  # ... resumed: epochs differ, so the fingerprint refuses it
+    checkpoint.unlink()
+
+    class Interrupt(Exception):
+        pass
+
+    # interrupt a 4-epoch run after epoch 2 by failing the third save
+    calls = {"n": 0}
+    original = training._save
+
+    def save_then_die(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Interrupt
+        original(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "_save", save_then_die)
+        with pytest.raises(Interrupt):
+            run(4, checkpoint)
+    assert torch.load(checkpoint, weights_only=False)["epoch"] == 2
+    resumed = run(4, checkpoint)
+    assert [r["task_loss"] for r in resumed.history] == [r["task_loss"] for r in straight.history]
+    for a, b in zip(straight.model.parameters(), resumed.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_bad_training_input_is_refused():
+    with pytest.raises(InputError, match="needs labels"):
+        train_didan(DomainData(torch.zeros(4, 16, 20)), _blobs(4, 0, 0), 2, config=FAST, model_config=SMALL)
+    with pytest.raises(InputError, match="task_loss"):
+        TrainConfig(task_loss="hinge")
