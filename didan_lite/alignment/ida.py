@@ -1,0 +1,554 @@
+r"""Implicit distribution alignment (IDA) by target-sample reconstruction: OUR reading.
+
+Notebook: notebooks/04_ida.ipynb teaches IDA, its regularisers and its
+coefficient matrix, against MMD.
+
+**What is known and what is ours.** DIDAN (Zhao et al., ICASSP 2023) and LIDAN
+(IEEE TCSS 2024) align the corpora "implicitly" through *sample
+reconstruction*: target features are rebuilt from source features, with no
+assumption on the form of the distributions. Their full texts, hence the
+exact IDA formula, were not available to this project. What follows is this
+package's own reading, written so that each choice can be varied.
+
+**The reading.** Take a batch of source features :math:`S \in \mathbb{R}^{B_s \times D}`
+(rows :math:`s_i`) and target features :math:`T \in \mathbb{R}^{B_t \times D}`
+(rows :math:`t_j`). Centre both on the source mean :math:`\mu_s`. Every target
+is rebuilt from the sources through a coefficient matrix
+:math:`W \in \mathbb{R}^{B_t \times B_s}`, solved in closed form inside the
+forward pass (gradients flow through the solve into both :math:`S` and :math:`T`):
+
+.. math::
+    \tilde s_i = s_i - \mu_s, \quad \tilde t_j = t_j - \mu_s, \quad
+    \tilde t_j \approx \sum_i w_{ji}\, \tilde s_i,
+    \qquad
+    \ell_{\text{IDA}} = \frac{\frac{1}{B_t} \lVert \tilde T - W \tilde S \rVert_F^2}
+                             {\tfrac12 (v_s + v_t) + \epsilon}
+
+with :math:`v_s = \frac{1}{B_s}\sum_i \lVert s_i - \mu_s \rVert^2` and
+:math:`v_t = \frac{1}{B_t}\sum_j \lVert t_j - \mu_t \rVert^2` the spreads of the
+two batches about their own means. If the target batch lies where the source
+batch lies, it can be rebuilt and the residual is small; what the source
+cannot explain (a shift of the target away from the source, target
+variations absent from the source) remains.
+
+- *Centring on the source mean* makes the reconstruction affine (the source
+  mean is a free intercept): moving both domains together changes nothing,
+  moving the target away from the source does. Without it, the large common
+  offset of ReLU features would be rebuilt for free.
+- *Dividing by the within-domain spread* makes the loss scale invariant:
+  multiplying all features by :math:`c` leaves it unchanged, so the network
+  cannot lower it by shrinking its features. The spread excludes the gap
+  between the domain means, so a target shift raises the numerator only
+  (dividing by the target energy about the source mean would let the shift
+  cancel out). Both domains' spreads enter, so a target batch that collapses
+  to a point does not make the loss blow up. With :math:`W = 0` the loss is
+  :math:`(v_t + \lVert \mu_t - \mu_s \rVert^2) / \tfrac12(v_s + v_t)`, a
+  Fisher-like ratio of the mean gap to the spread: ``ridge`` and ``sparse``
+  never exceed it, and ``simplex`` reaches it as its temperature grows.
+  Two guards: the spread is floored at ``SPREAD_FLOOR`` (1e-3) times the
+  targets' mean squared distance to the source mean, so domains that have
+  each collapsed to a different point give at most about 1/``SPREAD_FLOOR``
+  instead of an exploding value (ridge and sparse can never exceed it; the
+  floor only acts when the mean gap is over ~30 times the spread); and
+  :math:`\epsilon` (machine epsilon relative to the feature energy) keeps a
+  batch of identical samples finite: it gives 0, not NaN.
+- Batch statistics that set the regularisation strength (:math:`\lambda`,
+  :math:`\tau`, the ISTA step and threshold) are constants for the gradient,
+  like the bandwidth of MMD.
+
+**Regularisers** (``regulariser``; ``strength`` :math:`\alpha` is relative, so
+no setting depends on the feature scale). Without one, a target could be
+rebuilt trivially (with :math:`B_s - 1 \ge D` any target is in the source span).
+
+- ``"ridge"`` (default): :math:`W = \arg\min \lVert T - WS \rVert_F^2 + \lambda \lVert W \rVert_F^2
+  = T S^\top (S S^\top + \lambda I)^{-1}` with :math:`\lambda = \alpha\,\mathrm{tr}(S S^\top)/B_s`
+  (:math:`\alpha` times the mean eigenvalue of the Gram matrix). Closed form
+  (one Cholesky solve of a :math:`B_s \times B_s` system), and a
+  linear-regression reading consistent with DIDAN's regression network: the
+  network regresses spectra onto labels, IDA regresses the target batch onto
+  the source batch. :math:`\lambda > 0` bounds the weights
+  (:math:`\lVert W \rVert_F^2 \le \lVert T \rVert_F^2/\lambda`), so a target far
+  outside the source span cannot be rebuilt cheaply by huge coefficients.
+  What it does *not* rule out: it is span based. When the source batch
+  spans the whole feature space (:math:`B_s - 1 \ge D`) every target is
+  rebuilt up to the shrinkage and the loss becomes weak; so use an embedding
+  wider than the batch (the trainer does), or ``"simplex"``.
+- ``"simplex"``: non-negative weights that sum to one, in closed form as a
+  softmax over negative squared distances (Nadaraya-Watson kernel regression,
+  a soft convex-hull reading):
+  :math:`w_{ji} = \mathrm{softmax}_i(-\lVert t_j - s_i \rVert^2 / \tau)`,
+  :math:`\tau = \alpha \cdot \mathrm{median}` of the pooled batch's pairwise squared
+  distances. The target must lie *near* source samples, whatever the batch
+  size. As :math:`\tau \to 0` the residual is the squared distance to the
+  nearest source sample; as :math:`\tau \to \infty` it is the squared distance
+  to the source mean (the per-sample form of linear MMD).
+- ``"sparse"``: :math:`W = \arg\min \tfrac12 \lVert T - WS \rVert_F^2 + \beta \lVert W \rVert_1`,
+  :math:`\beta = \alpha \max_{ji} |(T S^\top)_{ji}|` (:math:`\alpha \ge 1` gives
+  :math:`W = 0`), solved by ``ISTA_STEPS`` unrolled, differentiable ISTA
+  iterations :math:`W \leftarrow \mathrm{soft}_{\beta/L}(W - (W S S^\top - T S^\top)/L)`
+  with step :math:`1/L`, :math:`L = \lVert S S^\top \rVert_2`: each target is
+  rebuilt from a few sources.
+
+**Groups: label granularity.** ``groups`` maps class index -> group id. A
+target is rebuilt only from source samples of its pseudo-label's group
+(argmax of ``scores_t``). Targets whose group has no source sample in the
+batch, and with ``min_confidence`` targets whose top score falls below it,
+are dropped from the batch (they move neither the residual nor the means,
+spreads and scale). One group = marginal IDA, one group per class =
+class-aware IDA (LIDAN's finest granularity). Computed for all groups at
+once with block masks (a block-diagonal Gram matrix for ``ridge``), no
+Python loop over samples or classes.
+
+**Layer-adapted IDA** (:class:`LayerAdaptedIDALoss`, our reading of LIDAN):
+one IDA term per FC layer with label granularity growing with depth, from
+marginal (first layer) through arousal groups to emotion classes (last layer).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from didan_lite.alignment.base import DEFAULT_LAYER, AlignmentLoss, feature_pair
+from didan_lite.alignment.kernels import median_heuristic, pairwise_squared_distances
+from didan_lite.errors import InputError
+
+REGULARISERS: tuple[str, ...] = ("ridge", "simplex", "sparse")
+DEFAULT_STRENGTH: dict[str, float] = {"ridge": 0.1, "simplex": 0.1, "sparse": 0.05}
+"""Relative strength per regulariser: ridge lambda / mean Gram eigenvalue,
+simplex temperature / median squared distance, sparse l1 weight / its
+all-zero threshold."""
+ISTA_STEPS = 100
+SPREAD_FLOOR = 1e-3
+"""The IDA denominator is at least this fraction of the targets' mean squared distance to the source mean."""
+
+AROUSAL: dict[str, str] = {
+    "anger": "high",
+    "disgust": "high",
+    "fear": "high",
+    "happiness": "high",
+    "surprise": "high",
+    "boredom": "low",
+    "calm": "low",
+    "neutral": "low",
+    "sadness": "low",
+}
+"""Arousal level of each canonical emotion: the middle granularity of layer-adapted IDA."""
+GRANULARITIES: tuple[str, ...] = ("marginal", "arousal", "class")
+
+
+def _standardise(basis: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """Centre both sets on the basis mean; divide by their pooled root-mean-square norm (detached).
+
+    The loss is invariant to both operations; they only put the numbers in
+    units where the floors (machine epsilon) are relative to the features.
+    """
+    scale = torch.cat([basis, target]).detach().pow(2).sum(1).mean().sqrt()
+    scale = scale.clamp_min(torch.finfo(scale.dtype).tiny)
+    centre = basis.mean(0)
+    return (basis - centre) / scale, (target - centre) / scale
+
+
+def _group_masks(
+    source_groups: Tensor | None, target_groups: Tensor | None, n_source: int, n_target: int, device: torch.device
+) -> tuple[Tensor, Tensor]:
+    """Which (target, source) pairs may be used, (B_t, B_s), and which source pairs share a group, (B_s, B_s).
+
+    Negative target group ids mark targets left out.
+    """
+    if (source_groups is None) != (target_groups is None):
+        raise InputError("Give both source_groups and target_groups, or neither (marginal IDA).")
+    if source_groups is None:
+        source_groups = torch.zeros(n_source, dtype=torch.long, device=device)
+        target_groups = torch.zeros(n_target, dtype=torch.long, device=device)
+    if source_groups.shape != (n_source,) or target_groups.shape != (n_target,):
+        raise InputError(
+            f"Group ids must have one entry per sample: got source {tuple(source_groups.shape)} for {n_source} "
+            f"samples and target {tuple(target_groups.shape)} for {n_target} samples."
+        )
+    allowed = (target_groups[:, None] == source_groups[None, :]) & (target_groups >= 0)[:, None]
+    source_same = source_groups[:, None] == source_groups[None, :]
+    return allowed, source_same
+
+
+def _ridge_coefficients(s: Tensor, t: Tensor, strength: float, allowed: Tensor, source_same: Tensor) -> Tensor:
+    """W = T S^T (S S^T + lam I)^-1, block-diagonal per group (a masked Gram matrix solves every group at once)."""
+    gram = s @ s.T
+    lam = strength * gram.detach().diagonal().mean() + torch.finfo(s.dtype).eps
+    system = gram * source_same + lam * torch.eye(s.shape[0], dtype=s.dtype, device=s.device)
+    right_hand_side = (s @ t.T) * allowed.T
+    return torch.cholesky_solve(right_hand_side, torch.linalg.cholesky(system)).T
+
+
+def _simplex_coefficients(s: Tensor, t: Tensor, strength: float, allowed: Tensor, source_same: Tensor) -> Tensor:
+    """w_ji = softmax_i(-||t_j - s_i||^2 / tau) over the allowed sources; rows with none are zero."""
+    pooled = torch.cat([s, t])
+    squared_distances = pairwise_squared_distances(pooled, pooled)
+    tau = strength * median_heuristic(squared_distances).clamp_min(torch.finfo(s.dtype).eps)
+    logits = (-squared_distances[s.shape[0] :, : s.shape[0]] / tau).masked_fill(~allowed, torch.finfo(s.dtype).min)
+    return torch.softmax(logits, dim=1) * allowed.any(1, keepdim=True)
+
+
+def _sparse_coefficients(s: Tensor, t: Tensor, strength: float, allowed: Tensor, source_same: Tensor) -> Tensor:
+    """ISTA_STEPS unrolled ISTA steps for 1/2 ||T - W S||^2 + beta ||W||_1, within groups."""
+    gram = (s @ s.T) * source_same
+    correlation = (t @ s.T) * allowed
+    lipschitz = torch.linalg.eigvalsh(gram.detach())[-1].clamp_min(torch.finfo(s.dtype).eps)
+    threshold = strength * correlation.detach().abs().max() / lipschitz
+    coefficients = torch.zeros_like(correlation)
+    for _ in range(ISTA_STEPS):
+        step = coefficients - (coefficients @ gram - correlation) / lipschitz
+        coefficients = torch.sign(step) * torch.relu(step.abs() - threshold)
+    return coefficients
+
+
+_SOLVERS: dict[str, Callable[[Tensor, Tensor, float, Tensor, Tensor], Tensor]] = {
+    "ridge": _ridge_coefficients,
+    "simplex": _simplex_coefficients,
+    "sparse": _sparse_coefficients,
+}
+
+
+def _check_regulariser(regulariser: str, strength: float | None) -> float:
+    """Return the strength to use; raise InputError for an unknown regulariser or a non-positive strength."""
+    if regulariser not in _SOLVERS:
+        raise InputError(f"Unknown IDA regulariser {regulariser!r}; choose one of {', '.join(REGULARISERS)}.")
+    strength = DEFAULT_STRENGTH[regulariser] if strength is None else float(strength)
+    if not strength > 0:
+        raise InputError(f"IDA strength must be positive (it is relative to the batch); got {strength}.")
+    return strength
+
+
+def reconstruction_coefficients(
+    f_s: Tensor,
+    f_t: Tensor,
+    regulariser: str = "ridge",
+    strength: float | None = None,
+    *,
+    source_groups: Tensor | None = None,
+    target_groups: Tensor | None = None,
+) -> Tensor:
+    r"""The coefficient matrix :math:`W` that rebuilds each target from the sources (see the module docstring).
+
+    Args:
+        f_s: source features.
+        f_t: target features.
+        regulariser: ``"ridge"``, ``"simplex"`` or ``"sparse"``.
+        strength: relative regularisation strength; ``None`` takes
+            ``DEFAULT_STRENGTH[regulariser]``.
+        source_groups, target_groups: optional group id per sample; a target
+            is rebuilt only from sources of its own group, a negative id
+            leaves the target out (its row of ``W`` is zero).
+
+    Returns:
+        ``W``, differentiable with respect to both feature sets. Row ``j``
+        gives the weights of the (source-mean-centred) sources in target ``j``.
+
+    Shape:
+        - f_s: (B_s, D), f_t: (B_t, D), groups: (B_s,), (B_t,)
+        - Output: (B_t, B_s)
+
+    Examples::
+
+        >>> import torch
+        >>> f_s = torch.randn(6, 32)
+        >>> w = reconstruction_coefficients(f_s, f_s[:4], regulariser="simplex", strength=0.01)
+        >>> w.shape, bool(torch.allclose(w.sum(1), torch.ones(4)))
+        (torch.Size([4, 6]), True)
+    """
+    strength = _check_regulariser(regulariser, strength)
+    s, t = _standardise(*feature_pair(f_s, f_t))
+    allowed, source_same = _group_masks(source_groups, target_groups, s.shape[0], t.shape[0], s.device)
+    return _SOLVERS[regulariser](s, t, strength, allowed, source_same)
+
+
+def reconstruction_residual(
+    f_s: Tensor, f_t: Tensor, coefficients: Tensor, *, target_kept: Tensor | None = None
+) -> Tensor:
+    r"""Normalised reconstruction residual of the target batch: the IDA loss for given coefficients.
+
+    .. math::
+        \ell = \frac{\frac{1}{|K|} \sum_{j \in K} \lVert \tilde t_j - \sum_i w_{ji} \tilde s_i \rVert^2}
+                    {\tfrac12 (v_s + v_t) + \epsilon}
+
+    with :math:`\tilde s, \tilde t` the features centred on the source mean,
+    :math:`v_s, v_t` the mean squared distance of each batch to its own mean
+    (all samples) and :math:`K` the kept targets. The spread is floored at
+    ``SPREAD_FLOOR`` times :math:`\frac{1}{|K|}\sum_{j \in K} \lVert \tilde t_j \rVert^2`.
+
+    Shape:
+        - f_s: (B_s, D), f_t: (B_t, D), coefficients: (B_t, B_s), target_kept: (B_t,) bool
+        - Output: scalar, 0 when no target is kept
+
+    Examples::
+
+        >>> import torch
+        >>> f_s = torch.randn(6, 32)
+        >>> w = torch.eye(6)[:4]                      # target j = source j exactly
+        >>> float(reconstruction_residual(f_s, f_s[:4], w))
+        0.0
+    """
+    s, t = _standardise(*feature_pair(f_s, f_t))
+    residual = (t - coefficients.to(s.dtype) @ s).pow(2).sum(1)
+    kept = torch.ones_like(residual) if target_kept is None else target_kept.to(residual.dtype)
+    n_kept = kept.sum().clamp_min(1.0)
+    spread = 0.5 * (s.pow(2).sum(1).mean() + (t - t.mean(0)).pow(2).sum(1).mean())
+    spread = torch.maximum(spread, SPREAD_FLOOR * (t.pow(2).sum(1) * kept).sum() / n_kept)
+    return (residual * kept).sum() / n_kept / (spread + torch.finfo(spread.dtype).eps)
+
+
+def label_groups(class_names: Sequence[str], granularity: str) -> tuple[int, ...] | None:
+    """Group id per class for a label granularity: ``"marginal"`` (None: one group), ``"arousal"`` or ``"class"``.
+
+    Arousal groups follow ``AROUSAL``; if all classes share one arousal level,
+    the classes themselves are the groups.
+
+    Examples::
+
+        >>> label_groups(["anger", "fear", "neutral", "sadness"], "arousal")
+        (0, 0, 1, 1)
+    """
+    if granularity not in GRANULARITIES:
+        raise InputError(f"Unknown label granularity {granularity!r}; choose one of {', '.join(GRANULARITIES)}.")
+    if granularity == "marginal":
+        return None
+    classes = tuple(range(len(class_names)))
+    if granularity == "class":
+        return classes
+    unknown = [name for name in class_names if name not in AROUSAL]
+    if unknown:
+        raise InputError(
+            f"No arousal level known for {unknown}; arousal groups need canonical emotions ({', '.join(AROUSAL)})."
+        )
+    levels = sorted({AROUSAL[name] for name in class_names})
+    if len(levels) == 1:
+        return classes
+    return tuple(levels.index(AROUSAL[name]) for name in class_names)
+
+
+def granularity_by_depth(n_layers: int) -> tuple[str, ...]:
+    """Label granularity for each of ``n_layers`` aligned layers, coarse to fine with depth.
+
+    First layer marginal, last layer classes, arousal in between (a single
+    layer gets classes).
+
+    Examples::
+
+        >>> granularity_by_depth(3)
+        ('marginal', 'arousal', 'class')
+        >>> granularity_by_depth(2)
+        ('marginal', 'class')
+    """
+    if n_layers == 1:
+        return ("class",)
+    finest = len(GRANULARITIES) - 1
+    return tuple(GRANULARITIES[int(finest * k / (n_layers - 1) + 0.5)] for k in range(n_layers))
+
+
+class IDALoss(AlignmentLoss):
+    r"""Implicit distribution alignment: normalised residual of rebuilding the target batch from the source batch.
+
+    See the module docstring for the reading, the math and the regularisers.
+
+    .. math::
+        \ell_{\text{IDA}} = \frac{\lVert \tilde T - W \tilde S \rVert_F^2 / B_t}{\tfrac12 (v_s + v_t) + \epsilon},
+        \qquad \ell_{\text{sym}} = \tfrac12\big(\ell(S \to T) + \ell(T \to S)\big)
+
+    Args:
+        regulariser: ``"ridge"`` (default), ``"simplex"`` or ``"sparse"``.
+        strength: relative regularisation strength (``None``: the regulariser's default).
+        symmetric: also rebuild the source from the target and average the two residuals.
+        groups: group id per class index (None: marginal IDA; ``range(C)``:
+            class-aware IDA). Needs ``y_s`` and ``scores_t`` in :meth:`forward`.
+        min_confidence: with groups, use only targets whose top score reaches
+            this value (scores of a regression onto one-hot labels estimate
+            class probabilities). None: all targets.
+        layer: index into ``fc_outputs`` that :meth:`from_layers` aligns.
+
+    Attributes:
+        last_coefficients: the last target-from-source coefficient matrix
+            (B_t, B_s), detached, for plots (zero rows for targets left out).
+
+    Shape:
+        - f_s: (B_s, D), f_t: (B_t, D), y_s: (B_s,) long, scores_t: (B_t, C)
+        - Output: scalar
+
+    Examples::
+
+        >>> import torch
+        >>> loss = IDALoss(regulariser="ridge", strength=0.1)
+        >>> f_s, f_t = torch.randn(8, 64), torch.randn(12, 64)
+        >>> loss(f_s, f_t).shape, loss.last_coefficients.shape
+        (torch.Size([]), torch.Size([12, 8]))
+        >>> class_aware = IDALoss(groups=range(3))
+        >>> class_aware(f_s, f_t, y_s=torch.randint(0, 3, (8,)), scores_t=torch.rand(12, 3)).shape
+        torch.Size([])
+    """
+
+    def __init__(
+        self,
+        regulariser: str = "ridge",
+        strength: float | None = None,
+        *,
+        symmetric: bool = False,
+        groups: Sequence[int] | None = None,
+        min_confidence: float | None = None,
+        layer: int = DEFAULT_LAYER,
+    ) -> None:
+        super().__init__(layer)
+        self.strength = _check_regulariser(regulariser, strength)
+        self.regulariser = regulariser
+        self.symmetric = bool(symmetric)
+        self.min_confidence = None if min_confidence is None else float(min_confidence)
+        group_of_class = None
+        if groups is not None:
+            group_of_class = torch.as_tensor(list(groups), dtype=torch.long)
+            if group_of_class.ndim != 1 or len(group_of_class) == 0 or bool((group_of_class < 0).any()):
+                raise InputError(f"IDA groups must list one non-negative group id per class; got {list(groups)}.")
+        self.register_buffer("group_of_class", group_of_class, persistent=False)
+        self.last_coefficients: Tensor | None = None
+
+    def extra_repr(self) -> str:
+        return (
+            f"regulariser={self.regulariser!r}, strength={self.strength}, symmetric={self.symmetric}, "
+            f"layer={self.layer}"
+        )
+
+    def _sample_groups(
+        self, y_s: Tensor | None, scores_t: Tensor | None, n_source: int, n_target: int
+    ) -> tuple[Tensor | None, Tensor | None]:
+        """Group id per source sample (from labels) and per target sample (from pseudo-labels; -1 = left out)."""
+        if self.group_of_class is None:
+            return None, None
+        n_classes = len(self.group_of_class)
+        if y_s is None or scores_t is None:
+            raise InputError("Class-aware IDA needs the source labels y_s and the target scores scores_t.")
+        if y_s.shape != (n_source,) or scores_t.shape != (n_target, n_classes):
+            raise InputError(
+                f"Class-aware IDA expects y_s of shape ({n_source},) and scores_t of shape ({n_target}, {n_classes}); "
+                f"got {tuple(y_s.shape)} and {tuple(scores_t.shape)}."
+            )
+        if y_s.dtype.is_floating_point or bool((y_s < 0).any() | (y_s >= n_classes).any()):
+            raise InputError(f"Source labels y_s must be class indices in [0, {n_classes - 1}].")
+        confidence, predicted = scores_t.detach().max(1)
+        target_groups = self.group_of_class[predicted]
+        if self.min_confidence is not None:
+            target_groups = target_groups.masked_fill(confidence < self.min_confidence, -1)
+        return self.group_of_class[y_s], target_groups
+
+    def _one_direction(
+        self, basis: Tensor, target: Tensor, basis_groups: Tensor | None, target_groups: Tensor | None
+    ) -> tuple[Tensor, Tensor]:
+        """Residual of rebuilding ``target`` from ``basis``, and the coefficients used."""
+        coefficients = reconstruction_coefficients(
+            basis, target, self.regulariser, self.strength, source_groups=basis_groups, target_groups=target_groups
+        )
+        kept = None
+        if basis_groups is not None:
+            allowed, _ = _group_masks(basis_groups, target_groups, basis.shape[0], target.shape[0], basis.device)
+            kept = allowed.any(1)
+        return reconstruction_residual(basis, target, coefficients, target_kept=kept), coefficients
+
+    def forward(self, f_s: Tensor, f_t: Tensor, *, y_s: Tensor | None = None, scores_t: Tensor | None = None) -> Tensor:
+        source_groups, target_groups = self._sample_groups(y_s, scores_t, f_s.shape[0], f_t.shape[0])
+        if target_groups is None:
+            loss, coefficients = self._one_direction(f_s, f_t, None, None)
+            self.last_coefficients = coefficients.detach()
+        else:
+            # Targets that cannot be used (no source of their group, or unconfident) leave the batch
+            # altogether, so they do not move the means, spreads or scale either.
+            usable = (target_groups[:, None] == source_groups[None, :]).any(1)
+            self.last_coefficients = torch.zeros(len(usable), len(f_s), device=f_s.device)
+            if not bool(usable.any()):
+                return 0.0 * f_s.sum()  # nothing to align: zero, with zero gradients
+            f_t, target_groups = f_t[usable], target_groups[usable]
+            loss, coefficients = self._one_direction(f_s, f_t, source_groups, target_groups)
+            self.last_coefficients = self.last_coefficients.to(coefficients.dtype).index_put(
+                (usable,), coefficients.detach()
+            )
+        if self.symmetric:
+            loss = 0.5 * (loss + self._one_direction(f_t, f_s, target_groups, source_groups)[0])
+        return loss
+
+
+class LayerAdaptedIDALoss(AlignmentLoss):
+    r"""Layer-adapted IDA (our reading of LIDAN): IDA on several FC layers, label granularity growing with depth.
+
+    .. math::
+        \ell_{\text{LIDA}} = \frac{1}{|\mathcal L|} \sum_{l \in \mathcal L} \ell_{\text{IDA}}^{(g_l)}(S_l, T_l)
+
+    with :math:`g_l` the granularity of layer :math:`l` (:func:`granularity_by_depth`):
+    marginal on the first, arousal groups in between (:func:`label_groups`),
+    emotion classes on the last. It works on the list of FC outputs: call
+    :meth:`from_layers`, not the module itself.
+
+    Args:
+        class_names: emotion of each class index (canonical names).
+        n_layers: number of FC outputs of the model.
+        layers: indices of the aligned FC outputs, shallow to deep (default: all).
+        regulariser, strength, symmetric, min_confidence: as in :class:`IDALoss`,
+            shared by all terms.
+
+    Attributes:
+        terms: one :class:`IDALoss` per aligned layer (each keeps its own
+            ``layer``, ``group_of_class`` and ``last_coefficients``).
+
+    Shape:
+        - fc_s: list of (B_s, D_l), fc_t: list of (B_t, D_l), y_s: (B_s,), scores_t: (B_t, C)
+        - Output: scalar
+
+    Examples::
+
+        >>> import torch
+        >>> names = ["anger", "fear", "happiness", "neutral", "sadness"]
+        >>> loss = LayerAdaptedIDALoss(names, n_layers=3)
+        >>> [term.group_of_class for term in loss.terms][1]
+        tensor([0, 0, 0, 1, 1])
+        >>> fc_s = [torch.randn(8, 64), torch.randn(8, 32), torch.randn(8, 5)]
+        >>> fc_t = [torch.randn(6, 64), torch.randn(6, 32), torch.randn(6, 5)]
+        >>> loss.from_layers(fc_s, fc_t, y_s=torch.randint(0, 5, (8,)), scores_t=fc_t[-1]).shape
+        torch.Size([])
+    """
+
+    def __init__(
+        self,
+        class_names: Sequence[str],
+        n_layers: int,
+        *,
+        layers: Sequence[int] | None = None,
+        regulariser: str = "ridge",
+        strength: float | None = None,
+        symmetric: bool = False,
+        min_confidence: float | None = None,
+    ) -> None:
+        super().__init__(layer=None)
+        layers = tuple(range(n_layers)) if layers is None else tuple(int(index) for index in layers)
+        if not layers or any(not -n_layers <= index < n_layers for index in layers):
+            raise InputError(
+                f"Layer-adapted IDA layers {list(layers)} must be a non-empty list of indices into the "
+                f"{n_layers} FC outputs."
+            )
+        self.layers = layers
+        self.granularities = granularity_by_depth(len(layers))
+        self.terms = nn.ModuleList(
+            IDALoss(
+                regulariser,
+                strength,
+                symmetric=symmetric,
+                groups=label_groups(class_names, granularity),
+                min_confidence=min_confidence,
+                layer=index,
+            )
+            for index, granularity in zip(layers, self.granularities)
+        )
+
+    def forward(self, f_s: Tensor, f_t: Tensor, *, y_s: Tensor | None = None, scores_t: Tensor | None = None) -> Tensor:
+        raise InputError(
+            "Layer-adapted IDA aligns several layers: call loss.from_layers(fc_s, fc_t, y_s=..., scores_t=...)."
+        )
+
+    def from_layers(self, fc_s: Sequence[Tensor], fc_t: Sequence[Tensor], **context) -> Tensor:
+        """Mean of the per-layer IDA terms; ``context`` (``y_s``, ``scores_t``) goes to every term."""
+        return torch.stack([term.from_layers(fc_s, fc_t, **context) for term in self.terms]).mean()
