@@ -38,6 +38,7 @@ from didan_lite.features import FeatureConfig, corpus_statistics, extract_corpus
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
+    effective_rank,
     mean_and_sd,
     proxy_a_distance,
     unweighted_average_recall,
@@ -95,6 +96,7 @@ class RunResult:
     target_war: float
     source_uar: float
     proxy_a_distance: float
+    feature_rank: float
     target_confusion: np.ndarray
     history: list[dict]
     source_features: np.ndarray
@@ -110,6 +112,7 @@ class RunResult:
             "target_war": self.target_war,
             "source_heldout_uar": self.source_uar,
             "proxy_a_distance": self.proxy_a_distance,
+            "feature_effective_rank": self.feature_rank,
             "seconds": self.seconds,
             "epochs": self.history,
         }
@@ -219,6 +222,7 @@ def run_method(
         target_war=weighted_average_recall(y_t, target_pred),
         source_uar=unweighted_average_recall(y_held, source_pred),
         proxy_a_distance=proxy_a_distance(source_features, target_features, seed=seed),
+        feature_rank=effective_rank(np.concatenate([source_features, target_features])),
         target_confusion=confusion(y_t, target_pred, len(task.class_names)),
         history=result.history,
         source_features=source_features,
@@ -241,8 +245,8 @@ class Comparison:
         for method in dict.fromkeys(run.method for run in self.runs):
             runs = [run for run in self.runs if run.method == method]
             row = {"method": method, "seeds": len(runs)}
-            for key in ("target_uar", "target_war", "source_uar", "proxy_a_distance"):
-                scale = 1.0 if key == "proxy_a_distance" else 100.0
+            for key in ("target_uar", "target_war", "source_uar", "proxy_a_distance", "feature_rank"):
+                scale = 1.0 if key in ("proxy_a_distance", "feature_rank") else 100.0
                 mean, sd = mean_and_sd([getattr(run, key) * scale for run in runs])
                 row[f"{key}_mean"], row[f"{key}_sd"] = mean, sd
             rows.append(row)
@@ -386,7 +390,8 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
         "",
         "UAR = unweighted average recall (mean of per-class recalls), WAR = accuracy, on every target utterance, "
         "last-epoch model (no model selection on the target). Held-out source UAR of source-only is the within-corpus "
-        "reference. Proxy A-distance: 0 = corpora indistinguishable in the learned features, 2 = separable.",
+        "reference. Proxy A-distance: 0 = corpora indistinguishable in the learned features, 2 = separable. "
+        "Feature rank: effective number of directions the aligned features use (a collapse lowers it).",
     ]
     if task.skipped:
         lines += ["", f"{len(task.skipped)} unreadable file(s) were skipped: " + ", ".join(p for p, _ in task.skipped[:10])]
@@ -400,10 +405,14 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
 
 def results_markdown(table: pd.DataFrame) -> str:
     """Markdown table of :meth:`Comparison.table` (percentages with one decimal)."""
-    header = "| method | target UAR % | target WAR % | held-out source UAR % | proxy A-distance | seeds |\n|---|---|---|---|---|---|"
+    header = (
+        "| method | target UAR % | target WAR % | held-out source UAR % | proxy A-distance | feature rank | seeds |\n"
+        "|---|---|---|---|---|---|---|"
+    )
     rows = [
         f"| {r.method} | {r.target_uar_mean:.1f} ± {r.target_uar_sd:.1f} | {r.target_war_mean:.1f} ± {r.target_war_sd:.1f} "
-        f"| {r.source_uar_mean:.1f} ± {r.source_uar_sd:.1f} | {r.proxy_a_distance_mean:.2f} ± {r.proxy_a_distance_sd:.2f} | {r.seeds} |"
+        f"| {r.source_uar_mean:.1f} ± {r.source_uar_sd:.1f} | {r.proxy_a_distance_mean:.2f} ± {r.proxy_a_distance_sd:.2f} "
+        f"| {r.feature_rank_mean:.1f} | {r.seeds} |"
         for r in table.itertuples()
     ]
     return "\n".join([header, *rows])

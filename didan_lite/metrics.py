@@ -76,3 +76,19 @@ def mean_and_sd(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
     values = np.asarray(values, dtype=float)
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def effective_rank(features: np.ndarray) -> float:
+    """Participation ratio of the feature covariance's eigenvalues, in [1, D].
+
+    .. math:: r = \\frac{(\\sum_k \\lambda_k)^2}{\\sum_k \\lambda_k^2}
+
+    How many directions the features really use: a reconstruction loss such as
+    IDA can be lowered by flattening the features onto a few directions
+    (every target is then in the source span), so a falling effective rank
+    is the sign of that shortcut. Shape: features (N, D).
+    """
+    centred = np.asarray(features, dtype=np.float64) - np.mean(features, axis=0)
+    eigenvalues = np.linalg.svd(centred, compute_uv=False) ** 2
+    total = eigenvalues.sum()
+    return float(total**2 / np.sum(eigenvalues**2)) if total > 0 else 0.0

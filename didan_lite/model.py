@@ -9,7 +9,7 @@ not published; ours are:
 
 =====================  ====================================================
 input                  (B, n_bins, n_frames) normalised spectrogram
-conv blocks            ``conv_channels`` = (16, 32, 64, 64): each a 3x3
+conv blocks            ``conv_channels`` = (8, 16, 32, 64): each a 3x3
                        convolution, GroupNorm, ReLU and 2x2 max-pooling
 pooling                adaptive average pooling to a 4 x 4 map, flattened
 fully connected        ``fc_dims`` = (256, 128), each Linear, ReLU, dropout
@@ -34,7 +34,7 @@ from torch import nn
 class ModelConfig:
     """Architecture of :class:`DIDAN`."""
 
-    conv_channels: tuple[int, ...] = (16, 32, 64, 64)
+    conv_channels: tuple[int, ...] = (8, 16, 32, 64)
     fc_dims: tuple[int, ...] = (256, 128)
     pooled_size: tuple[int, int] = (4, 4)
     dropout: float = 0.3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from didan_lite.metrics import confusion, mean_and_sd, proxy_a_distance, unweighted_average_recall, weighted_average_recall
+from didan_lite.metrics import confusion, effective_rank, mean_and_sd, proxy_a_distance, unweighted_average_recall, weighted_average_recall
 
 
 def test_uar_weights_every_class_equally_unlike_war():
@@ -34,3 +34,11 @@ def test_proxy_a_distance_tells_aligned_from_separated_features():
 def test_mean_and_sd():
     assert mean_and_sd([1.0, 3.0]) == (2.0, pytest.approx(np.sqrt(2)))
     assert mean_and_sd([5.0]) == (5.0, 0.0)
+
+
+def test_effective_rank_counts_the_directions_used():
+    rng = np.random.default_rng(0)
+    assert effective_rank(rng.normal(size=(500, 10))) > 8.5
+    flat = rng.normal(size=(500, 2)) @ rng.normal(size=(2, 10))
+    assert 1.0 <= effective_rank(flat) <= 2.0 + 1e-9
+    assert effective_rank(np.ones((5, 3))) == 0.0
