@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest_data_fetch import BUILDERS
+from data_fetch_fixtures import BUILDERS
 
 from data_fetch import CORPORA, TASKS
 from data_fetch.cli import main

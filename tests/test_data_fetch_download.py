@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest_data_fetch import LoopbackServer, write_wav
+from data_fetch_fixtures import LoopbackServer, write_wav
 from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 

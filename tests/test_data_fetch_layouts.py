@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest_data_fetch import BUILDERS, CorpusTree, write_wav
+from data_fetch_fixtures import BUILDERS, CorpusTree, write_wav
 from didan_lite.errors import InputError
 from didan_lite.manifest import CANONICAL_EMOTIONS, read_manifest
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from conftest_data_fetch import CORPORA_DIR
+from data_fetch_fixtures import CORPORA_DIR
 from didan_lite.manifest import read_manifest
 
 from data_fetch import CORPORA, corpus_manifest, verify
