@@ -56,12 +56,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     parser.add_argument("--weight", type=float, default=TrainConfig.alignment_weight)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--options", type=json.loads, default={},
+                        help='alignment options per method as JSON, e.g. \'{"ida": {"regulariser": "simplex"}}\'')
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
 
     methods = [m for m in args.methods.split(",") if m]
     seeds = [int(s) for s in args.seeds.split(",") if s]
-    config = ExperimentConfig(train=TrainConfig(epochs=args.epochs, alignment_weight=args.weight, device=args.device, progress=False))
+    config = ExperimentConfig(
+        train=TrainConfig(epochs=args.epochs, alignment_weight=args.weight, device=args.device, progress=False),
+        method_options=args.options,
+    )
     began = time.perf_counter()
     sections, payload = [], {"tasks": {}}
     for task in [t for t in args.task.split(",") if t]:
@@ -83,7 +88,7 @@ def main() -> None:
         "machine": {"platform": platform.platform(), "cpu_count": torch.get_num_threads(), "device": str(pick_device(args.device)),
                     "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
-        "settings": {"methods": methods, "seeds": seeds, **dataclasses.asdict(config.train)},
+        "settings": {"methods": methods, "seeds": seeds, "options": args.options, **dataclasses.asdict(config.train)},
         "seconds": time.perf_counter() - began,
     }
     header = [f"# Cross-corpus benchmark ({payload['date']})", "",

@@ -45,6 +45,7 @@ from didan_lite.metrics import (
     weighted_average_recall,
 )
 from didan_lite.model import ModelConfig
+from didan_lite.runtime import cpu_threads
 from didan_lite.training import DomainData, TrainConfig, predict, train_didan
 
 DEFAULT_METHODS: tuple[str, ...] = ("source-only", "mmd", "ida")
@@ -210,10 +211,11 @@ def run_method(
         checkpoint=checkpoint,
         target_labels_for_monitoring=task.target.y,
     )
-    layer = -2 if alignment is None else alignment.layer if alignment.layer is not None else -2
-    _, source_features = predict(result.model, task.source_train.x, layer=layer)
-    target_pred, target_features = predict(result.model, task.target.x, layer=layer)
-    source_pred, _ = predict(result.model, task.source_test.x, layer=layer)
+    layer = -2 if alignment is None or alignment.layer is None else alignment.layer
+    with cpu_threads(config.train.cpu_threads if result.model.output.weight.device.type == "cpu" else None):
+        _, source_features = predict(result.model, task.source_train.x, layer=layer)
+        target_pred, target_features = predict(result.model, task.target.x, layer=layer)
+        source_pred, _ = predict(result.model, task.source_test.x, layer=layer)
     y_t, y_held = task.target.y.numpy(), task.source_test.y.numpy()
     return RunResult(
         method=method,

@@ -41,7 +41,7 @@ from didan_lite.errors import InputError
 from didan_lite.features import random_crop
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig
-from didan_lite.runtime import pick_device, seed_everything
+from didan_lite.runtime import cpu_threads, pick_device, seed_everything
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,8 @@ class TrainConfig:
     mixed_precision: bool = True
     """bfloat16 autocast of the network on CUDA (alignment terms stay float32); ignored on a CPU."""
     cpu_threads: int | None = 1
-    """torch intra-op threads while training on a CPU (restored afterwards); ``None`` keeps torch's setting.
-    One thread is the default: for this small network on a shared 2-core machine a training step
-    measured 0.11 s with one thread against 0.89 s with two (threads spin-waiting on each other)."""
+    """torch intra-op threads while training on a CPU (restored afterwards; see :func:`didan_lite.runtime.cpu_threads`).
+    ``None`` keeps torch's setting."""
     checkpoint_every: int = 1
     progress: bool = True
 
@@ -169,14 +168,9 @@ def train_didan(
         raise InputError(f"Need at least two utterances per domain (source {len(source.x)}, target {len(target.x)}).")
     seed_everything(seed)
     device = pick_device(config.device)
-    threads_before = torch.get_num_threads()
-    if device.type == "cpu" and config.cpu_threads is not None:
-        torch.set_num_threads(config.cpu_threads)
-    try:
+    with cpu_threads(config.cpu_threads if device.type == "cpu" else None):
         return _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint,
                       target_labels_for_monitoring, device)
-    finally:
-        torch.set_num_threads(threads_before)
 
 
 def _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint, target_labels_for_monitoring, device) -> TrainResult:
