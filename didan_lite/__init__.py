@@ -5,7 +5,7 @@ The package is organised one module per concept, data flowing one way::
     manifest -> features -> (synthetic writes manifests) -> model -> alignment
              -> training -> metrics -> plots -> experiment -> cli
 
-Notebook: notebooks/00_index.ipynb lists the teaching sequence.
+Notebooks: notebooks/README.md lists the teaching sequence.
 """
 
 __version__ = "0.1.0"

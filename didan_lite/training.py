@@ -24,6 +24,7 @@ alignment did, nothing more.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -188,7 +189,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         "model": dataclasses.asdict(model_config),
         "seed": seed,
         "alignment": None if alignment is None else repr(alignment),
-        "data": [tuple(source.x.shape), tuple(target.x.shape), n_classes],
+        "data": _data_digest(source, target_x, n_classes),
     }
     target_order = torch.randperm(len(target_x), generator=generator)
     target_cursor = 0
@@ -252,6 +253,14 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generator, history, target_order, target_cursor)
     model.eval()
     return TrainResult(model, history)
+
+
+def _data_digest(source: DomainData, target_x: torch.Tensor, n_classes: int) -> str:
+    """SHA-1 of the training tensors: a checkpoint is resumed only on the very same data."""
+    digest = hashlib.sha1(str(n_classes).encode())
+    for tensor in (source.x, source.y, target_x):
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generator, history, target_order, target_cursor) -> None:

@@ -114,3 +114,11 @@ def test_bad_training_input_is_refused():
         train_didan(DomainData(torch.zeros(4, 16, 20)), _blobs(4, 0, 0), 2, config=FAST, model_config=SMALL)
     with pytest.raises(InputError, match="task_loss"):
         TrainConfig(task_loss="hinge")
+
+
+def test_checkpoint_of_other_data_with_the_same_shapes_is_refused(tmp_path):
+    checkpoint = tmp_path / "run.pt"
+    config = dataclasses.replace(FAST, epochs=1)
+    train_didan(_blobs(16, 0.0, 0), _blobs(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
+    with pytest.raises(InputError, match="other settings"):
+        train_didan(_blobs(16, 0.0, 5), _blobs(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)

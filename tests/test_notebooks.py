@@ -1,0 +1,178 @@
+"""What nbval cannot check about the teaching notebooks, and the data helper they all call.
+
+nbval (``make test``) re-runs every notebook and compares the cells marked
+``# NBVAL_CHECK_OUTPUT``; the inline-versus-library checks are asserts inside
+the notebooks. These tests read the committed files: badge and set-up cell,
+structure, executed outputs free of machine paths, warnings and SVG; and they
+test ``data_fetch.notebook_data`` directly, without the generator or a corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import didan_lite.synthetic
+from data_fetch import notebook_data
+from data_fetch.notebook_data import TaskManifests, find_corpus, task_manifests
+from didan_lite.errors import InputError
+from didan_lite.manifest import read_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+COLAB = "https://colab.research.google.com/github/didan-lite-org/didan-lite/blob/main/notebooks/{name}"
+PACKAGE_INSTALL = 'pip install --quiet "didan-lite @ git+https://github.com/didan-lite-org/didan-lite"'
+MACHINE_PATH = re.compile(r"(/work/|/root/|/home/|/tmp/)")
+INLINE_CHECKS = {"01_spectrogram_features.ipynb": "library = spectrogram(", "03_mmd.ipynb": "library = float(MMDLoss()(",
+                 "04_ida.ipynb": "reconstruction_coefficients(f_s, f_t, \"ridge\""}
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def _output_texts(notebook) -> list[str]:
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts += [value for key, value in output.get("data", {}).items() if isinstance(value, str) and not key.startswith("image/")]
+            texts += output.get("traceback", [])
+    return texts
+
+
+def test_the_six_notebooks_exist():
+    assert [path.name[:2] for path in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_starts_with_colab_badge_and_what_you_will_learn(path):
+    first = _read(path).cells[0]
+    assert first.cell_type == "markdown"
+    assert f"({COLAB.format(name=path.name)})" in first.source, "badge must link this notebook by absolute URL"
+    assert "colab-badge.svg" in first.source
+    assert "## What you will learn" in first.source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_setup_cell_installs_only_the_package_on_colab(path):
+    notebook = _read(path)
+    setup = notebook.cells[1]
+    assert setup.cell_type == "code"
+    lines = setup.source.splitlines()
+    guard = next(i for i, line in enumerate(lines) if line.strip() == 'if "google.colab" in sys.modules:')
+    installs = [line for line in lines if "pip install" in line and not line.lstrip().startswith("#")]
+    assert [line.strip() for line in installs] == [f"%{PACKAGE_INSTALL}"]
+    assert lines.index(installs[0]) == guard + 1 and installs[0].startswith("    "), "the install must sit under the Colab guard"
+    for forbidden in ("torch", "numpy", "librosa", "--upgrade", " -U", "--force-reinstall", "--no-deps"):
+        assert forbidden not in installs[0]
+    for call in ("pick_device()", "seed_everything(0)", "FAST = fast_mode()", "%matplotlib inline", "figure_formats = ['png']"):
+        assert call in setup.source
+    everywhere = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert everywhere.count("seed_everything(") == 1, "seed once, in the set-up cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_explains_before_it_computes_and_ends_with_exercises(path):
+    cells = _read(path).cells
+    assert cells[-1].cell_type == "markdown" and cells[-1].source.startswith("## Exercises")
+    assert cells[2].cell_type == "markdown", "prose before the first computation"
+    run = 0
+    for cell in cells[2:]:
+        run = run + 1 if cell.cell_type == "code" else 0
+        assert run <= 2, f"more than two code cells in a row without explanation in {path.name}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_executed_with_clean_small_png_outputs(path):
+    notebook = _read(path)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code_cells), "run `make notebooks` before committing"
+    outputs = [output for cell in code_cells for output in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], "warnings or progress bars in the outputs"
+    mimetypes = {key for o in outputs for key in o.get("data", {})}
+    assert "image/png" in mimetypes and "image/svg+xml" not in mimetypes
+    assert path.stat().st_size < 1_000_000, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB: lower the figure dpi or sizes"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_machine_paths_in_sources_or_outputs(path):
+    notebook = _read(path)
+    texts = [cell.source for cell in notebook.cells] + _output_texts(notebook)
+    leaks = sorted({match.group(0) for text in texts for match in MACHINE_PATH.finditer(text)})
+    assert not leaks, f"machine paths in {path.name}: {leaks}"
+
+
+@pytest.mark.parametrize("name, call", sorted(INLINE_CHECKS.items()))
+def test_inline_implementations_are_checked_against_the_library(name, call):
+    sources = [cell.source for cell in _read(REPO / "notebooks" / name).cells if cell.cell_type == "code"]
+    checks = [source for source in sources if call in source and re.search(r"assert np\.(allclose|isclose)\(", source)]
+    assert len(checks) == 1 and checks[0].startswith("# NBVAL_CHECK_OUTPUT"), "one checked cell compares inline and library"
+
+
+@pytest.fixture
+def no_corpora(tmp_path, monkeypatch):
+    """A working folder with no shared corpora above it, an empty data_fetch cache, no DIDAN_LITE_CORPORA."""
+    cwd = tmp_path / "course" / "notebooks"
+    cwd.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    monkeypatch.delenv(notebook_data.CORPORA_ENV_VAR, raising=False)
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_falls_back_to_the_synthetic_corpora_when_none_is_found(no_corpora, make_tone_corpus, monkeypatch):
+    stand_ins = (make_tone_corpus("synth-a", emotions=("anger", "neutral", "sadness")),
+                 make_tone_corpus("synth-b", emotions=("anger", "sadness", "fear")))
+    monkeypatch.setattr(didan_lite.synthetic, "make_default_corpora", lambda: stand_ins)
+    data = task_manifests("B-C")
+    assert data.is_synthetic and (data.source, data.target) == stand_ins
+    assert data.emotions == ("anger", "sadness")
+    assert data.description.startswith("SYNTHETIC") and "emodb or casia" in data.description
+    assert not MACHINE_PATH.search(data.description) and str(no_corpora) not in data.description
+
+
+def test_search_order_argument_then_environment_then_shared_then_cache(no_corpora, monkeypatch):
+    for folder in ("given/emodb", "env/emodb", "env/casia", "course/shared/corpora/casia", "cache/corpora/enterface"):
+        (no_corpora / folder).mkdir(parents=True)
+    monkeypatch.setenv(notebook_data.CORPORA_ENV_VAR, str(no_corpora / "env"))
+    assert find_corpus("emodb", no_corpora / "given") == ("data_root", no_corpora / "given" / "emodb")
+    assert find_corpus("emodb") == ("$DIDAN_LITE_CORPORA", no_corpora / "env" / "emodb")
+    monkeypatch.delenv(notebook_data.CORPORA_ENV_VAR)
+    assert find_corpus("casia") == ("../shared/corpora", Path("..") / "shared" / "corpora" / "casia")
+    assert find_corpus("enterface")[0] == "the data_fetch cache"
+    assert find_corpus("emodb") is None
+
+
+def test_a_found_but_unreadable_copy_raises_instead_of_falling_back(no_corpora):
+    for key in ("emodb", "casia"):
+        (no_corpora / "mine" / key).mkdir(parents=True)
+    with pytest.raises(InputError, match="No .* utterances found"):
+        task_manifests("B-C", data_root=no_corpora / "mine")
+
+
+def test_load_keeps_the_task_emotions_and_draws_a_fixed_balanced_subset(make_tone_corpus):
+    source = make_tone_corpus("tones-a", emotions=("anger", "neutral", "sadness"), per_class=6)
+    target = make_tone_corpus("tones-b", emotions=("anger", "sadness", "fear"), per_class=6)
+    data = TaskManifests("A-B", source, target, ("anger", "sadness"), False, "")
+    full_source, full_target = data.load()
+    assert set(full_source["emotion"]) == set(full_target["emotion"]) == {"anger", "sadness"}
+    subset, _ = data.load(max_per_class=2, seed=0)
+    assert subset["emotion"].value_counts().to_dict() == {"anger": 2, "sadness": 2}
+    assert set(subset["path"]) <= set(full_source["path"])
+    assert subset.equals(data.load(max_per_class=2, seed=0)[0])
+    assert not subset["path"].reset_index(drop=True).equals(data.load(max_per_class=2, seed=1)[0]["path"])
+
+
+def test_real_corpora_are_used_when_present(shared_corpora, no_corpora, monkeypatch):
+    monkeypatch.setenv(notebook_data.CORPORA_ENV_VAR, str(shared_corpora))
+    data = task_manifests("B-C")
+    assert not data.is_synthetic
+    assert data.emotions == ("anger", "fear", "happiness", "neutral", "sadness")
+    assert {read_manifest(data.source)["corpus"].iloc[0], read_manifest(data.target)["corpus"].iloc[0]} == {"emodb", "casia"}
+    assert data.description.startswith("REAL corpora, task B-C") and "$DIDAN_LITE_CORPORA" in data.description
+    assert str(shared_corpora) not in data.description
