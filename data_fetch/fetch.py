@@ -251,7 +251,7 @@ def fetch_remote(remote: Remote, folder: Path, *, progressbar: bool = True) -> P
             )  # fmt: skip
         except InputError:
             raise
-        except ValueError as exc:  # pooch found a checksum that does not match
+        except ValueError:  # pooch found a checksum that does not match
             if remote.known_hash is None or not part.exists():
                 raise
             os.replace(part, rejected)

@@ -245,7 +245,7 @@ def build_iemocap(root: Path) -> CorpusTree:
         lines = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]", ""]
         for index, (utterance, label) in enumerate(labels):
             lines += [f"[{index}.5000 - {index + 1}.2500]\t{utterance}\t{label}\t[2.5000, 3.0000, 2.5000]",
-                      f"C-E1:\tNeutral state;\t()", ""]  # fmt: skip
+                      "C-E1:\tNeutral state;\t()", ""]  # fmt: skip
         path.write_text("\n".join(lines))
     (base / "Session1/dialog/EmoEvaluation/Categorical").mkdir()
     return tree
