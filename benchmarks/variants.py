@@ -41,7 +41,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # name -> {"method": ..., "model": {...}, "train": {...}, "options": {...}} (overrides of the defaults)
 VARIANTS: dict[str, dict] = {
     # --- source-only DIDAN (section 2) ---
-    "base": {"method": "source-only"},
+    "base": {"method": "source-only"},  # the package defaults at the time of the run (4 x 4 pooling before so-r4)
     "cmn": {"method": "source-only", "model": {"input_norm": "cmn"}},
     "cmvn": {"method": "source-only", "model": {"input_norm": "cmvn"}},
     "ep30": {"method": "source-only", "train": {"epochs": 30}},
@@ -55,7 +55,8 @@ VARIANTS: dict[str, dict] = {
     "drop5": {"method": "source-only", "model": {"dropout": 0.5}},
     "long": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine"}},
     "long-specaug": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine", "spec_augment": (8, 20)}},
-    "tpool": {"method": "source-only", "model": {"pooled_size": (4, 1)}},
+    "tpool": {"method": "source-only", "model": {"pooled_size": (4, 1)}},  # the default since so-r4
+    "pool4x4": {"method": "source-only", "model": {"pooled_size": (4, 4)}},  # the default before
     # --- alignment (section 3), on top of the source-only defaults ---
     "mmd": {"method": "mmd"},
     "ida": {"method": "ida"},
