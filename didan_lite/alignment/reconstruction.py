@@ -228,22 +228,25 @@ def self_referenced_residual(
     r"""How much worse the other domain rebuilds a batch than the batch's own domain does (the default IDA reading).
 
     .. math::
-        \ell(B \to R) = \frac{\frac{1}{|K|}\sum_{j \in K} \lVert r_j - \sum_i w_{ji} b_i \rVert^2}
-                              {\frac{1}{|K|}\sum_{j \in K} \lVert r_j - \sum_{k \ne j} v_{jk} r_k \rVert^2 + \epsilon}
+        \ell(B \to R) = \log \frac{\frac{1}{|K|}\sum_{j \in K} \lVert r_j - \sum_i w_{ji} b_i \rVert^2 + \epsilon}
+                                   {\frac{1}{|K|}\sum_{j \in K} \lVert r_j - \sum_{k \ne j} v_{jk} r_k \rVert^2 + \epsilon}
 
     ``W`` rebuilds each sample of ``f_r`` from the other domain's batch ``f_b``; ``V``
     rebuilds it from the *other samples of its own batch* (leave one out), by the
     same rule (same regulariser, same temperature for ``simplex``: ``strength``
     times the median within-domain squared distance of both batches). When the two
     domains are mixed, the other domain rebuilds a sample as well as its own does
-    (ratio near 1, below 1 when they interleave); when they are apart it is larger.
+    (log-ratio near 0, below 0 when they interleave); when they are apart it is larger.
+    The logarithm keeps the gradient relative (d ratio / ratio): in a flattened
+    embedding the ratio can reach hundreds, and its raw gradient would swamp the
+    regression loss.
     Shrinking or flattening the features shrinks numerator and denominator alike,
     so a collapse does not lower it. The denominator is floored at ``SPREAD_FLOOR``
     times the numerator. ``K``: samples with at least one allowed sample in both
     bases (groups, as in :func:`reconstruction_coefficients`).
 
     Returns:
-        The scalar ratio and ``W`` (B_r, B_b), differentiable.
+        The scalar log-ratio and ``W`` (B_r, B_b), differentiable.
 
     Shape:
         - f_b: (B_b, D), f_r: (B_r, D) with B_b, B_r >= 2; groups (B_b,), (B_r,)
@@ -255,7 +258,7 @@ def self_referenced_residual(
         >>> a, b = torch.randn(32, 16, generator=g), torch.randn(32, 16, generator=g)
         >>> same, _ = self_referenced_residual(a, b)
         >>> apart, _ = self_referenced_residual(a, b + 3.0)
-        >>> bool(0.5 < same < 1.5 < apart)
+        >>> bool(abs(same) < 0.3 < apart)
         True
     """
     strength = check_regulariser(regulariser, strength)
@@ -282,4 +285,5 @@ def self_referenced_residual(
     numerator = ((r - cross @ b).pow(2).sum(1) * kept).sum() / n_kept
     denominator = ((own - self_weights @ own).pow(2).sum(1) * kept).sum() / n_kept
     denominator = torch.maximum(denominator, SPREAD_FLOOR * numerator)
-    return numerator / (denominator + torch.finfo(b.dtype).eps), cross
+    eps = torch.finfo(b.dtype).eps
+    return torch.log((numerator + eps) / (denominator + eps)), cross
