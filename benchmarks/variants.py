@@ -65,6 +65,8 @@ VARIANTS: dict[str, dict] = {
     "ida-oneway": {"method": "ida", "options": {"symmetric": False}},
     "ida-tau03": {"method": "ida", "options": {"strength": 0.3}},
     "ida-class": {"method": "ida-class", "options": {"min_confidence": 0.5}},
+    "ida-w01": {"method": "ida", "train": {"alignment_weight": 0.1}},
+    "mmd-w01": {"method": "mmd", "train": {"alignment_weight": 0.1}},
 }
 
 
