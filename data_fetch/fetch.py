@@ -33,10 +33,10 @@ from pathlib import Path, PurePosixPath
 
 import pooch
 import requests
-from tqdm.auto import tqdm
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
+from didan_lite.progress import progress_bar
 
 from data_fetch import cache
 from data_fetch.corpora import CorpusSpec, Remote, get_corpus
@@ -201,9 +201,9 @@ class ResumableDownloader:
                 length = response.headers.get("Content-Length", "")
                 total = int(length) if length.isdigit() else None
             require_free_space(self.part.parent, None if total is None else total - offset, f"downloading {url}")
-            bar = tqdm(
+            bar = progress_bar(
                 total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=self.part.name.removesuffix(".part"), disable=not self.progressbar,
+                desc=self.part.name.removesuffix(".part"), enabled=self.progressbar,
             )  # fmt: skip
             _source_file(self.part).write_text(url)
             with bar, open(self.part, "ab" if offset else "wb") as handle:
@@ -336,7 +336,7 @@ def extract_archive(spec: CorpusSpec, archive: Path, target: Path, *, progressba
             shutil.rmtree(stale, ignore_errors=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
         try:
-            for member in tqdm(members, desc=f"extracting {archive.name}", unit="file", disable=not progressbar):
+            for member in progress_bar(members, desc=f"extracting {archive.name}", unit="file", enabled=progressbar):
                 bundle.extract(member, partial)
             if not scan_corpus(spec, partial).found:
                 top = sorted({PurePosixPath(m.filename).parts[0] for m in members if m.filename.strip("/")})

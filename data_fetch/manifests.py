@@ -17,10 +17,10 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from didan_lite.errors import InputError
 from didan_lite.manifest import write_manifest
+from didan_lite.progress import progress_bar
 
 from data_fetch import cache
 from data_fetch.corpora import CorpusSpec, get_corpus
@@ -73,7 +73,7 @@ def _usable_audio(
     """
     audio, unreadable = {}, []
     derived = cache.derived_audio_dir(spec.key, root, base)
-    for item in tqdm(items, desc=f"checking {spec.key}", unit="file", disable=not progress, leave=False):
+    for item in progress_bar(items, desc=f"checking {spec.key}", unit="file", enabled=progress, leave=False):
         if spec.is_video:
             wav = (derived / item.path.relative_to(root)).with_suffix(".wav")
             if not wav.is_file():
