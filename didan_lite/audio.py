@@ -47,6 +47,14 @@ def wav_shortfall(path: str | os.PathLike) -> tuple[int, int] | None:
             handle.seek(length + (length & 1), os.SEEK_CUR)  # chunks are padded to an even length
 
 
+class AudioFault(InputError):
+    """An unusable audio file. ``str()`` is the full line; ``reason`` says what is wrong without the file's name."""
+
+    def __init__(self, path: str | os.PathLike, reason: str, advice: str) -> None:
+        super().__init__(f"Audio file {path} {reason}; {advice}")
+        self.path, self.reason = Path(path), reason
+
+
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Decode a whole audio file and check it is usable.
 
@@ -55,31 +63,30 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         [-1, 1], channels averaged; the file's own rate in Hz.
 
     Raises:
-        InputError: naming the file: missing, empty (0 bytes), undecodable,
-            truncated, without samples, holding NaN/infinite samples, or silent.
+        AudioFault: (an InputError) naming the file: missing, empty (0 bytes),
+            undecodable, truncated, without samples, holding NaN/infinite
+            samples, or silent.
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
+        raise AudioFault(path, "does not exist", "check the manifest or re-run the corpus preparation.")
     if path.stat().st_size == 0:
-        raise InputError(f"Audio file {path} is empty (0 bytes); re-download or remove it from the manifest.")
+        raise AudioFault(path, "is empty (0 bytes)", "re-download or remove it from the manifest.")
     try:
         audio, rate = sf.read(path, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile reports damage with several exception types
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"Audio file {path} cannot be decoded ({reason}); it is corrupt or not audio. Replace or remove it.") from exc
+        raise AudioFault(path, f"cannot be decoded ({reason})", "it is corrupt or not audio. Replace or remove it.") from exc
     shortfall = wav_shortfall(path)
     if shortfall is not None:
         declared, present = shortfall
-        raise InputError(
-            f"Audio file {path} is truncated: its header declares {declared:,} bytes of audio but it holds {present:,}; "
-            "re-download or remove it."
-        )
+        raise AudioFault(path, f"is truncated (its header declares {declared:,} bytes of audio, it holds {present:,})",
+                         "re-download or remove it.")
     if audio.shape[0] == 0:
-        raise InputError(f"Audio file {path} holds no samples; re-download or remove it from the manifest.")
+        raise AudioFault(path, "holds no samples", "re-download or remove it from the manifest.")
     mono = audio.mean(axis=1)
     if not np.all(np.isfinite(mono)):
-        raise InputError(f"Audio file {path} contains NaN or infinite samples; it is corrupt. Replace or remove it.")
+        raise AudioFault(path, "contains NaN or infinite samples", "it is corrupt. Replace or remove it.")
     if np.max(np.abs(mono)) < SILENCE_PEAK:
-        raise InputError(f"Audio file {path} is silent (peak below {SILENCE_PEAK}); remove it from the manifest.")
+        raise AudioFault(path, f"is silent (peak below {SILENCE_PEAK})", "remove it from the manifest.")
     return mono, int(rate)

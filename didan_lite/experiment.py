@@ -34,7 +34,7 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig, corpus_statistics, extract_corpus, stack_normalised
+from didan_lite.features import FeatureConfig, corpus_statistics, default_cache_dir, extract_corpus, stack_normalised
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
@@ -47,6 +47,14 @@ from didan_lite.metrics import (
 from didan_lite.model import ModelConfig
 from didan_lite.runtime import cpu_threads
 from didan_lite.training import DomainData, TrainConfig, predict, train_didan
+from didan_lite.validation import (
+    check_checkpoints,
+    check_class_list,
+    check_classes_present,
+    check_writable_folder,
+    claim_output_folder,
+    comparison_settings,
+)
 
 DEFAULT_METHODS: tuple[str, ...] = ("source-only", "mmd", "ida")
 
@@ -77,6 +85,8 @@ class TaskData:
         source_train / source_test: labelled source, split by speaker.
         target: every target utterance; ``y`` is kept for evaluation only.
         skipped: unreadable files left out, as (path, reason).
+        heldout_by: ``"speaker"`` (held-out source speakers) or ``"utterance"``
+            (a single-speaker source: a stratified fifth of its utterances).
     """
 
     class_names: list[str]
@@ -85,6 +95,7 @@ class TaskData:
     source_test: DomainData
     target: DomainData
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    heldout_by: str = "speaker"
 
 
 @dataclass
@@ -142,6 +153,7 @@ def load_task(
             lacking = sorted(set(emotions) - set(frame["emotion"]))
             if lacking:
                 raise InputError(f"Corpus {frame['corpus'].iloc[0]!r} has no utterance of {lacking}; drop them from the emotions asked for.")
+    check_class_list(emotions)
     source, target = restrict_emotions(source, emotions), restrict_emotions(target, emotions)
     tensors, skipped, names = [], [], []
     for frame in (source, target):
@@ -154,6 +166,12 @@ def load_task(
         names.append(str(extracted.manifest["corpus"].iloc[0]))
     (x_s, y_s, frame_s), (x_t, y_t, _) = tensors
     train_index, test_index = speaker_split(frame_s, config.holdout_speakers)
+    check_classes_present({f"source corpus {names[0]!r} (training speakers)": y_s[train_index].numpy(),
+                           f"target corpus {names[1]!r}": y_t.numpy()}, emotions, skipped)
+    heldout_by = "speaker" if frame_s["speaker"].nunique() >= 2 else "utterance"
+    if heldout_by == "utterance" and progress:
+        print(f"Source corpus {names[0]!r} has a single speaker: its held-out set is a stratified fifth of its "
+              "utterances, not unseen speakers (the report says so).", flush=True)
     return TaskData(
         class_names=list(emotions),
         corpus_names=(names[0], names[1]),
@@ -161,6 +179,7 @@ def load_task(
         source_test=DomainData(x_s[test_index], y_s[test_index]),
         target=DomainData(x_t, y_t),
         skipped=skipped,
+        heldout_by=heldout_by,
     )
 
 
@@ -174,6 +193,9 @@ def speaker_split(frame: pd.DataFrame, holdout: float, seed: int = 0) -> tuple[n
     """Indices (train, held-out) with no speaker on both sides; fixed by ``seed``.
 
     A corpus with a single speaker falls back to a stratified utterance split.
+
+    Raises:
+        InputError: a single-speaker corpus too small for a stratified split.
     """
     indices = np.arange(len(frame))
     speakers = frame["speaker"].to_numpy()
@@ -181,7 +203,13 @@ def speaker_split(frame: pd.DataFrame, holdout: float, seed: int = 0) -> tuple[n
         splitter = GroupShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
         return next(splitter.split(indices, groups=speakers))
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
-    return next(splitter.split(indices, frame["emotion"].to_numpy()))
+    try:
+        return next(splitter.split(indices, frame["emotion"].to_numpy()))
+    except ValueError as exc:  # too few utterances per emotion for both sides
+        raise InputError(
+            f"Corpus {frame['corpus'].iloc[0]!r} has a single speaker, so its held-out set must be drawn from its "
+            f"{len(frame)} utterances, which is too few ({exc}); use a source corpus with more speakers or utterances."
+        ) from exc
 
 
 def run_method(
@@ -283,7 +311,9 @@ def compare(
     if not methods or not seeds:
         raise InputError("Give at least one method and one seed.")
     out_dir = Path(out_dir)
+    settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions)
     task = load_task(source_manifest, target_manifest, emotions=emotions, config=config, progress=progress)
+    claim_output_folder(out_dir, settings, write=True)
     runs = []
     for method in methods:
         for seed in seeds:
@@ -295,6 +325,20 @@ def compare(
     figure_paths = save_figures(comparison, seed=seeds[0]) if figures else []
     write_report(comparison, config, figure_paths)
     return comparison
+
+
+def _check_before_work(source, target, out_dir: Path, methods, seeds, config: ExperimentConfig, emotions) -> dict:
+    """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
+    comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
+    if emotions is not None:
+        check_class_list(emotions)
+    check_writable_folder(out_dir, "The output folder", "give another --out")
+    cache = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
+    check_writable_folder(cache, "The feature cache folder", "set DIDAN_LITE_DATA (or cache_dir) to a writable folder")
+    settings = comparison_settings(source, target, emotions=emotions, methods=methods, seeds=seeds, config=config)
+    claim_output_folder(out_dir, settings, write=False)
+    check_checkpoints(out_dir / "checkpoints" / f"{method}-seed{seed}.pt" for method in methods for seed in seeds)
+    return settings
 
 
 def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
@@ -310,6 +354,7 @@ def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
             "target": len(task.target.x),
         },
         "skipped_files": [path for path, _ in task.skipped],
+        "heldout_source_split": task.heldout_by,
         "config": _jsonable(dataclasses.asdict(config)),
         "runs": [run.summary() for run in comparison.runs],
         "summary": comparison.table().to_dict(orient="records"),
@@ -395,6 +440,9 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
         "reference. Proxy A-distance: 0 = corpora indistinguishable in the learned features, 2 = separable. "
         "Feature rank: effective number of directions the aligned features use (a collapse lowers it).",
     ]
+    if task.heldout_by == "utterance":
+        lines += ["", f"The source corpus {source} has a single speaker: its held-out UAR is measured on a stratified "
+                  "fifth of its utterances, not on unseen speakers, so it overstates within-corpus accuracy."]
     if task.skipped:
         lines += ["", f"{len(task.skipped)} unreadable file(s) were skipped: " + ", ".join(p for p, _ in task.skipped[:10])]
     for path in figure_paths:
