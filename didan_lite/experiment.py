@@ -169,7 +169,7 @@ def load_task(
     check_classes_present({f"source corpus {names[0]!r} (training speakers)": y_s[train_index].numpy(),
                            f"target corpus {names[1]!r}": y_t.numpy()}, emotions, skipped)
     heldout_by = "speaker" if frame_s["speaker"].nunique() >= 2 else "utterance"
-    if heldout_by == "utterance" and progress:
+    if heldout_by == "utterance":
         print(f"Source corpus {names[0]!r} has a single speaker: its held-out set is a stratified fifth of its "
               "utterances, not unseen speakers (the report says so).", flush=True)
     return TaskData(
