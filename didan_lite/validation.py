@@ -252,13 +252,31 @@ def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bo
             print(f"{out_dir}: replacing the report of methods {before.get('methods')} seeds {before.get('seeds')} "
                   f"by methods {settings['methods']} seeds {settings['seeds']} (same task; finished runs are reused).", flush=True)
     elif any((out_dir / name).exists() for name in ("report.md", "metrics.json")):
-        raise InputError(
-            f"{out_dir} holds a report without a record of its settings (written by an older version); "
-            f"give this comparison another --out, or delete {out_dir} to replace it."
-        )
+        config = _legacy_config(out_dir / "metrics.json")  # a folder written before settings were recorded
+        if config != settings["config"]:
+            differ = _differing(config, settings["config"]) if config is not None else ["unknown"]
+            raise InputError(
+                f"{out_dir} holds the report of a comparison with other settings (config.{', config.'.join(differ)}); "
+                f"give this one another --out, or delete {out_dir} to replace it."
+            )
     if write:
         with atomic_write(recorded, "w", encoding="utf-8") as handle:
             json.dump(settings, handle, indent=1)
+
+
+def _legacy_config(metrics: Path) -> dict | None:
+    """The configuration recorded in the ``metrics.json`` of an older version, as :func:`comparison_settings` has it."""
+    try:
+        config = json.loads(metrics.read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    config.pop("cache_dir", None)
+    config.pop("strict", None)
+    if isinstance(config.get("train"), dict):
+        config["train"].pop("progress", None)
+    return config
 
 
 def _differing(before, now, prefix: str = "") -> list[str]:

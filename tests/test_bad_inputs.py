@@ -149,6 +149,16 @@ def _other_settings(s: Setting) -> list[str]:
     return [*QUICK, "--epochs", "2"]
 
 
+def _legacy_report(s: Setting) -> list[str]:
+    """A folder written by a version that did not record its settings: metrics.json holds only the config."""
+    s.out.mkdir(parents=True)
+    s.report_before = "# an older comparison\n"
+    (s.out / "report.md").write_text(s.report_before)
+    config = {"features": {}, "model": {}, "train": {"epochs": 20}, "holdout_speakers": 0.2, "method_options": {}}
+    (s.out / "metrics.json").write_text(json.dumps({"config": config}))
+    return QUICK
+
+
 def _out_file(s: Setting) -> list[str]:
     s.out.parent.mkdir(parents=True, exist_ok=True)
     s.out.write_text("not a folder")
@@ -224,6 +234,7 @@ CASES: dict[str, Case] = {
     "class-vanishes": Case(_corrupt_class, ("sadness", "no utterance left", "--emotions anger,neutral"), extracts=True),
     # 5: another comparison's report in the same folder
     "other-settings-same-out": Case(_other_settings, ("other settings", "config.train.epochs", "another --out")),
+    "older-report-same-out": Case(_legacy_report, ("other settings", "config.train.epochs", "another --out")),
     # 7: folders that cannot be written, before any work
     "out-is-a-file": Case(_out_file, ("output folder", "is a file", "--out")),
     "out-inside-a-file": Case(_out_under_file, ("output folder", "which is a file", "--out")),
