@@ -329,7 +329,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
-    state = load_checkpoint(path, next(model.parameters()).device)
+    state = load_checkpoint(path)  # on the CPU; load_state_dict moves each tensor to its parameter's device
     if not isinstance(state, dict) or state.get("fingerprint") != _canonical(fingerprint):
         raise InputError(
             f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
@@ -338,13 +338,13 @@ def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generato
     optimiser.load_state_dict(state["optimiser"])
     if alignment is not None and state["alignment"] is not None:
         alignment.load_state_dict(state["alignment"])
-    generator.set_state(state["generator"].cpu())
-    torch.set_rng_state(state["torch_rng"].cpu())
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
     numpy_rng = state["numpy_rng"]
     np.random.set_state((numpy_rng["name"], numpy_rng["keys"].numpy().astype(np.uint32), numpy_rng["pos"],
                          numpy_rng["has_gauss"], numpy_rng["cached_gaussian"]))
     random.setstate(_as_tuples(json.loads(state["python_rng"])))
-    return state["epoch"], json.loads(state["history"]), state["target_order"].cpu(), state["target_cursor"]
+    return state["epoch"], json.loads(state["history"]), state["target_order"], state["target_cursor"]
 
 
 def _as_tuples(value):

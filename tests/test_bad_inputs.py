@@ -49,6 +49,7 @@ import didan_lite.experiment as experiment
 import didan_lite.training as training
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.cli import main
+from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig, extract_corpus
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
@@ -288,6 +289,23 @@ def test_the_planted_checkpoint_is_hostile(tmp_path):
     torch.save({"payload": _RunsCode(marker)}, path)
     torch.load(path, weights_only=False)
     assert marker.exists()
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+@pytest.mark.parametrize("payload", ["code", "numpy", "garbage"])
+def test_trainer_refuses_a_checkpoint_that_is_not_plain_data(tmp_path, payload):
+    """Case 1 through the library: resuming reads data only; the message names the file; nothing runs."""
+    marker, path = tmp_path / "code-ran.txt", tmp_path / "run.pt"
+    if payload == "garbage":
+        path.write_bytes(b"\x80\x04not a checkpoint")
+    else:  # a pickle that runs code, or one of an older version holding NumPy objects
+        torch.save({"epoch": 1, "x": _RunsCode(marker) if payload == "code" else np.random.get_state()}, path)
+    config = TrainConfig(epochs=1, batch_size=8, progress=False, device="cpu")
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    with pytest.raises(InputError, match="not a plain-data checkpoint") as caught:
+        train_didan(_blobs(16, 0.0, 0), _blobs(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert not marker.exists()
 
 
 def test_same_task_with_more_methods_reuses_the_folder(corpora, tmp_path, monkeypatch, capsys):
