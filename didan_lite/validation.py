@@ -111,6 +111,21 @@ def _distinct(values: list, text: str, what: str) -> list:
     return values
 
 
+def check_run_values(seeds: Sequence, weight: object) -> None:
+    """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], a finite weight >= 0 (or ``"auto"``).
+
+    Raises:
+        InputError: naming the value at fault.
+    """
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s <= MAX_SEED]
+    if bad:
+        raise InputError(f"Seeds must be whole numbers in [0, {MAX_SEED}]; got {bad}.")
+    if len(set(seeds)) != len(seeds):
+        raise InputError(f"Seeds {list(seeds)} repeat a value; give each seed once (a repeat would count one run twice).")
+    if isinstance(weight, (int, float)) and not (math.isfinite(weight) and weight >= 0):
+        raise InputError(f"Alignment weight {weight} is not a finite number >= 0; use e.g. 0.3, or 0 for no alignment.")
+
+
 # ---------------------------------------------------------------- folders
 
 

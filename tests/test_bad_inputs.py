@@ -28,6 +28,7 @@ replaced by functions that fail the test if called.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -306,6 +307,21 @@ def test_trainer_refuses_a_checkpoint_that_is_not_plain_data(tmp_path, payload):
         train_didan(_blobs(16, 0.0, 0), _blobs(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("seeds, weight, words", [
+    ([-1], 0.3, "Seeds"), ([0.5], 0.3, "Seeds"), ([1, 1], 0.3, "repeat"), ([0], float("nan"), "finite"), ([0], -1.0, "finite"),
+], ids=["seed-negative", "seed-fraction", "seeds-repeated", "weight-nan", "weight-negative"])
+def test_library_refuses_bad_run_values_before_work(corpora, tmp_path, monkeypatch, seeds, weight, words):
+    """Cases 3 and 11 through the library: compare() checks seeds and weight before anything is extracted."""
+    source, target, _ = corpora
+    monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: pytest.fail("extracted"))
+    config = experiment.ExperimentConfig(cache_dir=str(tmp_path / "cache"))
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, progress=False))
+    object.__setattr__(config.train, "alignment_weight", weight)  # TrainConfig itself refuses only some values
+    with pytest.raises(InputError, match=words):
+        experiment.compare(source, target, methods=["mmd"], seeds=seeds, out_dir=tmp_path / "o", config=config)
+    assert not (tmp_path / "o").exists()
 
 
 def test_same_task_with_more_methods_reuses_the_folder(corpora, tmp_path, monkeypatch, capsys):
