@@ -308,8 +308,8 @@ def _canonical(fingerprint: dict) -> str:
     return json.dumps(fingerprint, sort_keys=True, default=str)
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """Read a checkpoint as data: tensors, numbers and strings only, never code.
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint onto the CPU as data: tensors, numbers and strings only, never code.
 
     ``torch.load(weights_only=True)`` refuses any pickled object other than
     those, so a planted or foreign ``.pt`` file cannot run anything.
@@ -319,7 +319,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             from another program or an older version of this package, or hostile).
     """
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(
