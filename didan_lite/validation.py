@@ -187,10 +187,9 @@ def check_classes_present(labels: Mapping[str, np.ndarray], class_names: Sequenc
         because = (
             f" after {len(skipped)} unreadable file(s) were skipped (first: {skipped[0][0]})" if skipped else ""
         )
-        fix = (
-            f"repair those files, or leave the emotion out with --emotions {','.join(left)}"
-            if len(left) >= 2
-            else "repair those files, or choose other emotions or corpora"
+        repair = "repair those files, or " if skipped else ""
+        fix = repair + (
+            f"leave the emotion out with --emotions {','.join(left)}" if len(left) >= 2 else "choose other emotions or corpora"
         )
         raise InputError(f"Emotion(s) {empty} have no utterance left in the {part}{because}; {fix}.")
 
