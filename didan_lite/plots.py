@@ -21,6 +21,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from didan_lite.features import FeatureConfig
 
@@ -46,7 +47,7 @@ CORPUS_COLOURS: dict[str, tuple[float, float, float]] = {
 }
 """Colour of each known corpus; any other corpus takes the colour of its role ("source" or "target")."""
 EMOTION_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
-STYLE_DPI = 80
+STYLE_DPI = 72
 """Inline and saved figure resolution: sharp enough to read, small enough to commit."""
 
 
@@ -103,6 +104,7 @@ def plot_spectrogram(spec: np.ndarray, config: FeatureConfig = FeatureConfig(), 
         x_axis="time", y_axis=y_axis, fmin=config.fmin, fmax=config.fmax or config.sample_rate / 2, ax=ax, cmap="magma",
     )
     ax.set(title=title or f"{'Log-mel' if y_axis == 'mel' else 'Log-STFT'} spectrogram", xlabel="Time (s)", ylabel="Frequency (Hz)")
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # librosa's default crowds the labels of short clips
     if colorbar:
         fig.colorbar(image, ax=ax, format="%+.0f dB")
     return fig, ax, image
