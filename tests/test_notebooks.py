@@ -22,7 +22,9 @@ from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb"))
+KEY = REPO / "notebooks" / "instructor_key.ipynb"
+CHECK_CALL = re.compile(r"\bcheck_exercise_(\d)_(\d)\(")
 COLAB = "https://colab.research.google.com/github/didan-lite-org/didan-lite/blob/main/notebooks/{name}"
 PACKAGE_INSTALL = 'pip install --quiet "didan-lite @ git+https://github.com/didan-lite-org/didan-lite"'
 MACHINE_PATH = re.compile(r"(/work/|/root/|/home/|/tmp/)")
@@ -44,8 +46,9 @@ def _output_texts(notebook) -> list[str]:
     return texts
 
 
-def test_the_six_notebooks_exist():
+def test_the_six_notebooks_and_the_key_exist():
     assert [path.name[:2] for path in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+    assert sorted((REPO / "notebooks").glob("*.ipynb")) == [*NOTEBOOKS, KEY]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -78,15 +81,36 @@ def test_setup_cell_installs_only_the_package_on_colab(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_explains_before_it_computes_and_ends_with_exercises(path):
     cells = _read(path).cells
-    assert cells[-1].cell_type == "markdown" and cells[-1].source.startswith("## Exercises")
+    starts = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("## Exercises")]
+    assert len(starts) == 1, "one '## Exercises' section"
+    assert cells[-1].cell_type == "markdown", "the exercises end with the open questions"
     assert cells[2].cell_type == "markdown", "prose before the first computation"
     run = 0
     for cell in cells[2:]:
         run = run + 1 if cell.cell_type == "code" else 0
         assert run <= 2, f"more than two code cells in a row without explanation in {path.name}"
+    for cell in cells[starts[0]:]:
+        if cell.cell_type == "code":
+            assert CHECK_CALL.search(cell.source), "an exercise code cell runs a check"
+            shown = "".join(_output_texts(nbformat.from_dict({"cells": [cell]})))
+            assert "no answer yet" in shown and "Error" not in shown, "as committed, each check asks for an answer"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_check_of_a_notebook_is_offered_in_it_and_answered_in_the_key(path):
+    from didan_lite import exercises
+
+    number = str(int(path.name[:2]))
+    checks = {name.removeprefix("check_exercise_") for name in dir(exercises) if name.startswith(f"check_exercise_{number}_")}
+    offered = {f"{a}_{b}" for cell in _read(path).cells if cell.cell_type == "code" for a, b in CHECK_CALL.findall(cell.source)}
+    answered = {f"{a}_{b}" for cell in _read(KEY).cells if cell.cell_type == "code"
+                for a, b in CHECK_CALL.findall(cell.source) if "confirm(" in cell.source}
+    assert checks, f"notebook {number} has no exercise with a check"
+    assert checks <= offered, f"checks not offered in {path.name}: {sorted(checks - offered)}"
+    assert checks <= answered, f"checks with no answer in the key: {sorted(checks - answered)}"
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, KEY], ids=lambda p: p.stem)
 def test_executed_with_clean_small_png_outputs(path):
     notebook = _read(path)
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
@@ -95,11 +119,11 @@ def test_executed_with_clean_small_png_outputs(path):
     assert not [o for o in outputs if o.output_type == "error"]
     assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], "warnings or progress bars in the outputs"
     mimetypes = {key for o in outputs for key in o.get("data", {})}
-    assert "image/png" in mimetypes and "image/svg+xml" not in mimetypes
+    assert ("image/png" in mimetypes or path == KEY) and "image/svg+xml" not in mimetypes
     assert path.stat().st_size < 1_000_000, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB: lower the figure dpi or sizes"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [*NOTEBOOKS, KEY], ids=lambda p: p.stem)
 def test_no_machine_paths_in_sources_or_outputs(path):
     notebook = _read(path)
     texts = [cell.source for cell in notebook.cells] + _output_texts(notebook)
