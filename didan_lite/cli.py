@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from didan_lite.alignment import ALIGNMENT_METHODS
+from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
 
 
@@ -32,6 +33,16 @@ def _csv(kind):
             raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {kind.__name__}") from exc
 
     return parse
+
+
+def _weight(text: str) -> float | str:
+    """``auto`` or a number; anything else is passed on for ``compare`` to refuse with one clear line."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,11 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--synthetic-seed", type=int, default=0, help="seed of the embedded corpora (default 0)")
     run = compare.add_argument_group("run")
     run.add_argument("--methods", type=_csv(str), default=["source-only", "mmd", "ida"],
-                     help=f"comma-separated, among {', '.join(ALIGNMENT_METHODS)} (default source-only,mmd,ida)")
+                     help=f"comma-separated, among {', '.join((*CLASSICAL_METHODS, *ALIGNMENT_METHODS))} (default source-only,mmd,ida)")
     run.add_argument("--seeds", type=_csv(int), default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
     run.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder (default runs/compare)")
     run.add_argument("--epochs", type=int, help="training epochs (default 20)")
-    run.add_argument("--weight", type=float, help="alignment trade-off weight (default 0.3)")
+    run.add_argument("--weight", type=_weight, default="auto",
+                     help="alignment trade-off weight, or 'auto': chosen per method by deep embedded validation "
+                          "on held-out source speakers, never target labels (default auto)")
     run.add_argument("--batch-size", type=int, help="batch size per domain (default 32)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     run.add_argument("--strict", action="store_true", help="stop on the first unreadable audio file instead of skipping it")
@@ -91,7 +104,6 @@ def run_compare(args: argparse.Namespace) -> int:
         key: value
         for key, value in {
             "epochs": args.epochs,
-            "alignment_weight": args.weight,
             "batch_size": args.batch_size,
             "device": args.device,
             "progress": not args.quiet,
@@ -101,7 +113,7 @@ def run_compare(args: argparse.Namespace) -> int:
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
     comparison = compare(
         source, target, methods=args.methods, seeds=args.seeds, out_dir=args.out, config=config,
-        emotions=emotions, figures=not args.no_figures, progress=not args.quiet,
+        emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,
     )
     print()
     print(results_markdown(comparison.table()))
