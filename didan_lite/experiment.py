@@ -58,7 +58,7 @@ DEFAULT_METHODS: tuple[str, ...] = ("source-only", "mmd", "ida")
 METHODS: tuple[str, ...] = (*CLASSICAL_METHODS, *ALIGNMENT_METHODS)
 """Every method ``compare`` runs: the classical reference row and the deep methods."""
 __all__ = ["Comparison", "ExperimentConfig", "RunResult", "TaskData", "compare", "load_task", "results_markdown",
-           "choose_weight", "run_classical", "run_method", "speaker_split"]
+           "add_method", "choose_weight", "run_classical", "run_method", "speaker_split"]
 
 
 @dataclass(frozen=True)
@@ -364,21 +364,27 @@ def compare(
     task = load_task(source_manifest, target_manifest, emotions=emotions, config=config, progress=progress)
     comparison = Comparison(task, [], out_dir, weight=weight)
     for method in methods:
-        comparison.runs += _method_runs(comparison, method, list(seeds), config, progress)
+        add_method(comparison, method, seeds, config, progress=progress)
     write_metrics(comparison, config)
     figure_paths = save_figures(comparison, seed=seeds[0]) if figures else []
     write_report(comparison, config, figure_paths)
     return comparison
 
 
-def _method_runs(comparison: Comparison, method: str, seeds: list[int], config: ExperimentConfig, progress: bool) -> list[RunResult]:
-    """Every seed of one method; for an aligning method with ``weight="auto"``, the weight choice first."""
-    task, checkpoints = comparison.task, comparison.out_dir / "checkpoints"
+def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config: ExperimentConfig = ExperimentConfig(),
+               *, progress: bool = True) -> list[RunResult]:
+    """Run every seed of one method and append the runs to ``comparison`` (checkpoints in its ``out_dir``).
+
+    For an aligning method with ``comparison.weight == "auto"``, the weight is chosen first
+    (:func:`choose_weight` on ``seeds[0]``). Returns the new runs.
+    """
+    task, checkpoints, seeds = comparison.task, comparison.out_dir / "checkpoints", list(seeds)
+    reason = ""  # no trade-off weight: the reference row and source-only
     if method in CLASSICAL_METHODS:
-        return [run_classical(task, seed, config) for seed in seeds]
-    if method == "source-only":
-        return [_train(task, method, seed, config, None, checkpoints, progress) for seed in seeds]
-    if comparison.weight != "auto":
+        runs = [run_classical(task, seed, config) for seed in seeds]
+    elif method == "source-only":
+        runs = [_train(task, method, seed, config, None, checkpoints, progress) for seed in seeds]
+    elif comparison.weight != "auto":
         runs = [_train(task, method, seed, config, float(comparison.weight), checkpoints, progress) for seed in seeds]
         reason = "fixed by the caller"
     else:
@@ -389,6 +395,7 @@ def _method_runs(comparison: Comparison, method: str, seeds: list[int], config: 
         reason = choice.reason
     for run in runs:
         run.weight_reason = reason
+    comparison.runs += runs
     return runs
 
 
