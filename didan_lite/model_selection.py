@@ -24,10 +24,14 @@ class-balanced 0-1 error (its plain mean is 1 - UAR, the field's metric), so
 the model's regression scores need no calibration.
 
 Written here rather than taken from ``skada.metrics.DeepEmbeddedValidation``
-because that scorer draws its own random validation part from whatever
-source data it is given: it cannot use the fixed held-out *speakers*, and it
-would validate on utterances the model was trained on. The target's labels
-never enter: :func:`dev_risk` has no argument for them.
+(skada 0.6.0) for two reasons: that scorer draws its own random validation
+part from whatever source data it is given, so it cannot use the fixed
+held-out *speakers* and would validate on utterances the model was trained
+on; and with its default loss it multiplies an (N, 1) weight column by an
+(N,) loss vector, which numpy broadcasts to an (N, N) matrix, so it returns
+mean(w) * mean(loss) with a control variate taken from the wrong columns (on
+a 2-D Gaussian shift: 0.287 where the paper's formula on the same split gives
+0.270). The target's labels never enter: :func:`dev_risk` has no argument for them.
 
 Ties (equal risks) go to the smaller weight, the one closer to source-only.
 """
