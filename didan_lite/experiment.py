@@ -245,24 +245,10 @@ def run_method(
         _, source_features = predict(result.model, task.source_train.x, layer=layer)
         target_pred, target_features = predict(result.model, task.target.x, layer=layer)
         source_pred, heldout_features = predict(result.model, task.source_test.x, layer=layer)
-    y_t, y_held = task.target.y.numpy(), task.source_test.y.numpy()
-    risk = dev_risk(source_features, heldout_features, y_held, source_pred, target_features, seed=seed)
-    return RunResult(
-        method=method,
-        seed=seed,
-        target_uar=unweighted_average_recall(y_t, target_pred),
-        target_war=weighted_average_recall(y_t, target_pred),
-        source_uar=unweighted_average_recall(y_held, source_pred),
-        proxy_a_distance=proxy_a_distance(source_features, target_features, seed=seed),
-        feature_rank=effective_rank(np.concatenate([source_features, target_features])),
-        target_confusion=confusion(y_t, target_pred, len(task.class_names)),
-        history=result.history,
-        source_features=source_features,
-        target_features=target_features,
-        seconds=time.perf_counter() - began,
-        alignment_weight=None if alignment is None else config.train.alignment_weight,
-        dev_risk=risk,
-    )
+    risk = dev_risk(source_features, heldout_features, task.source_test.y.numpy(), source_pred, target_features, seed=seed)
+    return _scored_run(task, method, seed, target_pred, source_pred, source_features, target_features, began,
+                       history=result.history, dev_risk=risk,
+                       alignment_weight=None if alignment is None else config.train.alignment_weight)
 
 
 def run_classical(task: TaskData, seed: int, config: ExperimentConfig = ExperimentConfig()) -> RunResult:
@@ -278,20 +264,27 @@ def run_classical(task: TaskData, seed: int, config: ExperimentConfig = Experime
     features = [opensmile_functionals(p, config.classical, cache_dir=config.cache_dir)
                 for p in (train_paths, heldout_paths, task.target_paths)]
     fit = fit_reference(features[0], task.source_train.y.numpy(), features[1], features[2], config.classical)
+    return _scored_run(task, "opensmile-svm", seed, fit.target_pred, fit.heldout_pred, fit.source_features,
+                       fit.target_features, began, history=[])
+
+
+def _scored_run(task: TaskData, method: str, seed: int, target_pred: np.ndarray, heldout_pred: np.ndarray,
+                source_features: np.ndarray, target_features: np.ndarray, began: float, **extra) -> RunResult:
+    """Every figure of one run from its predictions and features (target labels used here only, to score)."""
     y_t, y_held = task.target.y.numpy(), task.source_test.y.numpy()
     return RunResult(
-        method="opensmile-svm",
+        method=method,
         seed=seed,
-        target_uar=unweighted_average_recall(y_t, fit.target_pred),
-        target_war=weighted_average_recall(y_t, fit.target_pred),
-        source_uar=unweighted_average_recall(y_held, fit.heldout_pred),
-        proxy_a_distance=proxy_a_distance(fit.source_features, fit.target_features, seed=seed),
-        feature_rank=effective_rank(np.concatenate([fit.source_features, fit.target_features])),
-        target_confusion=confusion(y_t, fit.target_pred, len(task.class_names)),
-        history=[],
-        source_features=fit.source_features,
-        target_features=fit.target_features,
+        target_uar=unweighted_average_recall(y_t, target_pred),
+        target_war=weighted_average_recall(y_t, target_pred),
+        source_uar=unweighted_average_recall(y_held, heldout_pred),
+        proxy_a_distance=proxy_a_distance(source_features, target_features, seed=seed),
+        feature_rank=effective_rank(np.concatenate([source_features, target_features])),
+        target_confusion=confusion(y_t, target_pred, len(task.class_names)),
+        source_features=source_features,
+        target_features=target_features,
         seconds=time.perf_counter() - began,
+        **extra,
     )
 
 
