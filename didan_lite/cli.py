@@ -22,6 +22,7 @@ from typing import Sequence
 
 from didan_lite import validation as valid
 from didan_lite.alignment import ALIGNMENT_METHODS
+from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
 
 
@@ -45,11 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--synthetic-seed", type=valid.seed, default=0, help="seed of the embedded corpora (default 0)")
     run = compare.add_argument_group("run")
     run.add_argument("--methods", type=valid.method_list, default=["source-only", "mmd", "ida"],
-                     help=f"comma-separated, among {', '.join(ALIGNMENT_METHODS)} (default source-only,mmd,ida)")
+                     help=f"comma-separated, among {', '.join((*CLASSICAL_METHODS, *ALIGNMENT_METHODS))} (default source-only,mmd,ida)")
     run.add_argument("--seeds", type=valid.seed_list, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
     run.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder (default runs/compare)")
     run.add_argument("--epochs", type=valid.integer_at_least(1, "--epochs"), help="training epochs (default 20)")
-    run.add_argument("--weight", type=valid.alignment_weight, help="alignment trade-off weight (default 0.3)")
+    run.add_argument("--weight", type=valid.alignment_weight, default="auto",
+                     help="alignment trade-off weight, or 'auto': chosen per method by deep embedded validation "
+                          "on held-out source speakers, never target labels (default auto)")
     run.add_argument("--batch-size", type=valid.integer_at_least(2, "--batch-size"), help="batch size per domain (default 32)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     run.add_argument("--strict", action="store_true", help="stop on the first unreadable audio file instead of skipping it")
@@ -98,7 +101,6 @@ def run_compare(args: argparse.Namespace) -> int:
         key: value
         for key, value in {
             "epochs": args.epochs,
-            "alignment_weight": args.weight,
             "batch_size": args.batch_size,
             "device": args.device,
             "progress": not args.quiet,
@@ -108,7 +110,7 @@ def run_compare(args: argparse.Namespace) -> int:
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
     comparison = compare(
         source, target, methods=args.methods, seeds=args.seeds, out_dir=args.out, config=config,
-        emotions=emotions, figures=not args.no_figures, progress=not args.quiet,
+        emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,
     )
     print()
     print(results_markdown(comparison.table()))
