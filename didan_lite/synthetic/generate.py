@@ -29,7 +29,7 @@ from didan_lite.synthetic.seeding import derived_rng
 from didan_lite.synthetic.utterance import synthesize_utterance
 from didan_lite.synthetic.voice import draw_speakers
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump whenever a change alters the generated audio: stamps then no longer match."""
 
 STAMP_NAME = ".complete.json"

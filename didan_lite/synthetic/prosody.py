@@ -43,7 +43,7 @@ import numpy as np
 EMOTIONS: tuple[str, ...] = ("anger", "fear", "happiness", "neutral", "sadness")
 """The five classes EmoDB and CASIA share, canonical names."""
 
-_INTENSITY_RANGE = (0.6, 1.0)
+_INTENSITY_RANGE = (0.75, 1.0)
 
 
 def _ratio(sd: float) -> dict:
@@ -73,15 +73,17 @@ class EmotionProsody:
     shimmer: float = field(metadata=_ratio(0.3))  # relative SD of the pulse amplitude
     pause_scale: float = field(metadata=_ratio(0.25))  # pause durations / neutral pauses
     final_st: float = field(metadata=_offset(1.5))  # F0 movement at phrase ends, semitones
+    f1_scale: float = field(metadata=_ratio(0.03))  # F1 / neutral F1 (jaw opening, vocal effort)
+    f23_scale: float = field(metadata=_ratio(0.02))  # F2 and F3 / neutral (lip spreading: smiling)
 
 
 EMOTION_PROSODY: Mapping[str, EmotionProsody] = MappingProxyType(
     {
-        "anger": EmotionProsody(1.30, 1.60, 1.10, 6.0, 6.0, 0.06, 0.010, 0.040, 0.80, -4.0),
-        "fear": EmotionProsody(1.40, 1.20, 1.22, 1.0, 2.0, 0.18, 0.022, 0.060, 1.20, 1.0),
-        "happiness": EmotionProsody(1.25, 1.55, 1.06, 3.5, 3.0, 0.12, 0.008, 0.035, 0.90, 2.0),
-        "neutral": EmotionProsody(1.00, 1.00, 1.00, 0.0, 0.0, 0.10, 0.006, 0.030, 1.00, -2.0),
-        "sadness": EmotionProsody(0.90, 0.60, 0.80, -6.0, -6.0, 0.25, 0.010, 0.050, 1.60, -3.0),
+        "anger": EmotionProsody(1.30, 1.60, 1.10, 6.0, 6.0, 0.06, 0.010, 0.040, 0.80, -4.0, 1.12, 1.02),
+        "fear": EmotionProsody(1.40, 1.20, 1.22, 1.0, 2.0, 0.18, 0.022, 0.060, 1.20, 1.0, 1.05, 1.03),
+        "happiness": EmotionProsody(1.25, 1.55, 1.06, 3.5, 3.0, 0.12, 0.008, 0.035, 0.90, 2.0, 1.06, 1.08),
+        "neutral": EmotionProsody(1.00, 1.00, 1.00, 0.0, 0.0, 0.10, 0.006, 0.030, 1.00, -2.0, 1.00, 1.00),
+        "sadness": EmotionProsody(0.90, 0.60, 0.80, -6.0, -6.0, 0.25, 0.010, 0.050, 1.60, -3.0, 0.94, 0.97),
     }
 )
 """Prototype prosody of each emotion (the table in the module docstring), read-only."""

@@ -63,7 +63,7 @@ def synthesize_utterance(
     breath = prosody.breathiness * speaker.breathiness_scale * np.sqrt(np.mean(pulses**2))
     source = (pulses + breath * rng.standard_normal(times.size) * np.where(glottis_open, 1.0, 0.3)) * voicing
     tilted = spectral_tilt(source, prosody.tilt_db, sample_rate)
-    tract = vocal_tract(tilted, segments, speaker.formant_scale, sample_rate)
+    tract = vocal_tract(tilted, segments, speaker.formant_scale, sample_rate, (prosody.f1_scale, prosody.f23_scale))
     vowels = voicing > 0.5
     tract_rms = np.sqrt(np.mean(tract[vowels] ** 2))
     dry = tract + tract_rms * frication(segments, speaker.formant_scale, times.size, sample_rate, rng)

@@ -143,17 +143,24 @@ def _resonator(frequency_hz: float, bandwidth_hz: float, sample_rate: int) -> tu
     return np.array([a.sum()]), a
 
 
-def vocal_tract(source: np.ndarray, segments: list[Segment], scale: float, sample_rate: int) -> np.ndarray:
-    """Cascade formant filter, coefficients switched per segment, filter states carried across."""
+def vocal_tract(
+    source: np.ndarray, segments: list[Segment], scale: float, sample_rate: int, articulation: tuple[float, float] = (1.0, 1.0)
+) -> np.ndarray:
+    """Cascade formant filter, coefficients switched per segment, filter states carried across.
+
+    ``scale`` (the speaker's vocal-tract length) multiplies every formant,
+    ``articulation`` = (F1 factor, F2-F3 factor) the first three on top (the emotion's jaw and lips).
+    """
     nyquist_limit = 0.45 * sample_rate
     higher = tuple(f for f in _HIGHER_FORMANTS_HZ if f * scale < nyquist_limit)
+    factors = np.array([articulation[0], articulation[1], articulation[1]] + [1.0] * len(higher)) * scale
     states = np.zeros((3 + len(higher), 2))
     out = np.empty_like(source)
     for seg in segments:
         a, b = round(seg.start * sample_rate), round(seg.end * sample_rate)
         x = source[a:b]
         for k, frequency in enumerate(seg.formants_hz + higher):
-            num, den = _resonator(min(frequency * scale, nyquist_limit), _BANDWIDTHS_HZ[k], sample_rate)
+            num, den = _resonator(min(frequency * factors[k], nyquist_limit), _BANDWIDTHS_HZ[k], sample_rate)
             x, states[k] = signal.lfilter(num, den, x, zi=states[k])
         out[a:b] = x
     return out
