@@ -66,9 +66,9 @@ TELEPHONE_CHANNEL = Channel(
     band_order=8,
     resonance_hz=1500.0,
     resonance_db=4.0,
-    rt60_s=0.6,
-    direct_to_reverberant_db=3.0,
-    snr_db=15.0,
+    rt60_s=0.5,
+    direct_to_reverberant_db=6.0,
+    snr_db=20.0,
     noise_color=1.0,
     gain_db=-4.0,
 )

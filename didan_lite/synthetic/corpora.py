@@ -8,6 +8,21 @@ syllable structure, rhythm, accents or tones) and a
 band and resonance, room RT60 and direct-to-reverberant ratio, background noise
 SNR and colour). The same specs serve every alignment method; they were never
 tuned to favour one.
+
+The default pair differs in three physical ways, and only these (the emotions
+are expressed by one shared table, :data:`~didan_lite.synthetic.prosody.EMOTION_PROSODY`):
+
+* speaker population: 8 speakers, half female, against 6 other speakers, two
+  thirds female, with slightly shorter vocal tracts and a wider F0 spread;
+* language: German-like (stress-timed, pitch accents, 11 vowels, complex codas)
+  against Mandarin-like (syllable-timed, four lexical tones that use F0, CV(N));
+* channel: a studio microphone at 22.05 kHz against a 300-3400 Hz telephone
+  handset in a reverberant office with pink noise 20 dB below speech, at 16 kHz.
+
+A model trained on one and tested on the other therefore loses UAR for reasons
+a student can name (benchmarks/fast_mode.py measures how much, source-only).
+The roles can be swapped: the stand-in of a reverse task (C -> B) is the
+mirror of B -> C's (``data_fetch.notebook_data``).
 """
 
 from __future__ import annotations

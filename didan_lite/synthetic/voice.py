@@ -83,7 +83,7 @@ def draw_speakers(population: SpeakerPopulation, seed: int, corpus_name: str) ->
 
     Besides F0 and vocal-tract length (see :class:`SpeakerPopulation`), each
     speaker gets a breathiness factor (x1.3 for women, as Klatt & Klatt 1990
-    measured; log-SD 30 %) and an expressiveness factor (log-SD 20 %) that
+    measured; log-SD 30 %) and an expressiveness factor (log-SD 15 %) that
     scales how far their utterances move from neutral.
     """
     prefix = corpus_name.removeprefix("synth-")
@@ -102,7 +102,7 @@ def draw_speakers(population: SpeakerPopulation, seed: int, corpus_name: str) ->
                 f0_hz=float(f0_mean * 2.0 ** (population.f0_spread_st * rng.standard_normal() / 12.0)),
                 formant_scale=float(REFERENCE_VOCAL_TRACT_CM / tract_cm),
                 breathiness_scale=float((1.3 if female else 1.0) * np.exp(0.3 * rng.standard_normal())),
-                expressiveness=float(np.exp(0.2 * rng.standard_normal())),
+                expressiveness=float(np.exp(0.15 * rng.standard_normal())),
             )
         )
     return speakers
