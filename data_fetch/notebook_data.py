@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from didan_lite.manifest import read_manifest, restrict_emotions, shared_emotions
+from didan_lite.manifest import balanced_subset, read_manifest, restrict_emotions, shared_emotions
 
 from data_fetch import cache
 from data_fetch.manifests import CorpusWarning, prepare
@@ -78,11 +78,7 @@ class TaskManifests:
         """
         frames = []
         for manifest in (self.source, self.target):
-            frame = restrict_emotions(read_manifest(manifest), self.emotions)
-            if max_per_class is not None:
-                frame = frame.sample(frac=1.0, random_state=seed).groupby("emotion", sort=False).head(max_per_class)
-                frame = frame.sort_index()
-            frames.append(frame.reset_index(drop=True))
+            frames.append(balanced_subset(restrict_emotions(read_manifest(manifest), self.emotions), max_per_class, seed))
         return frames[0], frames[1]
 
 
@@ -129,7 +125,10 @@ def task_manifests(task: str = "B-C", data_root: str | os.PathLike | None = None
     found = {key: find_corpus(key, data_root) for key in (spec.source, spec.target)}
     missing = [key for key, place in found.items() if place is None]
     if missing:
-        return _synthetic_stand_in(spec.name, missing)
+        # The studio corpus stands in for the European corpus, the telephone one (Mandarin-like) for CASIA:
+        # a task and its reverse (B-C, C-B) get mirrored stand-ins.
+        mirrored = spec.source == "casia" or (spec.target != "casia" and spec.source > spec.target)
+        return _synthetic_stand_in(spec.name, missing, mirrored)
     manifests = {}
     with warnings.catch_warnings(record=True) as skipped:  # listed with machine paths: counted below instead
         warnings.simplefilter("always", CorpusWarning)
@@ -146,10 +145,12 @@ def task_manifests(task: str = "B-C", data_root: str | os.PathLike | None = None
     return TaskManifests(spec.name, manifests[spec.source], manifests[spec.target], spec.emotions, False, description)
 
 
-def _synthetic_stand_in(task: str, missing: list[str]) -> TaskManifests:
+def _synthetic_stand_in(task: str, missing: list[str], mirrored: bool) -> TaskManifests:
     from didan_lite.synthetic import make_default_corpora  # imported here: only the fallback needs the generator
 
     source, target = make_default_corpora()
+    if mirrored:
+        source, target = target, source
     frames = [read_manifest(path, check_files=False) for path in (source, target)]
     emotions = tuple(shared_emotions(*frames))
     names = [str(frame["corpus"].iloc[0]) for frame in frames]

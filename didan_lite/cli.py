@@ -6,6 +6,7 @@ Examples::
     python -m didan_lite compare --methods source-only,mmd,ida --seeds 0,1,2 --out runs/demo
     python -m didan_lite compare --source a/manifest.csv --target b/manifest.csv
     python -m didan_lite compare --task B-C --data-root ../shared/corpora
+    python -m didan_lite compare --fast                           # the notebooks' fast mode, minutes on a CPU
 
 The command line sits on top of both packages: it is the one place where
 ``didan_lite`` calls ``data_fetch`` (imported only for ``--task``), so the
@@ -45,9 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--emotions", type=valid.emotion_list, help="comma-separated emotions, at least two (default: those both corpora share)")
     data.add_argument("--synthetic-seed", type=valid.seed, default=0, help="seed of the embedded corpora (default 0)")
     run = compare.add_argument_group("run")
+    run.add_argument("--fast", action="store_true",
+                     help="the notebooks' fast mode (didan_lite.presets.FAST): a class-balanced subset, short inputs, "
+                          "few epochs, and its seeds unless --seeds is given")
     run.add_argument("--methods", type=valid.method_list, default=["source-only", "mmd", "ida"],
                      help=f"comma-separated, among {', '.join((*CLASSICAL_METHODS, *ALIGNMENT_METHODS))} (default source-only,mmd,ida)")
-    run.add_argument("--seeds", type=valid.seed_list, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
+    run.add_argument("--seeds", type=valid.seed_list, help="comma-separated seeds (default 0,1,2; with --fast the preset's)")
     run.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder (default runs/compare)")
     run.add_argument("--epochs", type=valid.integer_at_least(1, "--epochs"), help="training epochs (default 20)")
     run.add_argument("--weight", type=valid.alignment_weight, default="auto",
@@ -96,7 +100,16 @@ def run_compare(args: argparse.Namespace) -> int:
 
     _check_folders(args)
     source, target, emotions = _manifests(args)
-    config = ExperimentConfig(strict=args.strict)
+    config, seeds = ExperimentConfig(), [0, 1, 2]
+    if args.fast:
+        from didan_lite.manifest import balanced_subset, read_manifest
+        from didan_lite.presets import FAST
+
+        config, seeds = FAST.config, list(FAST.seeds)
+        source, target = (balanced_subset(read_manifest(path), FAST.max_per_class) for path in (source, target))
+        print(f"Fast mode: at most {FAST.max_per_class} utterances per emotion and corpus, "
+              f"{config.train.epochs} epochs (didan_lite.presets.FAST)", flush=True)
+    config = dataclasses.replace(config, strict=args.strict)
     overrides = {
         key: value
         for key, value in {
@@ -109,7 +122,7 @@ def run_compare(args: argparse.Namespace) -> int:
     }
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
     comparison = compare(
-        source, target, methods=args.methods, seeds=args.seeds, out_dir=args.out, config=config,
+        source, target, methods=args.methods, seeds=args.seeds or seeds, out_dir=args.out, config=config,
         emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,
     )
     print()
