@@ -3,7 +3,7 @@
 Notebook: every notebook in ``notebooks/`` starts its data section with::
 
     from data_fetch.notebook_data import task_manifests
-    FREE_CORPORA = False  # True: download EmoDB and RAVDESS (free; about 260 MB) and accept their licences
+    FREE_CORPORA = False  # True: download EmoDB and RAVDESS (free; about 250 MB) and accept their licences
     data = task_manifests(download=FREE_CORPORA, accept_license=FREE_CORPORA)
     print(data.description)  # one line: which data runs, real or synthetic
     source_frame, target_frame = data.load(max_per_class=40 if FAST else None)
@@ -197,7 +197,7 @@ def _synthetic_stand_in(task: str, missing: list[str], download: bool) -> TaskMa
         if download
         else f"no copy of {' or '.join(missing)} was found (see data_fetch.notebook_data for where it looks); "
         "for a real task anyone can run, pass download=True, accept_license=True (the notebooks' FREE_CORPORA flag: "
-        "EmoDB and RAVDESS, free, about 260 MB)"
+        "EmoDB and RAVDESS, free, about 250 MB)"
     )
     description = (
         f"SYNTHETIC stand-in for task {task} (generated voices, no recordings): {names[0]} ({len(frames[0])} utterances) "
