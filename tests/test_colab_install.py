@@ -4,7 +4,7 @@ The notebooks' set-up cell runs ``pip install "didan-lite @ git+<repository>"`` 
 runtime. pip keeps an installed package whose version satisfies every requirement, so the install
 changes a Colab package only if a requirement somewhere in the dependency closure excludes
 Colab's version. Here pip's own resolver installs the package's core requirements (what the
-set-up cell installs), dry-run, for Colab's interpreter and platform, with Colab's versions as
+set-up cell installs) and its ``video`` extra, dry-run, for Colab's interpreter and platform, with Colab's versions as
 constraints (``tests/colab_constraints.txt``, dated, with its source): a requirement that excludes
 one of them makes the resolution fail, naming it. The report must then hold every Colab package
 at Colab's version and nothing that the constraints file has not classified.
@@ -60,8 +60,9 @@ def colab_packages() -> tuple[dict[str, Version], set[str]]:
 
 
 def core_requirements() -> list[str]:
-    """The package's own requirements, without extras: what ``pip install didan-lite`` installs."""
-    return list(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
+    """The package's requirements and its ``video`` extra (PyAV: notebook 06 may add it on Colab for eNTERFACE'05)."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return [*project["dependencies"], *project["optional-dependencies"]["video"]]
 
 
 def installed_stand_in(folder: Path, name: str, version: Version) -> Path:
