@@ -6,6 +6,7 @@ Examples::
     python -m didan_lite compare --methods source-only,mmd,ida --seeds 0,1,2 --out runs/demo
     python -m didan_lite compare --source a/manifest.csv --target b/manifest.csv
     python -m didan_lite compare --task B-C --data-root ../shared/corpora
+    python -m didan_lite compare --fast                           # the notebooks' fast mode, minutes on a CPU
 
 The command line sits on top of both packages: it is the one place where
 ``didan_lite`` calls ``data_fetch`` (imported only for ``--task``), so the
@@ -22,6 +23,7 @@ from typing import Sequence
 
 from didan_lite import validation as valid
 from didan_lite.alignment import ALIGNMENT_METHODS
+from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
 
 
@@ -44,12 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--emotions", type=valid.emotion_list, help="comma-separated emotions, at least two (default: those both corpora share)")
     data.add_argument("--synthetic-seed", type=valid.seed, default=0, help="seed of the embedded corpora (default 0)")
     run = compare.add_argument_group("run")
+    run.add_argument("--fast", action="store_true",
+                     help="the notebooks' fast mode (didan_lite.presets.FAST): a class-balanced subset, short inputs, "
+                          "few epochs, and its seeds unless --seeds is given")
     run.add_argument("--methods", type=valid.method_list, default=["source-only", "mmd", "ida"],
-                     help=f"comma-separated, among {', '.join(ALIGNMENT_METHODS)} (default source-only,mmd,ida)")
-    run.add_argument("--seeds", type=valid.seed_list, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
+                     help=f"comma-separated, among {', '.join((*CLASSICAL_METHODS, *ALIGNMENT_METHODS))} (default source-only,mmd,ida)")
+    run.add_argument("--seeds", type=valid.seed_list, help="comma-separated seeds (default 0,1,2; with --fast the preset's)")
     run.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder (default runs/compare)")
     run.add_argument("--epochs", type=valid.integer_at_least(1, "--epochs"), help="training epochs (default 20)")
-    run.add_argument("--weight", type=valid.alignment_weight, help="alignment trade-off weight (default 0.3)")
+    run.add_argument("--weight", type=valid.alignment_weight, default="auto",
+                     help="alignment trade-off weight, or 'auto': chosen per method by deep embedded validation "
+                          "on held-out source speakers, never target labels (default auto)")
     run.add_argument("--batch-size", type=valid.integer_at_least(2, "--batch-size"), help="batch size per domain (default 32)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     run.add_argument("--strict", action="store_true", help="stop on the first unreadable audio file instead of skipping it")
@@ -93,12 +100,20 @@ def run_compare(args: argparse.Namespace) -> int:
 
     _check_folders(args)
     source, target, emotions = _manifests(args)
-    config = ExperimentConfig(strict=args.strict)
+    config, seeds = ExperimentConfig(), [0, 1, 2]
+    if args.fast:
+        from didan_lite.manifest import balanced_subset, read_manifest
+        from didan_lite.presets import FAST
+
+        config, seeds = FAST.config, list(FAST.seeds)
+        source, target = (balanced_subset(read_manifest(path), FAST.max_per_class) for path in (source, target))
+        print(f"Fast mode: at most {FAST.max_per_class} utterances per emotion and corpus, "
+              f"{config.train.epochs} epochs (didan_lite.presets.FAST)", flush=True)
+    config = dataclasses.replace(config, strict=args.strict)
     overrides = {
         key: value
         for key, value in {
             "epochs": args.epochs,
-            "alignment_weight": args.weight,
             "batch_size": args.batch_size,
             "device": args.device,
             "progress": not args.quiet,
@@ -107,8 +122,8 @@ def run_compare(args: argparse.Namespace) -> int:
     }
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
     comparison = compare(
-        source, target, methods=args.methods, seeds=args.seeds, out_dir=args.out, config=config,
-        emotions=emotions, figures=not args.no_figures, progress=not args.quiet,
+        source, target, methods=args.methods, seeds=args.seeds or seeds, out_dir=args.out, config=config,
+        emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,
     )
     print()
     print(results_markdown(comparison.table()))

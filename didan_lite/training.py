@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ import torch.nn.functional as F
 from didan_lite.alignment import AlignmentLoss
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
-from didan_lite.features import random_crop
+from didan_lite.features import mask_bands_and_frames, random_crop
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig
 from didan_lite.progress import progress_bar
@@ -59,6 +60,14 @@ class TrainConfig:
     warmup_epochs: int = 5
     n_frames: int | None = None
     """Crop length for random-crop training; ``None`` trains on the stored length."""
+    spec_augment: tuple[int, int] = (0, 0)
+    """SpecAugment-style masks (:func:`didan_lite.features.mask_bands_and_frames`): largest width of each of
+    two frequency masks (bins) and two time masks (frames), applied to every training input; (0, 0): none."""
+    mixup: float = 0.0
+    """Mixup of source batches (Zhang et al., 2018): Beta(mixup, mixup) mixing of spectrograms and label
+    vectors (the regression targets); 0: none."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """Learning rate over the epochs: constant, or cosine decay to zero (per step)."""
     device: str = "auto"
     mixed_precision: bool = True
     """bfloat16 autocast of the network on CUDA (alignment terms stay float32); ignored on a CPU."""
@@ -71,6 +80,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.task_loss not in ("mse", "ce"):
             raise InputError(f"task_loss {self.task_loss!r} is unknown; use 'mse' (DIDAN's regression) or 'ce'.")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise InputError(f"lr_schedule {self.lr_schedule!r} is unknown; use 'constant' or 'cosine'.")
+        if self.mixup < 0 or min(self.spec_augment) < 0 or len(self.spec_augment) != 2:
+            raise InputError(f"mixup must be >= 0 and spec_augment two widths >= 0; got {self.mixup}, {self.spec_augment}.")
         if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0 or self.alignment_weight < 0:
             raise InputError(f"Training settings out of range: {self}.")
 
@@ -113,10 +126,25 @@ class TrainResult:
 
 
 def task_loss(scores: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
-    """Regression of scores (B, C) onto one-hot labels (MSE), or cross-entropy."""
+    """Regression of scores (B, C) onto label vectors (MSE), or cross-entropy.
+
+    ``labels`` are class indices (B,) (one-hot label vectors) or label vectors (B, C) (mixup).
+    """
+    targets = F.one_hot(labels, scores.shape[1]).to(scores.dtype) if labels.ndim == 1 else labels.to(scores.dtype)
     if kind == "ce":
-        return F.cross_entropy(scores, labels)
-    return F.mse_loss(scores, F.one_hot(labels, scores.shape[1]).to(scores.dtype))
+        return F.cross_entropy(scores, targets)
+    return F.mse_loss(scores, targets)
+
+
+def _mixup(x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, generator: torch.Generator):
+    """Mix each source example with a shuffled partner: (mixed x, mixed label vectors (B, C), dominant labels (B,))."""
+    shape = torch._standard_gamma(torch.full((2,), float(alpha)), generator=generator)  # Beta = G1 / (G1 + G2)
+    lam = float(shape[0] / shape.sum().clamp_min(1e-12))
+    partner = torch.randperm(len(x), generator=generator).to(x.device)
+    vectors = F.one_hot(y, n_classes).float()
+    mixed_y = lam * vectors + (1 - lam) * vectors[partner]
+    return lam * x + (1 - lam) * x[partner], mixed_y, y if lam >= 0.5 else y[partner]
+
 
 
 @torch.no_grad()
@@ -236,13 +264,22 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             index_t = target_order[target_cursor : target_cursor + batch].to(device)
             target_cursor += batch
             x_s, y_s = source.x[index_s], source.y[index_s]
+            labels = y_s
+            if config.mixup > 0:
+                x_s, labels, y_s = _mixup(x_s, y_s, n_classes, config.mixup, generator)
             inputs = torch.cat([x_s, target_x[index_t]]) if aligning else x_s
             if config.n_frames is not None:
                 inputs = random_crop(inputs, config.n_frames, generator)
+            if any(config.spec_augment):
+                inputs = mask_bands_and_frames(inputs, *config.spec_augment, generator=generator)
+            if config.lr_schedule == "cosine":
+                progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
+                for group in optimiser.param_groups:
+                    group["lr"] = 0.5 * config.learning_rate * (1 + math.cos(math.pi * progress))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(inputs)
             n_s = len(x_s)
-            loss_task = task_loss(out.scores[:n_s].float(), y_s, config.task_loss)
+            loss_task = task_loss(out.scores[:n_s].float(), labels, config.task_loss)
             loss = loss_task
             if aligning:
                 fc_s = [f[:n_s].float() for f in out.fc_outputs]

@@ -208,8 +208,8 @@ def check_checkpoints(paths: Iterable[str | os.PathLike]) -> None:
             load_checkpoint(path)
 
 
-def comparison_settings(source, target, *, emotions, methods, seeds, config) -> dict:
-    """What defines a comparison's results: the data, emotions, settings, methods and seeds (JSON-able)."""
+def comparison_settings(source, target, *, emotions, methods, seeds, config, weight="auto") -> dict:
+    """What defines a comparison's results: the data, emotions, settings, alignment weight, methods and seeds (JSON-able)."""
     settings = dataclasses.asdict(config)
     settings.pop("cache_dir", None)
     settings.pop("strict", None)
@@ -219,6 +219,7 @@ def comparison_settings(source, target, *, emotions, methods, seeds, config) -> 
         "target": _data_digest(target),
         "emotions": None if emotions is None else list(emotions),
         "config": settings,
+        "weight": weight,
         "methods": list(methods),
         "seeds": list(seeds),
     }, default=str))
