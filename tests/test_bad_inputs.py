@@ -28,7 +28,6 @@ replaced by functions that fail the test if called.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
@@ -148,7 +147,7 @@ def _single_speaker_too_small(s: Setting) -> list[str]:
 def _other_settings(s: Setting) -> list[str]:
     assert main(["compare", "--source", str(s.source), "--target", str(s.target), "--out", str(s.out), *QUICK]) == 0
     s.report_before = (s.out / "report.md").read_text()
-    return [*QUICK, "--epochs", "2"]
+    return [*QUICK, "--weight", "0.1"]
 
 
 def _legacy_report(s: Setting) -> list[str]:
@@ -235,7 +234,7 @@ CASES: dict[str, Case] = {
     # 4: a class that vanishes once unreadable files are skipped
     "class-vanishes": Case(_corrupt_class, ("sadness", "no utterance left", "--emotions anger,neutral"), extracts=True),
     # 5: another comparison's report in the same folder
-    "other-settings-same-out": Case(_other_settings, ("other settings", "config.train.epochs", "another --out")),
+    "other-settings-same-out": Case(_other_settings, ("other settings", "(weight differ)", "another --out")),
     "older-report-same-out": Case(_legacy_report, ("other settings", "config.train.epochs", "another --out")),
     # 7: folders that cannot be written, before any work
     "out-is-a-file": Case(_out_file, ("output folder", "is a file", "--out")),
@@ -310,17 +309,17 @@ def test_trainer_refuses_a_checkpoint_that_is_not_plain_data(tmp_path, payload):
 
 
 @pytest.mark.parametrize("seeds, weight, words", [
-    ([-1], 0.3, "Seeds"), ([0.5], 0.3, "Seeds"), ([1, 1], 0.3, "repeat"), ([0], float("nan"), "finite"), ([0], -1.0, "finite"),
-], ids=["seed-negative", "seed-fraction", "seeds-repeated", "weight-nan", "weight-negative"])
+    ([-1], 0.3, "Seeds"), ([0.5], 0.3, "Seeds"), ([1, 1], 0.3, "repeat"), ([0], float("nan"), "Alignment weight nan"),
+    ([0], -1.0, "Alignment weight -1"), ([0], float("inf"), "Alignment weight inf"),
+], ids=["seed-negative", "seed-fraction", "seeds-repeated", "weight-nan", "weight-negative", "weight-inf"])
 def test_library_refuses_bad_run_values_before_work(corpora, tmp_path, monkeypatch, seeds, weight, words):
     """Cases 3 and 11 through the library: compare() checks seeds and weight before anything is extracted."""
     source, target, _ = corpora
     monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: pytest.fail("extracted"))
     config = experiment.ExperimentConfig(cache_dir=str(tmp_path / "cache"))
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, progress=False))
-    object.__setattr__(config.train, "alignment_weight", weight)  # TrainConfig itself refuses only some values
     with pytest.raises(InputError, match=words):
-        experiment.compare(source, target, methods=["mmd"], seeds=seeds, out_dir=tmp_path / "o", config=config)
+        experiment.compare(source, target, methods=["mmd"], seeds=seeds, out_dir=tmp_path / "o", config=config,
+                           weight=weight, progress=False)
     assert not (tmp_path / "o").exists()
 
 
