@@ -3,19 +3,25 @@
 Cases of the issue and where they are pinned:
 
 ==  ==================================================  =============================================
- 1  checkpoint that would run code on resume            CASES["checkpoint-runs-code"]
+ 1  checkpoint that would run code on resume            CASES["checkpoint-runs-code"],
+                                                        test_trainer_refuses_a_checkpoint_that_is_not_plain_data
  2  fewer than two classes                              CASES["one-emotion"]
- 3  numeric options (weight, epochs, seeds, batch)      CASES["weight-nan"] ... CASES["batch-size-1"]
+ 3  numeric options (weight, epochs, seeds, batch)      CASES["weight-nan"] ... CASES["batch-size-1"],
+                                                        test_library_refuses_bad_run_values_before_work
  4  a class vanishing after unreadable files skipped    CASES["class-vanishes"]
- 5  another comparison's report in the same --out       CASES["other-settings-same-out"]
+ 5  another comparison's report in the same --out       CASES["other-settings-same-out"], CASES["older-report-same-out"],
+                                                        test_same_task_with_more_methods_reuses_the_folder
  6  verify: truncated, silent, non-finite files         test_verify_names_truncated_silent_and_nan_files
  7  --out / cache folder not writable                   CASES["out-is-a-file"] ... CASES["data-dir-read-only"]
- 8  0-byte or corrupt cache entry                       test_damaged_cache_entry_is_a_miss_replaced_atomically
- 9  audio errors name the file                          CASES["too-short-audio"], CASES["truncated-audio"]
+ 8  0-byte or corrupt cache entry                       test_damaged_cache_entry_is_a_miss_replaced_atomically,
+                                                        test_wrong_shape_cache_entry_is_a_miss
+ 9  audio errors name the file                          CASES["too-short-audio"], CASES["truncated-audio"],
+                                                        test_short_audio_error_names_the_file_in_the_library
 10  single-speaker source                               CASES["single-speaker-too-small"],
                                                         test_single_speaker_source_is_stated_in_the_report
-11  Ctrl-C during training                              test_ctrl_c_stops_with_one_line_and_resumes
-12  same seed, same result, every method                test_same_seed_gives_bit_identical_training
+11  Ctrl-C during training (bad seeds: see 3)         test_ctrl_c_stops_with_one_line_and_resumes
+12  same seed, same result, every method                test_same_seed_gives_bit_identical_training,
+                                                        test_classical_reference_is_deterministic
 ==  ==================================================  =============================================
 
 Each row of ``CASES`` runs ``python -m didan_lite compare`` (in-process) on tiny
@@ -453,6 +459,21 @@ def test_same_seed_gives_bit_identical_training(method):
     (weights_a, history_a), (weights_b, history_b) = run(11), run(12)
     assert history_a == history_b
     assert all(torch.equal(a, b) for a, b in zip(weights_a, weights_b))
+
+
+def test_classical_reference_is_deterministic():
+    """Case 12 for the opensmile-svm row: the same features give the same predictions, whatever ran before."""
+    from didan_lite.classical import fit_reference
+
+    rng = np.random.default_rng(0)
+    source, labels = rng.normal(size=(30, 12)), np.arange(30) % 3
+    heldout, target = rng.normal(size=(9, 12)), rng.normal(1.0, 1.0, size=(20, 12))
+    fits = []
+    for disturbance in (11, 12):
+        np.random.seed(disturbance), random.seed(disturbance)
+        fits.append(fit_reference(source, labels, heldout, target))
+    assert np.array_equal(fits[0].target_pred, fits[1].target_pred)
+    assert np.array_equal(fits[0].heldout_pred, fits[1].heldout_pred)
 
 
 def test_progress_is_whole_lines_off_a_terminal(capsys):
