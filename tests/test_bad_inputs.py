@@ -65,7 +65,7 @@ from didan_lite.training import DomainData, TrainConfig, train_didan
 from data_fetch.cli import main as data_fetch_main
 
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
-QUICK = ["--methods", "source-only", "--seeds", "0", "--epochs", "1", "--batch-size", "8", "--no-figures", "--quiet"]
+QUICK = ["--methods", "source-only", "--seeds", "0", "--epochs", "1", "--batch-size", "8", "--weight", "0.3", "--no-figures", "--quiet"]
 
 
 @pytest.fixture(scope="module")
