@@ -38,7 +38,7 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, ClassicalConfig, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig, corpus_statistics, extract_corpus, stack_normalised
+from didan_lite.features import FeatureConfig, corpus_statistics, default_cache_dir, extract_corpus, stack_normalised
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
@@ -53,6 +53,14 @@ from didan_lite.model_selection import DEFAULT_CANDIDATES, WeightChoice, dev_ris
 from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
 from didan_lite.runtime import cpu_threads
 from didan_lite.training import DomainData, TrainConfig, predict, train_didan
+from didan_lite.validation import (
+    check_checkpoints,
+    check_class_list,
+    check_classes_present,
+    check_writable_folder,
+    claim_output_folder,
+    comparison_settings,
+)
 
 DEFAULT_METHODS: tuple[str, ...] = ("source-only", "mmd", "ida")
 METHODS: tuple[str, ...] = (*CLASSICAL_METHODS, *ALIGNMENT_METHODS)
@@ -91,6 +99,8 @@ class TaskData:
         source_train / source_test: labelled source, split by speaker.
         target: every target utterance; ``y`` is kept for evaluation only.
         skipped: unreadable files left out, as (path, reason).
+        heldout_by: ``"speaker"`` (held-out source speakers) or ``"utterance"``
+            (a single-speaker source: a stratified fifth of its utterances).
         source_paths: audio of (source_train, source_test), in the tensors' order.
         target_paths: audio of the target, in the tensors' order.
     """
@@ -101,6 +111,7 @@ class TaskData:
     source_test: DomainData
     target: DomainData
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    heldout_by: str = "speaker"
     source_paths: tuple[list[str], list[str]] | None = None
     target_paths: list[str] | None = None
 
@@ -168,6 +179,7 @@ def load_task(
             lacking = sorted(set(emotions) - set(frame["emotion"]))
             if lacking:
                 raise InputError(f"Corpus {frame['corpus'].iloc[0]!r} has no utterance of {lacking}; drop them from the emotions asked for.")
+    check_class_list(emotions)
     source, target = restrict_emotions(source, emotions), restrict_emotions(target, emotions)
     tensors, skipped, names, paths = [], [], [], []
     for frame in (source, target):
@@ -181,6 +193,12 @@ def load_task(
         paths.append([str(path) for path in extracted.manifest["path"]])
     (x_s, y_s, frame_s), (x_t, y_t, _) = tensors
     train_index, test_index = speaker_split(frame_s, config.holdout_speakers)
+    check_classes_present({f"source corpus {names[0]!r} (training speakers)": y_s[train_index].numpy(),
+                           f"target corpus {names[1]!r}": y_t.numpy()}, emotions, skipped)
+    heldout_by = "speaker" if frame_s["speaker"].nunique() >= 2 else "utterance"
+    if heldout_by == "utterance":
+        print(f"Source corpus {names[0]!r} has a single speaker: its held-out set is a stratified fifth of its "
+              "utterances, not unseen speakers (the report says so).", flush=True)
     return TaskData(
         class_names=list(emotions),
         corpus_names=(names[0], names[1]),
@@ -188,6 +206,7 @@ def load_task(
         source_test=DomainData(x_s[test_index], y_s[test_index]),
         target=DomainData(x_t, y_t),
         skipped=skipped,
+        heldout_by=heldout_by,
         source_paths=([paths[0][i] for i in train_index], [paths[0][i] for i in test_index]),
         target_paths=paths[1],
     )
@@ -203,6 +222,9 @@ def speaker_split(frame: pd.DataFrame, holdout: float, seed: int = 0) -> tuple[n
     """Indices (train, held-out) with no speaker on both sides; fixed by ``seed``.
 
     A corpus with a single speaker falls back to a stratified utterance split.
+
+    Raises:
+        InputError: a single-speaker corpus too small for a stratified split.
     """
     indices = np.arange(len(frame))
     speakers = frame["speaker"].to_numpy()
@@ -210,7 +232,13 @@ def speaker_split(frame: pd.DataFrame, holdout: float, seed: int = 0) -> tuple[n
         splitter = GroupShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
         return next(splitter.split(indices, groups=speakers))
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
-    return next(splitter.split(indices, frame["emotion"].to_numpy()))
+    try:
+        return next(splitter.split(indices, frame["emotion"].to_numpy()))
+    except ValueError as exc:  # too few utterances per emotion for both sides
+        raise InputError(
+            f"Corpus {frame['corpus'].iloc[0]!r} has a single speaker, so its held-out set must be drawn from its "
+            f"{len(frame)} utterances, which is too few ({exc}); use a source corpus with more speakers or utterances."
+        ) from exc
 
 
 def run_method(
@@ -358,7 +386,9 @@ def compare(
     if weight != "auto" and (not isinstance(weight, (int, float)) or not weight >= 0):
         raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
+    settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
     task = load_task(source_manifest, target_manifest, emotions=emotions, config=config, progress=progress)
+    claim_output_folder(out_dir, settings, write=True)
     comparison = Comparison(task, [], out_dir, weight=weight)
     for method in methods:
         add_method(comparison, method, seeds, config, progress=progress)
@@ -366,6 +396,21 @@ def compare(
     figure_paths = save_figures(comparison, seed=seeds[0]) if figures else []
     write_report(comparison, config, figure_paths)
     return comparison
+
+
+def _check_before_work(source, target, out_dir: Path, methods, seeds, config: ExperimentConfig, emotions, weight) -> dict:
+    """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
+    comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
+    if emotions is not None:
+        check_class_list(emotions)
+    check_writable_folder(out_dir, "The output folder", "give another --out")
+    cache = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
+    check_writable_folder(cache, "The feature cache folder", "set DIDAN_LITE_DATA (or cache_dir) to a writable folder")
+    settings = comparison_settings(source, target, emotions=emotions, methods=methods, seeds=seeds, config=config,
+                                   weight=weight)
+    claim_output_folder(out_dir, settings, write=False)
+    check_checkpoints(sorted((out_dir / "checkpoints").glob("*.pt")))
+    return settings
 
 
 def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config: ExperimentConfig = ExperimentConfig(),

@@ -40,6 +40,7 @@ def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
             "target": len(task.target.x),
         },
         "skipped_files": [path for path, _ in task.skipped],
+        "heldout_source_split": task.heldout_by,
         "config": _jsonable(dataclasses.asdict(config)),
         "weight": comparison.weight,
         "weight_selection": [choice.summary() for choice in comparison.choices],
@@ -147,6 +148,9 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
         lines += ["", "## Alignment weights chosen without target labels", "",
                   f"Criterion: {comparison.choices[0].criterion}.", ""]
         lines += [f"- {choice.method}: {choice.chosen:g}, {choice.reason}" for choice in comparison.choices]
+    if task.heldout_by == "utterance":
+        lines += ["", f"The source corpus {source} has a single speaker: its held-out UAR is measured on a stratified "
+                  "fifth of its utterances, not on unseen speakers, so it overstates within-corpus accuracy."]
     if task.skipped:
         lines += ["", f"{len(task.skipped)} unreadable file(s) were skipped: " + ", ".join(p for p, _ in task.skipped[:10])]
     for path in figure_paths:

@@ -68,7 +68,7 @@ def test_cli_runs_end_to_end_and_prints_the_table(tone_corpora, tmp_path, capsys
     "extra, message",
     [
         (["--methods", "magic"], "Unknown method"),
-        (["--weight", "much"], "Alignment weight 'much' is not 'auto'"),
+        (["--weight", "much"], "'much' is not a number"),
         (["--emotions", "anger,surprise"], "no utterance of ['surprise']"),
         (["--task", "B-C", "--source", "x.csv"], "either --task or --source"),
     ],
