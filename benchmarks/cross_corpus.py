@@ -42,7 +42,9 @@ from didan_lite.runtime import pick_device
 from didan_lite.training import TrainConfig
 from didan_lite.verdicts import verdict_lines
 
-ALL_METHODS = "opensmile-svm,source-only,mmd,coral,dann,ida,ida-symmetric,ida-class,ida-layer"
+ALL_METHODS = "opensmile-svm,source-only,ida,mmd,ida-symmetric,coral,dann,ida-class,ida-layer"
+"""Every row of the README table, the issue's main comparison (reference, source-only, IDA, MMD) first, so that a
+benchmark stopped early has the rows that matter most."""
 
 
 def task_manifests(task: str, data_root: Path | None) -> tuple[Path, Path, list[str] | None]:
@@ -144,8 +146,23 @@ def main() -> None:
     print(f"Saved {args.out / 'results.md'} and results.json")
 
 
+def summary_markdown(comparisons: dict[str, Comparison]) -> str:
+    """One table over tasks (the README's): mean +- sd over seeds, PAD, rank, weight, seconds per run."""
+    lines = ["| task | method | target UAR % | target WAR % | held-out source UAR % | proxy A-distance | feature rank "
+             "| weight | s / run |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, comparison in comparisons.items():
+        if not comparison.runs:
+            continue
+        for r in comparison.table().itertuples():
+            weight = "-" if r.weight is None or r.weight != r.weight else f"{r.weight:g}"
+            lines.append(f"| {name} | {r.method} | {r.target_uar_mean:.1f} ± {r.target_uar_sd:.1f} | {r.target_war_mean:.1f} ± "
+                         f"{r.target_war_sd:.1f} | {r.source_uar_mean:.1f} ± {r.source_uar_sd:.1f} | {r.proxy_a_distance_mean:.2f} "
+                         f"| {r.feature_rank_mean:.1f} | {weight} | {r.seconds_mean:.0f} |")
+    return "\n".join(lines)
+
+
 def _sections(comparisons: dict[str, Comparison], seconds: dict[str, dict[str, float]]) -> list[str]:
-    lines = []
+    lines = ["## Summary (mean ± sd over seeds)", "", summary_markdown(comparisons), ""]
     for name, comparison in comparisons.items():
         if comparison.runs:
             lines += task_section(name, comparison)

@@ -250,8 +250,11 @@ def run_method(
     *,
     checkpoint: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Train one method with one seed and evaluate it on the target and the held-out source."""
-    began = time.perf_counter()
+    """Train one method with one seed and evaluate it on the target and the held-out source.
+
+    ``seconds`` of the result is the sum of the epochs' training times (also for a run loaded
+    from its checkpoint) plus this evaluation.
+    """
     alignment = make_alignment(
         method,
         feature_dims=[*config.model.fc_dims, len(task.class_names)],
@@ -270,6 +273,7 @@ def run_method(
         target_labels_for_monitoring=task.target.y,
     )
     layer = -2 if alignment is None or alignment.layer is None else alignment.layer
+    began = time.perf_counter() - sum(epoch["seconds"] for epoch in result.history)
     with cpu_threads(config.train.cpu_threads if result.model.output.weight.device.type == "cpu" else None):
         _, source_features = predict(result.model, task.source_train.x, layer=layer)
         target_pred, target_features = predict(result.model, task.target.x, layer=layer)

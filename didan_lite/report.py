@@ -114,7 +114,7 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
     source, target = task.corpus_names
     synthetic = any(name.startswith("synth") for name in task.corpus_names)
     chance = 100 / len(task.class_names)
-    weight = "chosen per method without target labels (below)" if comparison.weight == "auto" else f"{comparison.weight:g}"
+    weight = "chosen per method without target labels, see below" if comparison.weight == "auto" else f"{comparison.weight:g}"
     lines = [
         f"# Cross-corpus SER: {source} -> {target}",
         "",
@@ -122,7 +122,7 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
         f"Emotions ({len(task.class_names)}): {', '.join(task.class_names)}. "
         f"Utterances: {len(task.source_train.x)} source (train), {len(task.source_test.x)} source (held-out speakers), "
         f"{len(task.target.x)} target. Seeds: {sorted({run.seed for run in comparison.runs})}. "
-        f"Epochs: {config.train.epochs}, alignment weight {weight} (warm-up {config.train.warmup_epochs} epochs).",
+        f"Epochs: {config.train.epochs}, warm-up {config.train.warmup_epochs} epochs; alignment weight: {weight}.",
         "",
         results_markdown(table),
         "",
@@ -131,7 +131,7 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
         "reference. Proxy A-distance: 0 = corpora indistinguishable in the learned features, 2 = separable. "
         "Feature rank: effective number of directions the aligned features use (a collapse lowers it). "
         "opensmile-svm: eGeMAPSv02 functionals, each corpus z-scored alone, linear SVM, no adaptation "
-        "(its PAD and rank are of the standardised functionals).",
+        "(its PAD and rank are of the standardised functionals; its seconds include openSMILE extraction when the cache is cold).",
         "",
         "## Verdicts",
         "",

@@ -30,7 +30,7 @@ Examples::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 import pandas as pd
 
@@ -152,13 +152,17 @@ def leader(runs, n_classes: int) -> str:
     return f"No clear leader: {ranked[0]} had the best mean ({verdict.method_mean:.1f} %), but {verdict.sentence}"
 
 
-def verdict_lines(runs, n_classes: int, baseline: str = "source-only", others: Iterable[str] | None = None) -> list[str]:
-    """Every method against ``baseline`` (when it ran), then the leader sentence."""
+def verdict_lines(runs, n_classes: int, baseline: str = "source-only", reference: str = "opensmile-svm") -> list[str]:
+    """Every other method against ``baseline`` (when it ran), ``baseline`` against the ``reference`` row
+    (when both ran), then the leader sentence."""
     table = as_table(runs)
-    methods = list(dict.fromkeys(table["method"])) if others is None else list(others)
+    methods = list(dict.fromkeys(table["method"]))
     lines = []
-    if baseline in set(table["method"]):
-        lines = [compare_methods(table, m, baseline=baseline, n_classes=n_classes).sentence for m in methods if m != baseline]
+    if baseline in methods:
+        lines += [compare_methods(table, m, baseline=baseline, n_classes=n_classes).sentence
+                  for m in methods if m not in (baseline, reference)]
+        if reference in methods:
+            lines.append(compare_methods(table, baseline, baseline=reference, n_classes=n_classes).sentence)
     return lines + [leader(table, n_classes)]
 
 

@@ -61,3 +61,9 @@ def test_only_learned_methods_can_lead_and_lines_cover_every_method():
     assert leader(runs, 5).startswith("ida led")
     lines = verdict_lines(runs, 5)
     assert len(lines) == 3 and lines[0].startswith("No conclusion on mmd") and lines[1].startswith("ida helps")
+
+
+def test_source_only_is_set_against_the_reference_row():
+    runs = _table(opensmile_svm=([36.0, 36.0, 36.0], LEARNED), source_only=([30.0, 31.0, 29.0], LEARNED))
+    lines = verdict_lines(runs, 5)
+    assert lines[0].startswith("source-only is worse than opensmile-svm") and len(lines) == 2
