@@ -75,6 +75,9 @@ class TrainConfig:
     """torch intra-op threads while training on a CPU (restored afterwards; see :func:`didan_lite.runtime.cpu_threads`).
     ``None`` keeps torch's setting."""
     checkpoint_every: int = 1
+    monitor_every: int = 1
+    """Record the target UAR monitor every this many epochs and at the last (0: only at the last); it costs a
+    forward pass over the whole target per recorded epoch."""
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -299,7 +302,9 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             "alignment_weight": weight,
             "seconds": time.perf_counter() - began,
         }
-        if target_labels_for_monitoring is not None:
+        if target_labels_for_monitoring is not None and (
+            epoch + 1 == config.epochs or (config.monitor_every > 0 and (epoch + 1) % config.monitor_every == 0)
+        ):
             predictions, _ = predict(model, target_x)
             record["target_uar_monitor"] = unweighted_average_recall(target_labels_for_monitoring.cpu().numpy(), predictions)
         history.append(record)
