@@ -5,7 +5,7 @@ Notebook: every notebook in ``notebooks/`` starts its data section with::
     from data_fetch.notebook_data import task_manifests
     data = task_manifests("B-C")
     print(data.description)
-    source_frame, target_frame = data.load(max_per_class=40 if FAST else None)
+    source_frame, target_frame = data.load(max_per_class=preset().max_per_class)  # didan_lite.presets
 
 Each corpus of the task is looked for, in this order, in a folder named after
 its key (``emodb/``, ``casia/``, ``enterface/``) under
@@ -20,9 +20,11 @@ its key (``emodb/``, ``casia/``, ``enterface/``) under
 When both corpora are found, their manifests are prepared (into the cache,
 never into the copy); when either is missing, the embedded *synthetic*
 corpora of :func:`didan_lite.synthetic.make_default_corpora` stand in, and
-``description`` says so and why. A copy that is found but cannot be read
-raises :class:`didan_lite.errors.InputError`: it is the user's data, and a
-silent fallback would hide the problem.
+``description`` says so and why. The stand-ins keep the task's direction: the
+studio corpus plays the European corpus (EmoDB, eNTERFACE), the telephone,
+Mandarin-like one CASIA, so B-C and C-B get mirrored pairs. A copy that is
+found but cannot be read raises :class:`didan_lite.errors.InputError`: it is
+the user's data, and a silent fallback would hide the problem.
 """
 
 from __future__ import annotations
