@@ -50,13 +50,11 @@ from data_fetch import cache
 from data_fetch.corpora import get_corpus
 from data_fetch.fetch import download as download_corpus
 from data_fetch.manifests import CorpusWarning, prepare
-from data_fetch.tasks import Task, get_task
+from data_fetch.tasks import FREE_TASK, Task, get_task
 
 CORPORA_ENV_VAR = "DIDAN_LITE_CORPORA"
 SHARED_CORPORA = (Path("..") / "shared" / "corpora", Path("..") / ".." / "shared" / "corpora")
 """Shared copies, relative to the current folder: from the repository root and from ``notebooks/``."""
-FREE_TASK = "emodb->ravdess"
-"""The real task anyone can download: EmoDB (German actors, 535 utterances) -> RAVDESS speech (English, 1,440)."""
 AUTO_TASKS = ("B-C", FREE_TASK, "B-E")
 """Tasks tried in order when none is named: the first whose two corpora are present runs."""
 DEFAULT_TASK = "B-C"
