@@ -1,7 +1,7 @@
 """Command line: ``python -m data_fetch list | download NAME | prepare NAME --root DIR | verify NAME --root DIR``.
 
 Bad input prints its message (no traceback) and exits with code 2; ``verify``
-exits with 1 when the copy is incomplete.
+exits with 1 when the copy is incomplete; Ctrl-C prints one line and exits with 130.
 """
 
 from __future__ import annotations
@@ -109,3 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again; a download continues where it stopped.", file=sys.stderr)
+        return 130

@@ -8,13 +8,21 @@ speech spectrums directly onto the emotion labels". Layer counts and sizes are
 not published; ours are:
 
 =====================  ====================================================
-input                  (B, n_bins, n_frames) normalised spectrogram
+input                  (B, n_bins, n_frames) spectrogram normalised per
+                       corpus; ``input_norm="cmvn"`` further standardises
+                       each utterance per band over its own frames
 conv blocks            ``conv_channels`` = (8, 16, 32, 64): each a 3x3
                        convolution, GroupNorm, ReLU and 2x2 max-pooling
 pooling                adaptive average pooling to a 4 x 4 map, flattened
 fully connected        ``fc_dims`` = (256, 128), each Linear, ReLU, dropout
 output                 Linear to C scores (regressed onto one-hot labels)
 =====================  ====================================================
+
+Per-utterance normalisation (``input_norm``): ``"cmvn"`` subtracts each
+utterance's mean of every band over time and divides by its standard deviation
+(cepstral mean and variance normalisation, a classic channel-robust choice: a
+fixed recording channel is an additive offset per band in dB), ``"cmn"`` only
+subtracts the mean, ``"none"`` keeps the corpus-normalised input.
 
 GroupNorm rather than BatchNorm: BatchNorm's running statistics would mix
 source and target batches differently for each method (an adaptation effect
@@ -24,10 +32,30 @@ of its own, AdaBN), so the methods would not differ only by their loss.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import torch
 from torch import nn
+
+from didan_lite.errors import InputError
+
+INPUT_NORMS: tuple[str, ...] = ("none", "cmn", "cmvn")
+UTTERANCE_STD_FLOOR = 1e-2
+"""Floor of a band's per-utterance standard deviation (in corpus-normalised units) for ``"cmvn"``."""
+
+
+def normalise_utterances(spectrograms: torch.Tensor, kind: str) -> torch.Tensor:
+    """Per-utterance, per-band normalisation over time: ``"cmn"`` (mean) or ``"cmvn"`` (mean and variance).
+
+    Shape:
+        (B, n_bins, n_frames) -> (B, n_bins, n_frames)
+    """
+    if kind == "none":
+        return spectrograms
+    centred = spectrograms - spectrograms.mean(-1, keepdim=True)
+    if kind == "cmn":
+        return centred
+    return centred / centred.pow(2).mean(-1, keepdim=True).sqrt().clamp_min(UTTERANCE_STD_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,12 @@ class ModelConfig:
     fc_dims: tuple[int, ...] = (256, 128)
     pooled_size: tuple[int, int] = (4, 4)
     dropout: float = 0.3
+    input_norm: Literal["none", "cmn", "cmvn"] = "none"
+    """Per-utterance normalisation of the input spectrogram (see the module docstring)."""
+
+    def __post_init__(self) -> None:
+        if self.input_norm not in INPUT_NORMS:
+            raise InputError(f"input_norm {self.input_norm!r} is unknown; use one of {', '.join(INPUT_NORMS)}.")
 
 
 class DIDANOutput(NamedTuple):
@@ -95,7 +129,7 @@ class DIDAN(nn.Module):
         return [*self.config.fc_dims, self.output.out_features]
 
     def forward(self, spectrograms: torch.Tensor) -> DIDANOutput:
-        h = self.conv(spectrograms.unsqueeze(1))
+        h = self.conv(normalise_utterances(spectrograms, self.config.input_norm).unsqueeze(1))
         fc_outputs = []
         for layer in self.hidden:
             h = layer(h)

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -34,14 +36,14 @@ from typing import Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from didan_lite.alignment import AlignmentLoss
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
-from didan_lite.features import random_crop
+from didan_lite.features import mask_bands_and_frames, random_crop
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig
+from didan_lite.progress import progress_bar
 from didan_lite.runtime import cpu_threads, pick_device, seed_everything
 
 
@@ -58,6 +60,14 @@ class TrainConfig:
     warmup_epochs: int = 5
     n_frames: int | None = None
     """Crop length for random-crop training; ``None`` trains on the stored length."""
+    spec_augment: tuple[int, int] = (0, 0)
+    """SpecAugment-style masks (:func:`didan_lite.features.mask_bands_and_frames`): largest width of each of
+    two frequency masks (bins) and two time masks (frames), applied to every training input; (0, 0): none."""
+    mixup: float = 0.0
+    """Mixup of source batches (Zhang et al., 2018): Beta(mixup, mixup) mixing of spectrograms and label
+    vectors (the regression targets); 0: none."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """Learning rate over the epochs: constant, or cosine decay to zero (per step)."""
     device: str = "auto"
     mixed_precision: bool = True
     """bfloat16 autocast of the network on CUDA (alignment terms stay float32); ignored on a CPU."""
@@ -70,6 +80,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.task_loss not in ("mse", "ce"):
             raise InputError(f"task_loss {self.task_loss!r} is unknown; use 'mse' (DIDAN's regression) or 'ce'.")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise InputError(f"lr_schedule {self.lr_schedule!r} is unknown; use 'constant' or 'cosine'.")
+        if self.mixup < 0 or min(self.spec_augment) < 0 or len(self.spec_augment) != 2:
+            raise InputError(f"mixup must be >= 0 and spec_augment two widths >= 0; got {self.mixup}, {self.spec_augment}.")
         if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0 or self.alignment_weight < 0:
             raise InputError(f"Training settings out of range: {self}.")
 
@@ -112,10 +126,25 @@ class TrainResult:
 
 
 def task_loss(scores: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
-    """Regression of scores (B, C) onto one-hot labels (MSE), or cross-entropy."""
+    """Regression of scores (B, C) onto label vectors (MSE), or cross-entropy.
+
+    ``labels`` are class indices (B,) (one-hot label vectors) or label vectors (B, C) (mixup).
+    """
+    targets = F.one_hot(labels, scores.shape[1]).to(scores.dtype) if labels.ndim == 1 else labels.to(scores.dtype)
     if kind == "ce":
-        return F.cross_entropy(scores, labels)
-    return F.mse_loss(scores, F.one_hot(labels, scores.shape[1]).to(scores.dtype))
+        return F.cross_entropy(scores, targets)
+    return F.mse_loss(scores, targets)
+
+
+def _mixup(x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, generator: torch.Generator):
+    """Mix each source example with a shuffled partner: (mixed x, mixed label vectors (B, C), dominant labels (B,))."""
+    shape = torch._standard_gamma(torch.full((2,), float(alpha)), generator=generator)  # Beta = G1 / (G1 + G2)
+    lam = float(shape[0] / shape.sum().clamp_min(1e-12))
+    partner = torch.randperm(len(x), generator=generator).to(x.device)
+    vectors = F.one_hot(y, n_classes).float()
+    mixed_y = lam * vectors + (1 - lam) * vectors[partner]
+    return lam * x + (1 - lam) * x[partner], mixed_y, y if lam >= 0.5 else y[partner]
+
 
 
 @torch.no_grad()
@@ -172,10 +201,23 @@ def train_didan(
     if len(source.x) < 2 or len(target.x) < 2:
         raise InputError(f"Need at least two utterances per domain (source {len(source.x)}, target {len(target.x)}).")
     seed_everything(seed)
+    if alignment is not None:
+        _initialise(alignment)
     device = pick_device(config.device)
     with cpu_threads(config.cpu_threads if device.type == "cpu" else None):
         return _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint,
                       target_labels_for_monitoring, device)
+
+
+def _initialise(alignment: AlignmentLoss) -> None:
+    """Draw the initial weights of a learnable alignment term (DANN's discriminator) from the run's seed.
+
+    The term is built before :func:`train_didan` seeds the generators, so its
+    weights would otherwise depend on whatever drew random numbers before.
+    """
+    for module in alignment.modules():
+        if callable(getattr(module, "reset_parameters", None)):
+            module.reset_parameters()
 
 
 def _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint, target_labels_for_monitoring, device) -> TrainResult:
@@ -205,7 +247,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
     batch = min(config.batch_size, len(source.x))
     steps_per_epoch = max(1, len(source.x) // batch)
     amp = config.mixed_precision and device.type == "cuda"
-    epochs = tqdm(range(start_epoch, config.epochs), desc="epochs", disable=not config.progress, leave=False)
+    epochs = progress_bar(range(start_epoch, config.epochs), desc="epochs", enabled=config.progress, leave=False)
     for epoch in epochs:
         model.train()
         weight = config.weight_at(epoch) if alignment is not None else 0.0
@@ -222,13 +264,22 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             index_t = target_order[target_cursor : target_cursor + batch].to(device)
             target_cursor += batch
             x_s, y_s = source.x[index_s], source.y[index_s]
+            labels = y_s
+            if config.mixup > 0:
+                x_s, labels, y_s = _mixup(x_s, y_s, n_classes, config.mixup, generator)
             inputs = torch.cat([x_s, target_x[index_t]]) if aligning else x_s
             if config.n_frames is not None:
                 inputs = random_crop(inputs, config.n_frames, generator)
+            if any(config.spec_augment):
+                inputs = mask_bands_and_frames(inputs, *config.spec_augment, generator=generator)
+            if config.lr_schedule == "cosine":
+                progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
+                for group in optimiser.param_groups:
+                    group["lr"] = 0.5 * config.learning_rate * (1 + math.cos(math.pi * progress))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(inputs)
             n_s = len(x_s)
-            loss_task = task_loss(out.scores[:n_s].float(), y_s, config.task_loss)
+            loss_task = task_loss(out.scores[:n_s].float(), labels, config.task_loss)
             loss = loss_task
             if aligning:
                 fc_s = [f[:n_s].float() for f in out.fc_outputs]
@@ -268,17 +319,20 @@ def _data_digest(source: DomainData, target_x: torch.Tensor, n_classes: int) -> 
 
 
 def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generator, history, target_order, target_cursor) -> None:
+    """Write a checkpoint of plain data only: tensors, numbers, strings (``torch.load(weights_only=True)`` reads it)."""
+    numpy_rng = np.random.get_state()
     state = {
-        "fingerprint": fingerprint,
+        "fingerprint": _canonical(fingerprint),
         "epoch": epoch,
         "model": model.state_dict(),
         "optimiser": optimiser.state_dict(),
         "alignment": None if alignment is None else alignment.state_dict(),
         "generator": generator.get_state(),
         "torch_rng": torch.get_rng_state(),
-        "numpy_rng": np.random.get_state(),
-        "python_rng": random.getstate(),
-        "history": history,
+        "numpy_rng": {"name": numpy_rng[0], "keys": torch.from_numpy(numpy_rng[1].astype(np.int64)),
+                      "pos": int(numpy_rng[2]), "has_gauss": int(numpy_rng[3]), "cached_gaussian": float(numpy_rng[4])},
+        "python_rng": json.dumps(random.getstate()),
+        "history": json.dumps(history, default=float),
         "target_order": target_order,
         "target_cursor": target_cursor,
     }
@@ -286,12 +340,34 @@ def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment
         torch.save(state, handle)
 
 
-def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
+def _canonical(fingerprint: dict) -> str:
+    """The run's settings as one JSON string: what a checkpoint must match to be resumed."""
+    return json.dumps(fingerprint, sort_keys=True, default=str)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint as data: tensors, numbers and strings only, never code.
+
+    ``torch.load(weights_only=True)`` refuses any pickled object other than
+    those, so a planted or foreign ``.pt`` file cannot run anything.
+
+    Raises:
+        InputError: naming the file, when it does not load that way (damaged,
+            from another program or an older version of this package, or hostile).
+    """
     try:
-        state = torch.load(path, map_location=next(model.parameters()).device, weights_only=False)
-    except Exception as exc:  # a checkpoint from elsewhere or damaged by hand: say which file
-        raise InputError(f"Checkpoint {path} cannot be read ({exc}); delete it to start this run afresh.") from exc
-    if state.get("fingerprint") != fingerprint:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise InputError(
+            f"Checkpoint {path} is not a plain-data checkpoint of this package and was not loaded ({reason}); "
+            "delete it to train this run afresh."
+        ) from exc
+
+
+def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
+    state = load_checkpoint(path)  # on the CPU; load_state_dict moves each tensor to its parameter's device
+    if not isinstance(state, dict) or state.get("fingerprint") != _canonical(fingerprint):
         raise InputError(
             f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
         )
@@ -301,6 +377,13 @@ def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generato
         alignment.load_state_dict(state["alignment"])
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
-    np.random.set_state(state["numpy_rng"])
-    random.setstate(state["python_rng"])
-    return state["epoch"], state["history"], state["target_order"].cpu(), state["target_cursor"]
+    numpy_rng = state["numpy_rng"]
+    np.random.set_state((numpy_rng["name"], numpy_rng["keys"].numpy().astype(np.uint32), numpy_rng["pos"],
+                         numpy_rng["has_gauss"], numpy_rng["cached_gaussian"]))
+    random.setstate(_as_tuples(json.loads(state["python_rng"])))
+    return state["epoch"], json.loads(state["history"]), state["target_order"], state["target_cursor"]
+
+
+def _as_tuples(value):
+    """JSON turns Python's RNG state (nested tuples) into lists; turn them back."""
+    return tuple(_as_tuples(v) for v in value) if isinstance(value, list) else value

@@ -27,6 +27,7 @@ CLASS_NAMES = ("anger", "fear", "happiness", "neutral", "sadness")
 FEATURE_DIMS = (24, 16, len(CLASS_NAMES))
 METHODS = tuple(name for name in ALIGNMENT_METHODS if name != "source-only")
 REGULARISERS = ("ridge", "simplex", "sparse")
+FIRST_READING = {"reference": "spread", "symmetric": False}  # the span-based reading, before the anti-collapse default
 
 
 def make(method: str, **options) -> AlignmentLoss:
@@ -238,7 +239,7 @@ def test_ridge_residual_vanishes_in_the_source_span_and_grows_outside():
     source = gaussian(8, 32, seed=21)
     target = affine_combinations(source, 6, seed=22)
     direction = out_of_span_direction(source, seed=23)
-    values = [float(IDALoss("ridge", strength=1e-6)(source, target + r * direction)) for r in (0, 0.5, 1, 2, 4)]
+    values = [float(IDALoss("ridge", strength=1e-6, **FIRST_READING)(source, target + r * direction)) for r in (0, 0.5, 1, 2, 4)]
     assert values[0] < 1e-6
     assert all(a < b for a, b in zip(values, values[1:])), values
     assert values[-1] <= 1.0
@@ -249,7 +250,7 @@ def test_simplex_residual_vanishes_near_source_samples_and_grows_away():
     near = source[[0, 3, 5, 5, 7]] + 1e-3 * gaussian(5, 32, seed=25)
     direction = gaussian(1, 32, seed=26)[0]
     direction = direction / direction.norm()
-    values = [float(IDALoss("simplex", strength=0.01)(source, near + r * direction)) for r in (0, 1, 2, 4, 8)]
+    values = [float(IDALoss("simplex", strength=0.01, **FIRST_READING)(source, near + r * direction)) for r in (0, 1, 2, 4, 8)]
     assert values[0] < 1e-4
     assert all(a < b for a, b in zip(values, values[1:])), values
 
@@ -262,21 +263,22 @@ def zero_coefficient_loss(source: torch.Tensor, target: torch.Tensor) -> float:
     return gap / spread
 
 
+@pytest.mark.parametrize("reference", ["self", "spread"])
 @pytest.mark.parametrize("regulariser", REGULARISERS)
-def test_ida_translation_invariance_and_bounds(regulariser):
-    """Moving both domains together changes nothing; ridge and sparse never do worse than W = 0."""
-    loss = IDALoss(regulariser)
+def test_ida_translation_invariance_and_bounds(regulariser, reference):
+    """Moving both domains together changes nothing; with the spread reference, ridge and sparse never do worse than W = 0."""
+    loss = IDALoss(regulariser, reference=reference, symmetric=False)
     source, target = gaussian(10, 20, seed=27), gaussian(12, 20, seed=28, shift=0.8)
     value = float(loss(source, target))
     assert float(loss(source + 5.0, target + 5.0)) == pytest.approx(value, rel=1e-6)
     assert value >= 0.0
-    if regulariser != "simplex":
+    if regulariser != "simplex" and reference == "spread":
         assert value <= zero_coefficient_loss(source, target)
 
 
 def test_simplex_at_high_temperature_rebuilds_every_target_as_the_source_mean():
     source, target = gaussian(10, 20, seed=27), gaussian(12, 20, seed=28, shift=0.8)
-    assert float(IDALoss("simplex", strength=1e6)(source, target)) == pytest.approx(
+    assert float(IDALoss("simplex", strength=1e6, **FIRST_READING)(source, target)) == pytest.approx(
         zero_coefficient_loss(source, target), rel=1e-4
     )
 
@@ -314,7 +316,8 @@ def test_module_keeps_the_coefficients_it_used():
 
 def test_symmetric_ida_averages_both_directions():
     source, target = gaussian(9, 30, seed=37), gaussian(5, 30, seed=38, shift=0.5)
-    forward, backward = float(IDALoss()(source, target)), float(IDALoss()(target, source))
+    one_way = IDALoss(symmetric=False)
+    forward, backward = float(one_way(source, target)), float(one_way(target, source))
     assert forward != pytest.approx(backward)
     assert float(IDALoss(symmetric=True)(source, target)) == pytest.approx(0.5 * (forward + backward))
 
@@ -332,8 +335,8 @@ def three_class_batches():
 @pytest.mark.parametrize("regulariser", REGULARISERS)
 def test_class_aware_ida_ignores_cross_class_reconstructions(regulariser):
     source, target, y_s, scores_t = three_class_batches()
-    marginal = float(IDALoss(regulariser)(source, target))
-    class_aware = float(IDALoss(regulariser, groups=(0, 1, 2))(source, target, y_s=y_s, scores_t=scores_t))
+    marginal = float(IDALoss(regulariser, symmetric=False)(source, target))
+    class_aware = float(IDALoss(regulariser, symmetric=False, groups=(0, 1, 2))(source, target, y_s=y_s, scores_t=scores_t))
     assert class_aware > 10 * marginal, (marginal, class_aware)
     assert class_aware > 0.5
 

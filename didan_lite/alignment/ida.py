@@ -116,6 +116,9 @@ from didan_lite.alignment.kernels import median_heuristic, pairwise_squared_dist
 from didan_lite.errors import InputError
 
 REGULARISERS: tuple[str, ...] = ("ridge", "simplex", "sparse")
+REFERENCES: tuple[str, ...] = ("self", "spread")
+"""What the cross-domain residual is divided by: the leave-one-out self-reconstruction residual (default), or the
+within-domain spread (the first reading, which a collapse of the features can satisfy)."""
 DEFAULT_STRENGTH: dict[str, float] = {"ridge": 0.1, "simplex": 0.1, "sparse": 0.05}
 """Relative strength per regulariser: ridge lambda / mean Gram eigenvalue,
 simplex temperature / median squared distance, sparse l1 weight / its
@@ -182,13 +185,31 @@ def _ridge_coefficients(s: Tensor, t: Tensor, strength: float, allowed: Tensor, 
     return torch.cholesky_solve(right_hand_side, torch.linalg.cholesky(system)).T
 
 
-def _simplex_coefficients(s: Tensor, t: Tensor, strength: float, allowed: Tensor, source_same: Tensor) -> Tensor:
-    """w_ji = softmax_i(-||t_j - s_i||^2 / tau) over the allowed sources; rows with none are zero."""
-    pooled = torch.cat([s, t])
-    squared_distances = pairwise_squared_distances(pooled, pooled)
-    tau = strength * median_heuristic(squared_distances).clamp_min(torch.finfo(s.dtype).eps)
-    logits = (-squared_distances[s.shape[0] :, : s.shape[0]] / tau).masked_fill(~allowed, torch.finfo(s.dtype).min)
+def _simplex_coefficients(
+    s: Tensor, t: Tensor, strength: float, allowed: Tensor, source_same: Tensor, tau: Tensor | None = None
+) -> Tensor:
+    """w_ji = softmax_i(-||t_j - s_i||^2 / tau) over the allowed sources; rows with none are zero.
+
+    ``tau`` defaults to ``strength`` times the median pairwise squared distance of the pooled batch.
+    """
+    if tau is None:
+        pooled = torch.cat([s, t])
+        tau = strength * median_heuristic(pairwise_squared_distances(pooled, pooled)).clamp_min(torch.finfo(s.dtype).eps)
+    logits = (-pairwise_squared_distances(t, s) / tau).masked_fill(~allowed, torch.finfo(s.dtype).min)
     return torch.softmax(logits, dim=1) * allowed.any(1, keepdim=True)
+
+
+def _ridge_coefficients_per_target(s: Tensor, t: Tensor, strength: float, allowed: Tensor) -> Tensor:
+    """Ridge weights with a different set of allowed sources per target: one (B_s, B_s) system per target, batched.
+
+    Row j solves (G * a_j a_j^T + lam I) w_j = (S t_j) * a_j, so a source that is not allowed gets weight 0.
+    """
+    gram = s @ s.T
+    lam = strength * gram.detach().diagonal().mean() + torch.finfo(s.dtype).eps
+    mask = allowed.to(s.dtype)
+    systems = gram[None] * mask[:, :, None] * mask[:, None, :] + lam * torch.eye(s.shape[0], dtype=s.dtype, device=s.device)
+    right_hand_sides = ((t @ s.T) * mask)[:, :, None]
+    return torch.cholesky_solve(right_hand_sides, torch.linalg.cholesky(systems))[:, :, 0]
 
 
 def _sparse_coefficients(s: Tensor, t: Tensor, strength: float, allowed: Tensor, source_same: Tensor) -> Tensor:
@@ -200,7 +221,7 @@ def _sparse_coefficients(s: Tensor, t: Tensor, strength: float, allowed: Tensor,
     coefficients = torch.zeros_like(correlation)
     for _ in range(ISTA_STEPS):
         step = coefficients - (coefficients @ gram - correlation) / lipschitz
-        coefficients = torch.sign(step) * torch.relu(step.abs() - threshold)
+        coefficients = torch.sign(step) * torch.relu(step.abs() - threshold) * allowed
     return coefficients
 
 
@@ -299,6 +320,84 @@ def reconstruction_residual(
     return (residual * kept).sum() / n_kept / (spread + torch.finfo(spread.dtype).eps)
 
 
+def _within_domain_temperature(b: Tensor, r: Tensor, strength: float) -> Tensor:
+    """``strength`` times the median squared distance between two samples of the same domain (both batches), detached."""
+    within = []
+    for x in (b, r):
+        rows, cols = torch.triu_indices(x.shape[0], x.shape[0], offset=1, device=x.device)
+        within.append(pairwise_squared_distances(x, x).detach()[rows, cols])
+    return strength * torch.cat(within).median().clamp_min(torch.finfo(b.dtype).eps)
+
+
+def self_referenced_residual(
+    f_b: Tensor,
+    f_r: Tensor,
+    regulariser: str = "simplex",
+    strength: float | None = None,
+    *,
+    basis_groups: Tensor | None = None,
+    rebuilt_groups: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""How much worse the other domain rebuilds a batch than the batch's own domain does (the default IDA reading).
+
+    .. math::
+        \ell(B \to R) = \frac{\frac{1}{|K|}\sum_{j \in K} \lVert r_j - \sum_i w_{ji} b_i \rVert^2}
+                              {\frac{1}{|K|}\sum_{j \in K} \lVert r_j - \sum_{k \ne j} v_{jk} r_k \rVert^2 + \epsilon}
+
+    ``W`` rebuilds each sample of ``f_r`` from the other domain's batch ``f_b``; ``V``
+    rebuilds it from the *other samples of its own batch* (leave one out), by the
+    same rule (same regulariser, same temperature for ``simplex``: ``strength``
+    times the median within-domain squared distance of both batches). When the two
+    domains are mixed, the other domain rebuilds a sample as well as its own does
+    (ratio near 1, below 1 when they interleave); when they are apart it is larger.
+    Shrinking or flattening the features shrinks numerator and denominator alike,
+    so a collapse does not lower it. The denominator is floored at ``SPREAD_FLOOR``
+    times the numerator. ``K``: samples with at least one allowed sample in both
+    bases (groups, as in :func:`reconstruction_coefficients`).
+
+    Returns:
+        The scalar ratio and ``W`` (B_r, B_b), differentiable.
+
+    Shape:
+        - f_b: (B_b, D), f_r: (B_r, D) with B_b, B_r >= 2; groups (B_b,), (B_r,)
+
+    Examples::
+
+        >>> import torch
+        >>> g = torch.Generator().manual_seed(0)
+        >>> a, b = torch.randn(32, 16, generator=g), torch.randn(32, 16, generator=g)
+        >>> same, _ = self_referenced_residual(a, b)
+        >>> apart, _ = self_referenced_residual(a, b + 3.0)
+        >>> bool(0.5 < same < 1.5 < apart)
+        True
+    """
+    strength = _check_regulariser(regulariser, strength)
+    f_b, f_r = feature_pair(f_b, f_r, min_samples=2)
+    b, r = _standardise(f_b, f_r)
+    own = r - r.mean(0)
+    n_b, n_r = b.shape[0], r.shape[0]
+    allowed, basis_same = _group_masks(basis_groups, rebuilt_groups, n_b, n_r, b.device)
+    own_groups = torch.zeros(n_r, dtype=torch.long, device=b.device) if rebuilt_groups is None else rebuilt_groups
+    own_allowed, own_same = _group_masks(own_groups, own_groups, n_r, n_r, b.device)
+    own_allowed = own_allowed & ~torch.eye(n_r, dtype=torch.bool, device=b.device)
+    if regulariser == "simplex":
+        tau = _within_domain_temperature(b, r, strength)
+        cross = _simplex_coefficients(b, r, strength, allowed, basis_same, tau)
+        self_weights = _simplex_coefficients(own, own, strength, own_allowed, own_same, tau)
+    elif regulariser == "ridge":
+        cross = _ridge_coefficients(b, r, strength, allowed, basis_same)
+        self_weights = _ridge_coefficients_per_target(own, own, strength, own_allowed)
+    else:
+        cross = _sparse_coefficients(b, r, strength, allowed, basis_same)
+        self_weights = _sparse_coefficients(own, own, strength, own_allowed, own_same)
+    kept = (allowed.any(1) & own_allowed.any(1)).to(b.dtype)
+    n_kept = kept.sum().clamp_min(1.0)
+    numerator = ((r - cross @ b).pow(2).sum(1) * kept).sum() / n_kept
+    denominator = ((own - self_weights @ own).pow(2).sum(1) * kept).sum() / n_kept
+    denominator = torch.maximum(denominator, SPREAD_FLOOR * numerator)
+    return numerator / (denominator + torch.finfo(b.dtype).eps), cross
+
+
 def label_groups(class_names: Sequence[str], granularity: str) -> tuple[int, ...] | None:
     """Group id per class for a label granularity: ``"marginal"`` (None: one group), ``"arousal"`` or ``"class"``.
 
@@ -389,17 +488,21 @@ class IDALoss(AlignmentLoss):
 
     def __init__(
         self,
-        regulariser: str = "ridge",
+        regulariser: str = "simplex",
         strength: float | None = None,
         *,
-        symmetric: bool = False,
+        symmetric: bool = True,
+        reference: str = "self",
         groups: Sequence[int] | None = None,
         min_confidence: float | None = None,
         layer: int = DEFAULT_LAYER,
     ) -> None:
         super().__init__(layer)
         self.strength = _check_regulariser(regulariser, strength)
+        if reference not in REFERENCES:
+            raise InputError(f"Unknown IDA reference {reference!r}; choose one of {', '.join(REFERENCES)}.")
         self.regulariser = regulariser
+        self.reference = reference
         self.symmetric = bool(symmetric)
         self.min_confidence = None if min_confidence is None else float(min_confidence)
         group_of_class = None
@@ -413,7 +516,7 @@ class IDALoss(AlignmentLoss):
     def extra_repr(self) -> str:
         return (
             f"regulariser={self.regulariser!r}, strength={self.strength}, symmetric={self.symmetric}, "
-            f"layer={self.layer}"
+            f"reference={self.reference!r}, layer={self.layer}"
         )
 
     def _sample_groups(
@@ -442,6 +545,10 @@ class IDALoss(AlignmentLoss):
         self, basis: Tensor, target: Tensor, basis_groups: Tensor | None, target_groups: Tensor | None
     ) -> tuple[Tensor, Tensor]:
         """Residual of rebuilding ``target`` from ``basis``, and the coefficients used."""
+        if self.reference == "self":
+            return self_referenced_residual(
+                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups
+            )
         coefficients = reconstruction_coefficients(
             basis, target, self.regulariser, self.strength, source_groups=basis_groups, target_groups=target_groups
         )
@@ -461,7 +568,7 @@ class IDALoss(AlignmentLoss):
             # altogether, so they do not move the means, spreads or scale either.
             usable = (target_groups[:, None] == source_groups[None, :]).any(1)
             self.last_coefficients = torch.zeros(len(usable), len(f_s), device=f_s.device)
-            if not bool(usable.any()):
+            if int(usable.sum()) < (2 if self.reference == "self" else 1):
                 return 0.0 * f_s.sum()  # nothing to align: zero, with zero gradients
             f_t, target_groups = f_t[usable], target_groups[usable]
             loss, coefficients = self._one_direction(f_s, f_t, source_groups, target_groups)
@@ -488,7 +595,7 @@ class LayerAdaptedIDALoss(AlignmentLoss):
         class_names: emotion of each class index (canonical names).
         n_layers: number of FC outputs of the model.
         layers: indices of the aligned FC outputs, shallow to deep (default: all).
-        regulariser, strength, symmetric, min_confidence: as in :class:`IDALoss`,
+        regulariser, strength, symmetric, reference, min_confidence: as in :class:`IDALoss`,
             shared by all terms.
 
     Attributes:
@@ -518,9 +625,10 @@ class LayerAdaptedIDALoss(AlignmentLoss):
         n_layers: int,
         *,
         layers: Sequence[int] | None = None,
-        regulariser: str = "ridge",
+        regulariser: str = "simplex",
         strength: float | None = None,
-        symmetric: bool = False,
+        symmetric: bool = True,
+        reference: str = "self",
         min_confidence: float | None = None,
     ) -> None:
         super().__init__(layer=None)
@@ -537,6 +645,7 @@ class LayerAdaptedIDALoss(AlignmentLoss):
                 regulariser,
                 strength,
                 symmetric=symmetric,
+                reference=reference,
                 groups=label_groups(class_names, granularity),
                 min_confidence=min_confidence,
                 layer=index,

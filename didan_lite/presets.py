@@ -1,0 +1,103 @@
+"""Fast and full mode: the two named run configurations every notebook and the CLI share.
+
+Notebook: every notebook's set-up cell picks one (``preset()`` follows
+:func:`didan_lite.runtime.fast_mode`); ``python -m didan_lite compare --fast``
+runs the same fast configuration from a terminal.
+
+========================  =====================  =========================
+setting                   ``FAST`` (CPU, CI)     ``FULL`` (GPU, Colab)
+========================  =====================  =========================
+utterances per emotion    see ``FAST``           every utterance
+stored / trained frames   see ``FAST``           library defaults
+epochs, batch, optimiser  see ``FAST``           library defaults
+seeds                     see ``FAST``           0-4
+methods                   source-only, mmd, ida  + ida variants, coral, dann
+========================  =====================  =========================
+
+The fast settings were chosen on the held-out *source* speakers of the
+development seeds and on the synthetic pair, never on target labels
+(benchmarks/fast_mode.py prints what they reach on other seeds).
+
+Examples::
+
+    >>> from didan_lite.presets import preset
+    >>> run = preset("fast")
+    >>> source, target = data.load(max_per_class=run.max_per_class)      # doctest: +SKIP
+    >>> task = load_task(source, target, config=run.config)               # doctest: +SKIP
+    >>> compare(source, target, methods=run.methods, seeds=run.seeds, config=run.config)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from didan_lite.errors import InputError
+from didan_lite.experiment import ExperimentConfig
+from didan_lite.features import FeatureConfig
+from didan_lite.runtime import fast_mode
+from didan_lite.training import TrainConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named run configuration.
+
+    Attributes:
+        name: ``"fast"`` or ``"full"``.
+        max_per_class: utterances kept per emotion and corpus (a class-balanced
+            random subset, :func:`didan_lite.manifest.balanced_subset`); ``None`` keeps all.
+        config: features, model and training settings for
+            :func:`didan_lite.experiment.load_task` / :func:`~didan_lite.experiment.compare`.
+        seeds: seeds a comparison repeats over.
+        methods: methods a comparison trains (notebook 5, ``compare``).
+    """
+
+    name: str
+    max_per_class: int | None
+    config: ExperimentConfig
+    seeds: tuple[int, ...]
+    methods: tuple[str, ...]
+
+    def with_progress(self, progress: bool) -> "Preset":
+        """The same preset with per-epoch progress bars switched on or off."""
+        train = dataclasses.replace(self.config.train, progress=progress)
+        return dataclasses.replace(self, config=dataclasses.replace(self.config, train=train))
+
+
+FAST = Preset(
+    name="fast",
+    max_per_class=40,
+    config=ExperimentConfig(
+        features=FeatureConfig(n_frames=128),
+        train=TrainConfig(epochs=12, batch_size=16, learning_rate=2e-3, warmup_epochs=4, progress=False),
+    ),
+    seeds=(0, 1),
+    methods=("source-only", "mmd", "ida"),
+)
+"""Minutes on a laptop CPU: a class-balanced subset, short inputs, few epochs, two seeds."""
+
+FULL = Preset(
+    name="full",
+    max_per_class=None,
+    config=ExperimentConfig(train=TrainConfig(progress=False)),
+    seeds=(0, 1, 2, 3, 4),
+    methods=("source-only", "mmd", "ida", "ida-class", "ida-layer", "coral", "dann"),
+)
+"""Every utterance and the library's defaults over five seeds: a GPU run (Colab)."""
+
+PRESETS = {p.name: p for p in (FAST, FULL)}
+
+
+def preset(name: str | None = None) -> Preset:
+    """The preset ``name`` (``"fast"`` or ``"full"``); ``None`` follows :func:`didan_lite.runtime.fast_mode`.
+
+    Raises:
+        InputError: an unknown name.
+    """
+    if name is None:
+        name = "fast" if fast_mode() else "full"
+    try:
+        return PRESETS[name.strip().lower()]
+    except KeyError:
+        raise InputError(f"Unknown preset {name!r}; use one of {', '.join(PRESETS)}.") from None

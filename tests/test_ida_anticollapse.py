@@ -1,0 +1,99 @@
+"""IDA must not be satisfied by a collapse: the failure measured on the real corpora (issue 8).
+
+There, the first reading of IDA (ridge, target from source, divided by the
+spread) fell during training while the corpora stayed apart (proxy A-distance
+unchanged) and the embedding flattened onto one or two directions: inside a
+low-rank subspace every target lies in the span of a batch of sources, so it
+is rebuilt almost exactly wherever it is. These tests put two batches from
+clearly different distributions (shifted along a direction inside the
+subspace) into a rank-1 or rank-2 subspace and check that the default IDA
+still sees them apart, at several batch sizes and feature widths.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from didan_lite.alignment import make_alignment
+from didan_lite.alignment.ida import IDALoss
+from didan_lite.runtime import cpu_threads
+
+SIZES = (16, 32, 64)
+WIDTHS = (8, 32, 128)
+SHIFT = 3.0  # in units of the per-direction standard deviation
+CLASS_NAMES = ("anger", "fear", "happiness", "neutral", "sadness")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small matrices: one torch thread (two spin-wait on each other on a loaded 2-core machine)."""
+    with cpu_threads(1):
+        yield
+
+
+def batches(n: int, width: int, rank: int | None, shift: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two standard normal batches (n, width), the second shifted along a unit direction; optionally squeezed.
+
+    With ``rank``, both are projected onto the same random ``rank``-dimensional subspace, which contains the
+    shift direction: the batches stay apart, only flattened.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    source = torch.randn(n, width, generator=generator, dtype=torch.float64)
+    target = torch.randn(n, width, generator=generator, dtype=torch.float64)
+    basis, _ = torch.linalg.qr(torch.randn(width, rank or 1, generator=generator, dtype=torch.float64))
+    target = target + shift * basis[:, 0]
+    if rank is not None:
+        projector = basis @ basis.T
+        source, target = source @ projector, target @ projector
+    return source, target
+
+
+def default_ida() -> IDALoss:
+    loss = make_alignment("ida", feature_dims=(64, 5), class_names=CLASS_NAMES)
+    assert isinstance(loss, IDALoss)
+    return loss
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("n", SIZES)
+def test_same_distribution_scores_lower_than_shifted(n, width):
+    loss = default_ida()
+    for rank in (None, 2, 1):
+        same = float(loss(*batches(n, width, rank, 0.0, seed=n + width)))
+        apart = float(loss(*batches(n, width, rank, SHIFT, seed=n + width)))
+        assert same < apart, (rank, same, apart)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("rank", [2, 1])
+def test_squeezing_distinct_batches_into_a_low_rank_subspace_does_not_lower_the_loss(n, width, rank):
+    """Flattened but still apart: the loss stays well above its same-distribution value and does not fall."""
+    loss = default_ida()
+    seed = 100 + n + width
+    apart_full = float(loss(*batches(n, width, None, SHIFT, seed)))
+    apart_low = float(loss(*batches(n, width, rank, SHIFT, seed)))
+    same_low = float(loss(*batches(n, width, rank, 0.0, seed)))
+    assert apart_low >= 0.9 * apart_full, (apart_full, apart_low)
+    assert apart_low > 2.0 * same_low, (same_low, apart_low)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_shrinking_a_collapsed_batch_does_not_help(n):
+    """Collapse plus shrinking (what a network can do cheaply) leaves the loss unchanged."""
+    loss = default_ida()
+    source, target = batches(n, 32, 2, SHIFT, seed=7)
+    assert float(loss(1e-3 * source, 1e-3 * target)) == pytest.approx(float(loss(source, target)), rel=1e-6)
+
+
+def test_the_first_reading_is_fooled_by_a_collapse():
+    """The guard's own check: the span-based first reading gives a near-zero loss to flattened, distinct batches.
+
+    If this stops holding, the tests above no longer show that the default differs from the first reading.
+    """
+    first = make_alignment("ida-ridge", feature_dims=(64, 5), class_names=CLASS_NAMES)
+    for n in SIZES:
+        for width in WIDTHS:
+            apart_low = float(first(*batches(n, width, 2, SHIFT, seed=100 + n + width)))
+            assert apart_low < 1e-2, (n, width, apart_low)
