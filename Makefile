@@ -35,8 +35,10 @@ test: $(VENV)/.installed-test
 	DIDAN_LITE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests $(NOTEBOOKS) \
 		$(if $(NOTEBOOKS),--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT)) -p no:cacheprovider
 
-# Re-execute every notebook in place (fast mode unless DIDAN_LITE_FAST=0) so committed outputs stay current.
+# Write the badges and set-up cells from pyproject.toml's [project.urls], then re-execute every notebook
+# in place (fast mode unless DIDAN_LITE_FAST=0) so committed outputs stay current.
 notebooks: $(VENV)/.installed-test
+	$(BIN)/python notebooks/sync_setup.py
 	DIDAN_LITE_FAST=$${DIDAN_LITE_FAST:-1} $(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 benchmark: $(VENV)/.installed

@@ -4,8 +4,9 @@ For each corpus (EmoDB ``B``, eNTERFACE'05 ``E``, CASIA ``C``, RAVDESS,
 CREMA-D, TESS, SAVEE, IEMOCAP) it knows the layout of real copies, maps the
 labels to the canonical vocabulary of :mod:`didan_lite.manifest` (keeping the
 original label), checks a copy against the expected file and class counts,
-and downloads the free ones through pooch (checksums, mirrors, resume,
-licence acceptance). Licence-gated corpora are never downloaded: a missing
+and downloads the free ones through pooch (mirrors, resume, licence
+acceptance), each verified by its published checksum or, where none is
+published, by its contents and then the hash recorded at its first download. Licence-gated corpora are never downloaded: a missing
 copy gives step-by-step instructions.
 
 From a notebook, one call gives a manifest or a message saying what to do::
@@ -34,7 +35,8 @@ Files go into one cache folder (``data_dir=``, ``--data-dir``, or
 ``$DIDAN_LITE_DATA``; default ``~/.cache/didan_lite``), never into the copy:
 see :mod:`data_fetch.cache`. Modules: ``corpora`` (specs), ``layouts``
 (per-corpus path parsers), ``scan``, ``manifests`` (prepare, corpus_manifest), ``verification``, ``fetch`` (download),
-``video_audio`` (eNTERFACE's audio via PyAV), ``tasks``, ``cli``.
+``integrity`` (how a download is verified), ``file_lists``, ``video_audio`` (eNTERFACE's audio via PyAV, an
+optional extra), ``tasks``, ``notebook_data`` (the notebooks' one call), ``cli``.
 """
 
 from data_fetch.corpora import CORPORA, CorpusSpec, get_corpus

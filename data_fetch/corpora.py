@@ -24,6 +24,7 @@ from didan_lite.manifest import CANONICAL_EMOTIONS
 
 from data_fetch import layouts
 from data_fetch.cache import extracted_dir
+from data_fetch.file_lists import emodb_keys
 
 Parser = Callable[[PurePosixPath, Mapping[str, Any]], "layouts.Utterance | None"]
 
@@ -32,16 +33,15 @@ Parser = Callable[[PurePosixPath, Mapping[str, Any]], "layouts.Utterance | None"
 class Remote:
     """One archive to download: its cache name, mirrors (tried in order) and checksum.
 
-    ``known_hash`` is pooch's ``"md5:..."``/``"sha256:..."`` string, or ``None``
-    where the true checksum is not known; ``hash_note`` then says so, and the
-    download logs the computed SHA256 for the user to pin.
+    ``known_hash`` is pooch's ``"md5:..."``/``"sha256:..."`` string where the
+    corpus publishes one, or ``None``: the first archive is then verified by its
+    contents and its hash recorded (:mod:`data_fetch.integrity`).
     """
 
     filename: str
     urls: tuple[str, ...]
     known_hash: str | None
     size: int | None = None  # bytes, when known: checked against free disk space first
-    hash_note: str = ""
 
 
 def _no_context(root: Path) -> dict[str, Any]:
@@ -69,6 +69,7 @@ class CorpusSpec:
     expected_speakers: int | None = None
     files_per_speaker: int | None = None  # balanced designs only
     expected_keys: Callable[[], frozenset[str]] | None = None  # full-factorial designs: names missing files
+    archive_keys: Callable[[], frozenset[str]] | None = None  # what the official archive holds (download check)
     known_bad: Mapping[str, str] = field(default_factory=dict)  # key -> why it is kept out of manifests
     suffixes: tuple[str, ...] = (".wav",)
     is_video: bool = False  # audio must be extracted from the files
@@ -147,6 +148,7 @@ EMODB = CorpusSpec(
     expected_total=535,
     expected_speakers=10,
     layout="wav/SSTTTEV.wav (speaker, text, emotion letter, version), e.g. wav/03a01Fa.wav",
+    archive_keys=emodb_keys,
     access="download",
     licence="free for research use (audb redistributes it as CC0-1.0); cite Burkhardt et al., "
     "'A Database of German Emotional Speech', Interspeech 2005. http://emodb.bilderbar.info/",
@@ -162,8 +164,7 @@ EMODB = CorpusSpec(
             "http://emodb.bilderbar.info/download/download.zip",
             "http://www.emodb.bilderbar.info/download/download.zip",
         ),
-        known_hash=None,
-        hash_note="checksum not published and not computed here (no internet); the download logs its SHA256 to pin",
+        known_hash=None,  # none published: the first archive is checked against EmoDB's file list, then its hash recorded
     ),
 )
 
@@ -197,8 +198,7 @@ ENTERFACE = CorpusSpec(
             "http://www.enterface.net/enterface05/docs/results/databases/project2_database.zip",
             "http://enterface.net/enterface05/docs/results/databases/project2_database.zip",
         ),
-        known_hash=None,
-        hash_note="checksum not published and not computed here (no internet); the download logs its SHA256 to pin",
+        known_hash=None,  # none published: the first archive is checked by its clip count, then its hash recorded
     ),
 )
 

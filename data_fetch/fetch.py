@@ -5,13 +5,17 @@ Steps of :func:`download`:
 1. the corpus's licence is shown and must be accepted (``accept_license=True``,
    ``--accept-license``, or a prompt when stdin is a terminal), once per cache folder;
 2. :func:`fetch_remote` tries the archive's mirrors in order through
-   ``pooch.retrieve``, which checks the checksum and caches the file; the
-   transfer itself is :class:`ResumableDownloader`, which keeps the bytes in
-   ``<archive>.part`` and continues an interrupted download with an HTTP
+   ``pooch.retrieve``, which checks the checksum (the published one, or the one
+   recorded at the first download: :mod:`data_fetch.integrity`) and caches the
+   file; the transfer itself is :class:`ResumableDownloader`, which keeps the
+   bytes in ``<archive>.part`` and continues an interrupted download with an HTTP
    ``Range: bytes=<received>-`` request (pooch's own downloader restarts from zero);
 3. :func:`extract_archive` unpacks into a hidden temporary folder beside the
-   target and renames it into place only when complete, so an interrupted
-   extraction is redone, never taken as complete.
+   target, checks, for an archive without a published checksum, that it holds
+   the corpus's utterances (file list or counts), and renames it into place only
+   then, so an interrupted extraction is redone, never taken as complete;
+4. an archive without a published checksum has its SHA256 recorded once it
+   passed that check; later downloads and extractions must match it.
 
 Every failure is an :class:`~didan_lite.errors.InputError` subclass that says
 what happened and what to do; nothing already downloaded is deleted (a file
@@ -33,14 +37,15 @@ from pathlib import Path, PurePosixPath
 
 import pooch
 import requests
-from tqdm.auto import tqdm
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
+from didan_lite.progress import progress_bar
 
-from data_fetch import cache
+from data_fetch import cache, integrity
 from data_fetch.corpora import CorpusSpec, Remote, get_corpus
 from data_fetch.scan import scan_corpus
+from data_fetch.video_audio import require_pyav
 
 logger = logging.getLogger(__name__)
 
@@ -201,9 +206,9 @@ class ResumableDownloader:
                 length = response.headers.get("Content-Length", "")
                 total = int(length) if length.isdigit() else None
             require_free_space(self.part.parent, None if total is None else total - offset, f"downloading {url}")
-            bar = tqdm(
+            bar = progress_bar(
                 total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=self.part.name.removesuffix(".part"), disable=not self.progressbar,
+                desc=self.part.name.removesuffix(".part"), enabled=self.progressbar,
             )  # fmt: skip
             _source_file(self.part).write_text(url)
             with bar, open(self.part, "ab" if offset else "wb") as handle:
@@ -223,13 +228,19 @@ class ResumableDownloader:
 def fetch_remote(remote: Remote, folder: Path, *, progressbar: bool = True) -> Path:
     """Download ``remote`` into ``folder`` (or find it there), trying its mirrors in order; return its path.
 
+    The file must match ``remote.known_hash``, or, where none is published, the
+    hash recorded at its first verified download (:func:`data_fetch.integrity.expected_hash`);
+    before that first download nothing is checked here (:func:`download` checks the contents).
+
     Raises:
-        ChecksumMismatch: what arrived does not match ``remote.known_hash`` (kept as ``.rejected``).
+        ChecksumMismatch: what arrived does not match the expected hash (kept as ``.rejected``).
         DownloadError: no mirror answered with the file.
         DiskFull: not enough free space.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    known_hash = integrity.expected_hash(folder, remote)
+    origin = "published" if remote.known_hash else f"recorded at its first download in {integrity.record_path(folder, remote)}"
     target = folder / remote.filename
     part = folder / f"{remote.filename}.part"
     rejected = folder / f"{remote.filename}.rejected"
@@ -245,18 +256,18 @@ def fetch_remote(remote: Remote, folder: Path, *, progressbar: bool = True) -> P
         try:
             path = Path(
                 pooch.retrieve(
-                    url, known_hash=remote.known_hash, fname=remote.filename, path=folder,
+                    url, known_hash=known_hash, fname=remote.filename, path=folder,
                     downloader=ResumableDownloader(part, progressbar=progressbar),
                 )
             )  # fmt: skip
         except InputError:
             raise
         except ValueError:  # pooch found a checksum that does not match
-            if remote.known_hash is None or not part.exists():
+            if known_hash is None or not part.exists():
                 raise
             os.replace(part, rejected)
-            got = pooch.file_hash(str(rejected), alg=_hash_algorithm(remote.known_hash))
-            failures.append(f"{url}: checksum {got}, expected {remote.known_hash}")
+            got = pooch.file_hash(str(rejected), alg=_hash_algorithm(known_hash))
+            failures.append(f"{url}: checksum {got}, expected {known_hash} ({origin})")
             mismatched = True
             continue
         except requests.RequestException as exc:
@@ -264,13 +275,6 @@ def fetch_remote(remote: Remote, folder: Path, *, progressbar: bool = True) -> P
             continue
         part.unlink(missing_ok=True)
         _source_file(part).unlink(missing_ok=True)
-        if remote.known_hash is None:
-            sha256 = pooch.file_hash(str(path))
-            logger.warning(
-                "%s has no pinned checksum (%s). Its SHA256 is %s: pin it as known_hash='sha256:%s' "
-                "in data_fetch/corpora.py.",
-                remote.filename, remote.hash_note or "unknown", sha256, sha256,
-            )  # fmt: skip
         return path
     listing = "\n".join(f"  - {failure}" for failure in failures)
     if mismatched:
@@ -305,15 +309,19 @@ def ensure_licence_accepted(spec: CorpusSpec, accept_license: bool, base: Path) 
         handle.write(f"{notice}\naccepted {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
 
 
-def extract_archive(spec: CorpusSpec, archive: Path, target: Path, *, progressbar: bool = True) -> Path:
+def extract_archive(
+    spec: CorpusSpec, archive: Path, target: Path, *, progressbar: bool = True, check_contents: bool = False
+) -> Path:
     """Unpack ``archive`` into ``target`` atomically; return ``target``.
 
     The archive is unpacked into ``.<target>.partial-*`` beside ``target``,
-    checked to hold the corpus, then renamed onto ``target``; partial folders
-    left by an interrupted run are removed first. The archive is never deleted.
+    checked to hold the corpus (with ``check_contents``, exactly its utterances:
+    :func:`data_fetch.integrity.contents_problem`), then renamed onto ``target``;
+    partial folders left by an interrupted run are removed first. The archive is never deleted.
 
     Raises:
-        ArchiveError: not a zip, damaged, unsafe member paths, or no utterance of the corpus inside.
+        ArchiveError: not a zip, damaged, unsafe member paths, no utterance of the corpus inside,
+            or (``check_contents``) other utterances than the corpus has.
         DiskFull: not enough space for the unpacked files.
     """
     redo = f"Delete {archive} and download it again, or download it by hand."
@@ -336,13 +344,19 @@ def extract_archive(spec: CorpusSpec, archive: Path, target: Path, *, progressba
             shutil.rmtree(stale, ignore_errors=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
         try:
-            for member in tqdm(members, desc=f"extracting {archive.name}", unit="file", disable=not progressbar):
+            for member in progress_bar(members, desc=f"extracting {archive.name}", unit="file", enabled=progressbar):
                 bundle.extract(member, partial)
             if not scan_corpus(spec, partial).found:
                 top = sorted({PurePosixPath(m.filename).parts[0] for m in members if m.filename.strip("/")})
                 raise ArchiveError(
                     f"{archive} does not hold {spec.display_name} (expected {spec.layout}); its top-level entries are "
                     f"{top[:10]}. The server may have sent another file. {redo}"
+                )
+            problem = integrity.contents_problem(spec, partial) if check_contents else None
+            if problem:
+                raise ArchiveError(
+                    f"{archive} is not the {spec.display_name} archive this package knows: {problem}. No checksum is "
+                    f"published for it, so its contents are what is checked. {redo}"
                 )
             os.replace(partial, target)
         except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
@@ -366,7 +380,10 @@ def download(
     """Download and extract a free corpus into the cache folder; return the extracted folder.
 
     Does nothing but return the folder when it is already there. Licence-gated
-    and manual corpora raise :class:`InputError` with step-by-step instructions.
+    and manual corpora raise :class:`InputError` with step-by-step instructions;
+    a video corpus without PyAV installed raises it before anything is downloaded.
+    An archive without a published checksum is checked by its contents and its
+    SHA256 recorded (:mod:`data_fetch.integrity`).
     """
     spec = get_corpus(name)
     base = cache.data_dir(data_dir)
@@ -376,8 +393,19 @@ def download(
     if spec.access != "download" or spec.remote is None:
         why = "is licence-gated" if spec.access == "licence" else "has no single archive to fetch"
         raise InputError(f"{spec.display_name} {why}: data_fetch does not download it.\n{spec.instructions(base)}")
+    if spec.is_video:
+        require_pyav(spec.display_name)
     folder = cache.downloads_dir(base)
     if not (folder / spec.remote.filename).is_file():
         ensure_licence_accepted(spec, accept_license, base)
     archive = fetch_remote(spec.remote, folder, progressbar=progressbar)
-    return extract_archive(spec, archive, target, progressbar=progressbar)
+    unpublished = spec.remote.known_hash is None
+    extract_archive(spec, archive, target, progressbar=progressbar, check_contents=unpublished)
+    if unpublished and integrity.recorded_hash(folder, spec.remote) is None:
+        value = integrity.record_hash(archive, folder, spec.remote)
+        logger.info(
+            "%s: no checksum is published; the archive holds the corpus's utterances, so its hash %s is recorded in %s "
+            "and every later download must match it.",
+            spec.remote.filename, value, integrity.record_path(folder, spec.remote),
+        )  # fmt: skip
+    return target

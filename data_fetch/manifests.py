@@ -17,15 +17,15 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from didan_lite.errors import InputError
 from didan_lite.manifest import write_manifest
+from didan_lite.progress import progress_bar
 
 from data_fetch import cache
 from data_fetch.corpora import CorpusSpec, get_corpus
 from data_fetch.scan import Found, Problem, Scan, audio_problem, scan_corpus
-from data_fetch.video_audio import extract_audio
+from data_fetch.video_audio import extract_audio, require_pyav
 
 logger = logging.getLogger(__name__)
 _SHOWN = 10  # problems listed by name in one message
@@ -72,8 +72,10 @@ def _usable_audio(
     extracted once into the cache folder (kept between runs).
     """
     audio, unreadable = {}, []
+    if spec.is_video:
+        require_pyav(spec.display_name)  # before the loop: a missing PyAV is not every file's fault
     derived = cache.derived_audio_dir(spec.key, root, base)
-    for item in tqdm(items, desc=f"checking {spec.key}", unit="file", disable=not progress, leave=False):
+    for item in progress_bar(items, desc=f"checking {spec.key}", unit="file", enabled=progress, leave=False):
         if spec.is_video:
             wav = (derived / item.path.relative_to(root)).with_suffix(".wav")
             if not wav.is_file():

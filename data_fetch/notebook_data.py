@@ -3,9 +3,17 @@
 Notebook: every notebook in ``notebooks/`` starts its data section with::
 
     from data_fetch.notebook_data import task_manifests
-    data = task_manifests("B-C")
-    print(data.description)
-    source_frame, target_frame = data.load(max_per_class=40 if FAST else None)
+    FREE_CORPORA = False  # True: download EmoDB and RAVDESS (free; about 250 MB) and accept their licences
+    data = task_manifests(download=FREE_CORPORA, accept_license=FREE_CORPORA)
+    print(data.description)  # one line: which data runs, real or synthetic
+    source_frame, target_frame = data.load(max_per_class=preset().max_per_class)  # didan_lite.presets
+
+Without a task, the first pair of :data:`AUTO_TASKS` whose corpora are both
+present runs: EmoDB -> CASIA (the paper's B->C, CASIA is licence-gated), then the
+free task EmoDB -> RAVDESS (:data:`FREE_TASK`), then EmoDB -> eNTERFACE'05
+(the paper's B->E). With none present, the synthetic pair runs, unless
+``download=True`` (with ``accept_license=True``) fetches the free task's corpora
+first. A task can also be named (``task_manifests("B-C")``).
 
 Each corpus of the task is looked for, in this order, in a folder named after
 its key (``emodb/``, ``casia/``, ``enterface/``) under
@@ -20,9 +28,11 @@ its key (``emodb/``, ``casia/``, ``enterface/``) under
 When both corpora are found, their manifests are prepared (into the cache,
 never into the copy); when either is missing, the embedded *synthetic*
 corpora of :func:`didan_lite.synthetic.make_default_corpora` stand in, and
-``description`` says so and why. A copy that is found but cannot be read
-raises :class:`didan_lite.errors.InputError`: it is the user's data, and a
-silent fallback would hide the problem.
+``description`` says so and why. The stand-ins keep the task's direction: the
+studio corpus plays the European corpus (EmoDB, eNTERFACE), the telephone,
+Mandarin-like one CASIA, so B-C and C-B get mirrored pairs. A copy that is
+found but cannot be read raises :class:`didan_lite.errors.InputError`: it is
+the user's data, and a silent fallback would hide the problem.
 """
 
 from __future__ import annotations
@@ -34,15 +44,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from didan_lite.manifest import read_manifest, restrict_emotions, shared_emotions
+from didan_lite.manifest import balanced_subset, read_manifest, restrict_emotions, shared_emotions
 
 from data_fetch import cache
+from data_fetch.corpora import get_corpus
+from data_fetch.fetch import download as download_corpus
 from data_fetch.manifests import CorpusWarning, prepare
-from data_fetch.tasks import get_task
+from data_fetch.tasks import FREE_TASK, Task, get_task
 
 CORPORA_ENV_VAR = "DIDAN_LITE_CORPORA"
 SHARED_CORPORA = (Path("..") / "shared" / "corpora", Path("..") / ".." / "shared" / "corpora")
 """Shared copies, relative to the current folder: from the repository root and from ``notebooks/``."""
+AUTO_TASKS = ("B-C", FREE_TASK, "B-E")
+"""Tasks tried in order when none is named: the first whose two corpora are present runs."""
+DEFAULT_TASK = "B-C"
+"""The task the synthetic pair stands in for when no pair is present."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +94,7 @@ class TaskManifests:
         """
         frames = []
         for manifest in (self.source, self.target):
-            frame = restrict_emotions(read_manifest(manifest), self.emotions)
-            if max_per_class is not None:
-                frame = frame.sample(frac=1.0, random_state=seed).groupby("emotion", sort=False).head(max_per_class)
-                frame = frame.sort_index()
-            frames.append(frame.reset_index(drop=True))
+            frames.append(balanced_subset(restrict_emotions(read_manifest(manifest), self.emotions), max_per_class, seed))
         return frames[0], frames[1]
 
 
@@ -114,22 +126,42 @@ def find_corpus(key: str, data_root: str | os.PathLike | None = None) -> tuple[s
     return ("the data_fetch cache", cached) if cached.is_dir() else None
 
 
-def task_manifests(task: str = "B-C", data_root: str | os.PathLike | None = None) -> TaskManifests:
-    """The manifests of ``task``: the real corpora when both are found, the embedded synthetic ones otherwise.
+def task_manifests(
+    task: str | None = None,
+    data_root: str | os.PathLike | None = None,
+    *,
+    download: bool = False,
+    accept_license: bool = False,
+) -> TaskManifests:
+    """The manifests of a cross-corpus task: real corpora when both are found, the embedded synthetic ones otherwise.
 
     Args:
-        task: a task of :func:`data_fetch.get_task`, e.g. ``"B-C"`` (EmoDB -> CASIA).
-        data_root: a folder with one sub-folder per corpus (``emodb/``, ``casia/``),
-            searched first.
+        task: a task of :func:`data_fetch.get_task`, e.g. ``"B-C"`` (EmoDB -> CASIA);
+            None: the first of :data:`AUTO_TASKS` whose corpora are present.
+        data_root: a folder with one sub-folder per corpus (``emodb/``, ``casia/``), searched first.
+        download: fetch the task's missing free corpora into the data_fetch cache
+            (with no task and no pair present: those of :data:`FREE_TASK`).
+        accept_license: accept the licences of what ``download`` fetches (each is printed).
 
     Raises:
-        InputError: unknown task; a copy found but unreadable (no utterance in it).
+        InputError: unknown task; a copy found but unreadable (no utterance in it);
+            ``download`` without ``accept_license`` (the message shows the licence); a failed download.
     """
+    if task is None:
+        present = [name for name in AUTO_TASKS if not _missing(get_task(name), data_root)]
+        task = present[0] if present else (FREE_TASK if download else DEFAULT_TASK)
     spec = get_task(task)
-    found = {key: find_corpus(key, data_root) for key in (spec.source, spec.target)}
-    missing = [key for key, place in found.items() if place is None]
+    missing = _missing(spec, data_root)
+    if missing and download and all(get_corpus(key).access == "download" for key in missing):
+        for key in missing:
+            download_corpus(key, accept_license=accept_license)
+        missing = _missing(spec, data_root)
     if missing:
-        return _synthetic_stand_in(spec.name, missing)
+        # The studio corpus stands in for the European corpus, the telephone one (Mandarin-like) for CASIA:
+        # a task and its reverse (B-C, C-B) get mirrored stand-ins.
+        mirrored = spec.source == "casia" or (spec.target != "casia" and spec.source > spec.target)
+        return _synthetic_stand_in(spec.name, missing, mirrored, download)
+    found = {key: find_corpus(key, data_root) for key in (spec.source, spec.target)}
     manifests = {}
     with warnings.catch_warnings(record=True) as skipped:  # listed with machine paths: counted below instead
         warnings.simplefilter("always", CorpusWarning)
@@ -146,16 +178,30 @@ def task_manifests(task: str = "B-C", data_root: str | os.PathLike | None = None
     return TaskManifests(spec.name, manifests[spec.source], manifests[spec.target], spec.emotions, False, description)
 
 
-def _synthetic_stand_in(task: str, missing: list[str]) -> TaskManifests:
+def _missing(spec: Task, data_root: str | os.PathLike | None) -> list[str]:
+    return [key for key in (spec.source, spec.target) if find_corpus(key, data_root) is None]
+
+
+def _synthetic_stand_in(task: str, missing: list[str], mirrored: bool, download: bool) -> TaskManifests:
     from didan_lite.synthetic import make_default_corpora  # imported here: only the fallback needs the generator
 
     source, target = make_default_corpora()
+    if mirrored:
+        source, target = target, source
     frames = [read_manifest(path, check_files=False) for path in (source, target)]
     emotions = tuple(shared_emotions(*frames))
     names = [str(frame["corpus"].iloc[0]) for frame in frames]
+    why = (
+        f"no copy of {' or '.join(missing)} was found, and "
+        f"{' and '.join(key for key in missing if get_corpus(key).access != 'download')} cannot be downloaded "
+        "(licence-gated or placed by hand)"
+        if download
+        else f"no copy of {' or '.join(missing)} was found (see data_fetch.notebook_data for where it looks); "
+        "for a real task anyone can run, pass download=True, accept_license=True (the notebooks' FREE_CORPORA flag: "
+        "EmoDB and RAVDESS, free, about 250 MB)"
+    )
     description = (
         f"SYNTHETIC stand-in for task {task} (generated voices, no recordings): {names[0]} ({len(frames[0])} utterances) "
-        f"-> {names[1]} ({len(frames[1])} utterances), {len(emotions)} emotions ({', '.join(emotions)}); "
-        f"no copy of {' or '.join(missing)} was found (see data_fetch.notebook_data for where it looks)."
+        f"-> {names[1]} ({len(frames[1])} utterances), {len(emotions)} emotions ({', '.join(emotions)}); {why}."
     )
     return TaskManifests(task, source, target, emotions, True, description)

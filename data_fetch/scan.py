@@ -20,6 +20,7 @@ import soundfile
 
 from data_fetch.corpora import CorpusSpec
 from data_fetch.layouts import LabelConflict, NotInLayout, Utterance
+from data_fetch.video_audio import require_pyav
 
 _SKIPPED_FOLDERS = {"__MACOSX"}
 _GIT_LFS_POINTER = b"version https://git-lfs"
@@ -128,7 +129,7 @@ def audio_problem(path: Path, *, is_video: bool = False) -> str | None:
 
 
 def _video_problem(path: Path) -> str | None:
-    import av  # PyAV; imported here so that WAV-only corpora never load it
+    av = require_pyav()  # imported here so that WAV-only corpora never load it
 
     try:
         with av.open(str(path)) as container:

@@ -1,9 +1,11 @@
 """Check a corpus copy against what the corpus should hold.
 
-:func:`verify` reports missing, extra, unreadable and mislabelled files and
+:func:`verify` reports missing, extra, unusable and mislabelled files and
 the files per class against the expected counts (:mod:`data_fetch.corpora`).
-It reads names and audio headers only (``soundfile.info``; PyAV for videos),
-never decodes audio, so it takes about a second for a thousand files.
+It decodes every audio file (:func:`didan_lite.audio.read_audio`), so it names
+each one that is unreadable, truncated, silent or holds NaN/infinite samples;
+about 2 s per thousand files (1,735 files of EmoDB and CASIA: 3.9 s on a
+shared 2-core CPU). Videos are checked for an audio track (PyAV).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from didan_lite.audio import AudioFault, read_audio
+
 from data_fetch import cache
 from data_fetch.corpora import CorpusSpec, get_corpus
 from data_fetch.manifests import find_copy
 from data_fetch.scan import Problem, audio_problem, scan_corpus
 
 _SHOWN = 20
+_UNUSABLE = "unreadable, truncated, silent or non-finite"  # every such file is named
 
 
 @dataclass
@@ -31,7 +36,7 @@ class VerifyReport:
     speakers: Counter  # files per speaker
     missing: list[str] = field(default_factory=list)  # keys of expected files absent (full-factorial corpora)
     extra: list[Problem] = field(default_factory=list)
-    unreadable: list[Problem] = field(default_factory=list)
+    unreadable: list[Problem] = field(default_factory=list)  # undecodable, truncated, silent, non-finite
     mislabelled: list[Problem] = field(default_factory=list)
     known_bad: list[Problem] = field(default_factory=list)  # present, as expected; kept out of manifests
     notes: list[Problem] = field(default_factory=list)
@@ -87,18 +92,19 @@ class VerifyReport:
         sections = [
             ("missing", [str(key) for key in self.missing]),
             ("extra (not in the layout, duplicates)", [str(p) for p in self.extra]),
-            ("unreadable", [str(p) for p in self.unreadable]),
+            (_UNUSABLE, [str(p) for p in self.unreadable]),
             ("mislabelled", [str(p) for p in self.mislabelled]),
             ("known bad (present; left out of manifests)", [str(p) for p in self.known_bad]),
             ("notes", [str(p) for p in self.notes]),
         ]
         for title, items in sections:
+            shown = len(items) if title == _UNUSABLE else _SHOWN
             if items:
                 lines.append(f"  {title}: {len(items)}")
-                lines.extend(f"    {item}" for item in items[:_SHOWN])
-                if len(items) > _SHOWN:
-                    lines.append(f"    ... and {len(items) - _SHOWN} more")
-            elif title in ("unreadable", "mislabelled") or (title == "missing" and spec.expected_keys is not None):
+                lines.extend(f"    {item}" for item in items[:shown])
+                if len(items) > shown:
+                    lines.append(f"    ... and {len(items) - shown} more")
+            elif title in (_UNUSABLE, "mislabelled") or (title == "missing" and spec.expected_keys is not None):
                 lines.append(f"  {title}: none")
         return "\n".join(lines)
 
@@ -129,9 +135,18 @@ def verify(
         outside = sorted(scan.found.keys() - expected)
         report.extra += [Problem(scan.found[key].path, "not in the corpus's design") for key in outside]
     for key, item in scan.found.items():
-        problem = audio_problem(item.path, is_video=spec.is_video)
+        problem = audio_problem(item.path, is_video=spec.is_video) or (None if spec.is_video else _decode_problem(item.path))
         if key in spec.known_bad:  # expected to be bad: reported, but the copy is still complete
             report.known_bad.append(Problem(item.path, "; ".join(filter(None, (spec.known_bad[key], problem)))))
         elif problem:
             report.unreadable.append(Problem(item.path, problem))
     return report
+
+
+def _decode_problem(path: Path) -> str | None:
+    """Why the decoded audio of ``path`` is unusable (truncated, silent, non-finite ...), or ``None``."""
+    try:
+        read_audio(path)
+    except AudioFault as fault:
+        return fault.reason
+    return None

@@ -1,7 +1,9 @@
 """The audio track of a video file, as a 16 kHz mono WAV (eNTERFACE'05 is distributed as AVI).
 
 Decoding and resampling use PyAV (``av``, FFmpeg's libraries bundled in the
-wheel), so no ``ffmpeg`` program needs to be installed. Channels are averaged
+wheel), so no ``ffmpeg`` program needs to be installed. PyAV is an optional
+extra (``pip install "didan-lite[video]"``): only video corpora need it, and
+:func:`require_pyav` says how to install it when it is missing. Channels are averaged
 to mono and resampled by FFmpeg's ``swresample``; the WAV is written
 atomically, so an interrupted extraction never leaves a truncated file that
 would later be taken as complete.
@@ -20,6 +22,22 @@ from didan_lite.errors import InputError
 SAMPLE_RATE = 16_000
 
 
+def require_pyav(what: str = "eNTERFACE'05"):
+    """PyAV's module ``av``, imported; ``what`` names the corpus that needs it in the error.
+
+    Raises:
+        InputError: PyAV is not installed (one line with the command that installs it).
+    """
+    try:
+        import av
+    except ImportError as exc:
+        raise InputError(
+            f"{what} is distributed as video and decoding its audio needs PyAV, which is not installed: "
+            'run `pip install "didan-lite[video]"` (or `pip install av`) and try again.'
+        ) from exc
+    return av
+
+
 def extract_audio(video: Path, wav: Path, *, sample_rate: int = SAMPLE_RATE) -> Path:
     """Write the first audio track of ``video`` to ``wav`` (mono, ``sample_rate`` Hz, 16-bit PCM).
 
@@ -27,9 +45,9 @@ def extract_audio(video: Path, wav: Path, *, sample_rate: int = SAMPLE_RATE) -> 
     about ``n * sample_rate`` samples.
 
     Raises:
-        InputError: the file cannot be decoded or has no audio track.
+        InputError: the file cannot be decoded or has no audio track; PyAV is not installed.
     """
-    import av
+    av = require_pyav()
 
     try:
         container = av.open(str(video))

@@ -5,7 +5,59 @@ The package is organised one module per concept, data flowing one way::
     manifest -> features -> (synthetic writes manifests) -> model -> alignment
              -> training -> metrics -> plots -> experiment -> cli
 
-Notebooks: notebooks/README.md lists the teaching sequence.
+Notebooks: notebooks/README.md lists the teaching sequence. They import from
+here, in one line, the names they use (the flat API, as libfmp does)::
+
+    from didan_lite import compare, preset, DIDAN, IDALoss, MMDLoss, fast_mode, set_style, verdict_lines
+
+Names are loaded on first use (PEP 562), so ``import didan_lite`` stays quick:
+torch, matplotlib and UMAP are imported only by the names that need them.
+The data a notebook runs on comes from ``data_fetch.notebook_data.task_manifests``
+(``data_fetch`` builds on this package, so it is not re-exported here).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXERCISES = [f"check_exercise_{n}" for n in ("1_1", "1_2", "2_1", "2_2", "3_1", "3_2", "4_1", "4_2", "4_3", "5_1", "5_2", "6_1")]
+_NAMES: dict[str, list[str]] = {
+    "didan_lite.alignment": [
+        "ALIGNMENT_METHODS", "CORALLoss", "DANNLoss", "IDALoss", "LayerAdaptedIDALoss", "LinearMMDLoss", "MMDLoss",
+        "make_alignment", "reconstruction_coefficients",
+    ],
+    "didan_lite.errors": ["InputError"],
+    "didan_lite.exercises": _EXERCISES,
+    "didan_lite.experiment": ["ExperimentConfig", "compare", "load_task", "results_markdown", "run_method"],
+    "didan_lite.features": ["FeatureConfig", "load_audio", "spectrogram"],
+    "didan_lite.listening": ["audio_player", "audio_table"],
+    "didan_lite.metrics": ["confusion", "effective_rank", "proxy_a_distance", "unweighted_average_recall", "weighted_average_recall"],
+    "didan_lite.model": ["DIDAN", "ModelConfig"],
+    "didan_lite.plots": [
+        "METHOD_COLOURS", "alignment_caption", "corpus_colours", "domain_legends", "method_colour", "plot_coefficients",
+        "plot_confusion", "plot_domains_2d", "plot_spectrogram", "plot_training_curves", "set_style", "umap_projection",
+    ],
+    "didan_lite.presets": ["FAST", "FULL", "preset"],
+    "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
+    "didan_lite.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],
+    "didan_lite.training": ["TrainConfig", "predict", "train_didan"],
+    "didan_lite.verdicts": ["compare_methods", "leader", "learned", "verdict_lines"],
+}
+_MODULE_OF: dict[str, str] = {name: module for module, names in _NAMES.items() for name in names}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first access (``from didan_lite import compare``)."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'didan_lite' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

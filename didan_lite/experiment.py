@@ -12,19 +12,23 @@ Protocol (fixed before any result was seen):
    remaining labelled source and the whole unlabelled target; evaluate the
    last-epoch model on every target utterance (UAR, WAR). Target labels are
    used for evaluation only.
-5. Write ``metrics.json`` (per method and seed), ``report.md`` (mean +- sd)
-   and figures (UMAP before/after, confusion matrices, curves).
+5. The alignment weight of each aligning method is chosen without target
+   labels (``weight="auto"``, :mod:`didan_lite.model_selection`: DEV on the
+   held-out source speakers, one selection seed), or fixed by the caller.
+6. ``opensmile-svm`` (:mod:`didan_lite.classical`) is the classical reference
+   row: same split, same target, no adaptation.
+7. Write ``metrics.json`` (per method and seed), ``report.md`` (mean +- sd,
+   guarded verdicts) and figures (:mod:`didan_lite.report`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,9 +36,9 @@ import torch
 from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
-from didan_lite.atomic import atomic_write
+from didan_lite.classical import CLASSICAL_METHODS, ClassicalConfig, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig, corpus_statistics, extract_corpus, stack_normalised
+from didan_lite.features import FeatureConfig, corpus_statistics, default_cache_dir, extract_corpus, stack_normalised
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
@@ -45,10 +49,25 @@ from didan_lite.metrics import (
     weighted_average_recall,
 )
 from didan_lite.model import ModelConfig
+from didan_lite.model_selection import DEFAULT_CANDIDATES, WeightChoice, dev_risk, select_weight
+from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
 from didan_lite.runtime import cpu_threads
 from didan_lite.training import DomainData, TrainConfig, predict, train_didan
+from didan_lite.validation import (
+    check_checkpoints,
+    check_class_list,
+    check_classes_present,
+    check_run_values,
+    check_writable_folder,
+    claim_output_folder,
+    comparison_settings,
+)
 
 DEFAULT_METHODS: tuple[str, ...] = ("source-only", "mmd", "ida")
+METHODS: tuple[str, ...] = (*CLASSICAL_METHODS, *ALIGNMENT_METHODS)
+"""Every method ``compare`` runs: the classical reference row and the deep methods."""
+__all__ = ["Comparison", "ExperimentConfig", "RunResult", "TaskData", "compare", "load_task", "results_markdown",
+           "add_method", "choose_weight", "run_classical", "run_method", "speaker_split"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,10 @@ class ExperimentConfig:
     cache_dir: str | None = None
     strict: bool = False
     """Stop on the first unreadable audio file instead of skipping it."""
+    weight_candidates: tuple[float, ...] = DEFAULT_CANDIDATES
+    """Alignment weights tried by ``compare(..., weight="auto")``."""
+    classical: ClassicalConfig = ClassicalConfig()
+    """Settings of the ``opensmile-svm`` reference row."""
 
 
 @dataclass
@@ -77,6 +100,10 @@ class TaskData:
         source_train / source_test: labelled source, split by speaker.
         target: every target utterance; ``y`` is kept for evaluation only.
         skipped: unreadable files left out, as (path, reason).
+        heldout_by: ``"speaker"`` (held-out source speakers) or ``"utterance"``
+            (a single-speaker source: a stratified fifth of its utterances).
+        source_paths: audio of (source_train, source_test), in the tensors' order.
+        target_paths: audio of the target, in the tensors' order.
     """
 
     class_names: list[str]
@@ -85,6 +112,9 @@ class TaskData:
     source_test: DomainData
     target: DomainData
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    heldout_by: str = "speaker"
+    source_paths: tuple[list[str], list[str]] | None = None
+    target_paths: list[str] | None = None
 
 
 @dataclass
@@ -103,6 +133,11 @@ class RunResult:
     source_features: np.ndarray
     target_features: np.ndarray
     seconds: float
+    alignment_weight: float | None = None
+    """Final trade-off weight (None: no alignment term)."""
+    weight_reason: str = ""
+    dev_risk: float | None = None
+    """DEV estimate of the target's class-balanced error, from held-out source labels only (None: not a deep run)."""
 
     def summary(self) -> dict:
         """The JSON-serialisable figures of this run."""
@@ -115,6 +150,9 @@ class RunResult:
             "proxy_a_distance": self.proxy_a_distance,
             "feature_effective_rank": self.feature_rank,
             "seconds": self.seconds,
+            "alignment_weight": self.alignment_weight,
+            "weight_reason": self.weight_reason,
+            "dev_risk": self.dev_risk,
             "epochs": self.history,
         }
 
@@ -142,8 +180,9 @@ def load_task(
             lacking = sorted(set(emotions) - set(frame["emotion"]))
             if lacking:
                 raise InputError(f"Corpus {frame['corpus'].iloc[0]!r} has no utterance of {lacking}; drop them from the emotions asked for.")
+    check_class_list(emotions)
     source, target = restrict_emotions(source, emotions), restrict_emotions(target, emotions)
-    tensors, skipped, names = [], [], []
+    tensors, skipped, names, paths = [], [], [], []
     for frame in (source, target):
         extracted = extract_corpus(frame, config.features, cache_dir=config.cache_dir, strict=config.strict, progress=progress)
         stats = corpus_statistics(extracted.spectrograms)
@@ -152,8 +191,15 @@ def load_task(
         tensors.append((x, y, extracted.manifest))
         skipped += extracted.skipped
         names.append(str(extracted.manifest["corpus"].iloc[0]))
+        paths.append([str(path) for path in extracted.manifest["path"]])
     (x_s, y_s, frame_s), (x_t, y_t, _) = tensors
     train_index, test_index = speaker_split(frame_s, config.holdout_speakers)
+    check_classes_present({f"source corpus {names[0]!r} (training speakers)": y_s[train_index].numpy(),
+                           f"target corpus {names[1]!r}": y_t.numpy()}, emotions, skipped)
+    heldout_by = "speaker" if frame_s["speaker"].nunique() >= 2 else "utterance"
+    if heldout_by == "utterance":
+        print(f"Source corpus {names[0]!r} has a single speaker: its held-out set is a stratified fifth of its "
+              "utterances, not unseen speakers (the report says so).", flush=True)
     return TaskData(
         class_names=list(emotions),
         corpus_names=(names[0], names[1]),
@@ -161,6 +207,9 @@ def load_task(
         source_test=DomainData(x_s[test_index], y_s[test_index]),
         target=DomainData(x_t, y_t),
         skipped=skipped,
+        heldout_by=heldout_by,
+        source_paths=([paths[0][i] for i in train_index], [paths[0][i] for i in test_index]),
+        target_paths=paths[1],
     )
 
 
@@ -174,6 +223,9 @@ def speaker_split(frame: pd.DataFrame, holdout: float, seed: int = 0) -> tuple[n
     """Indices (train, held-out) with no speaker on both sides; fixed by ``seed``.
 
     A corpus with a single speaker falls back to a stratified utterance split.
+
+    Raises:
+        InputError: a single-speaker corpus too small for a stratified split.
     """
     indices = np.arange(len(frame))
     speakers = frame["speaker"].to_numpy()
@@ -181,7 +233,13 @@ def speaker_split(frame: pd.DataFrame, holdout: float, seed: int = 0) -> tuple[n
         splitter = GroupShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
         return next(splitter.split(indices, groups=speakers))
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
-    return next(splitter.split(indices, frame["emotion"].to_numpy()))
+    try:
+        return next(splitter.split(indices, frame["emotion"].to_numpy()))
+    except ValueError as exc:  # too few utterances per emotion for both sides
+        raise InputError(
+            f"Corpus {frame['corpus'].iloc[0]!r} has a single speaker, so its held-out set must be drawn from its "
+            f"{len(frame)} utterances, which is too few ({exc}); use a source corpus with more speakers or utterances."
+        ) from exc
 
 
 def run_method(
@@ -192,8 +250,11 @@ def run_method(
     *,
     checkpoint: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Train one method with one seed and evaluate it on the target and the held-out source."""
-    began = time.perf_counter()
+    """Train one method with one seed and evaluate it on the target and the held-out source.
+
+    ``seconds`` of the result is the sum of the epochs' training times (also for a run loaded
+    from its checkpoint) plus this evaluation.
+    """
     alignment = make_alignment(
         method,
         feature_dims=[*config.model.fc_dims, len(task.class_names)],
@@ -212,24 +273,51 @@ def run_method(
         target_labels_for_monitoring=task.target.y,
     )
     layer = -2 if alignment is None or alignment.layer is None else alignment.layer
+    began = time.perf_counter() - sum(epoch["seconds"] for epoch in result.history)
     with cpu_threads(config.train.cpu_threads if result.model.output.weight.device.type == "cpu" else None):
         _, source_features = predict(result.model, task.source_train.x, layer=layer)
         target_pred, target_features = predict(result.model, task.target.x, layer=layer)
-        source_pred, _ = predict(result.model, task.source_test.x, layer=layer)
+        source_pred, heldout_features = predict(result.model, task.source_test.x, layer=layer)
+    risk = dev_risk(source_features, heldout_features, task.source_test.y.numpy(), source_pred, target_features, seed=seed)
+    return _scored_run(task, method, seed, target_pred, source_pred, source_features, target_features, began,
+                       history=result.history, dev_risk=risk,
+                       alignment_weight=None if alignment is None else config.train.alignment_weight)
+
+
+def run_classical(task: TaskData, seed: int, config: ExperimentConfig = ExperimentConfig()) -> RunResult:
+    """The ``opensmile-svm`` reference row on the task's split (``seed`` only seeds the proxy A-distance).
+
+    Raises:
+        InputError: a task built without audio paths (``load_task`` records them).
+    """
+    if task.source_paths is None or task.target_paths is None:
+        raise InputError("opensmile-svm needs the audio paths of the task; build it with load_task.")
+    began = time.perf_counter()
+    train_paths, heldout_paths = task.source_paths
+    features = [opensmile_functionals(p, config.classical, cache_dir=config.cache_dir)
+                for p in (train_paths, heldout_paths, task.target_paths)]
+    fit = fit_reference(features[0], task.source_train.y.numpy(), features[1], features[2], config.classical)
+    return _scored_run(task, "opensmile-svm", seed, fit.target_pred, fit.heldout_pred, fit.source_features,
+                       fit.target_features, began, history=[])
+
+
+def _scored_run(task: TaskData, method: str, seed: int, target_pred: np.ndarray, heldout_pred: np.ndarray,
+                source_features: np.ndarray, target_features: np.ndarray, began: float, **extra) -> RunResult:
+    """Every figure of one run from its predictions and features (target labels used here only, to score)."""
     y_t, y_held = task.target.y.numpy(), task.source_test.y.numpy()
     return RunResult(
         method=method,
         seed=seed,
         target_uar=unweighted_average_recall(y_t, target_pred),
         target_war=weighted_average_recall(y_t, target_pred),
-        source_uar=unweighted_average_recall(y_held, source_pred),
+        source_uar=unweighted_average_recall(y_held, heldout_pred),
         proxy_a_distance=proxy_a_distance(source_features, target_features, seed=seed),
         feature_rank=effective_rank(np.concatenate([source_features, target_features])),
         target_confusion=confusion(y_t, target_pred, len(task.class_names)),
-        history=result.history,
         source_features=source_features,
         target_features=target_features,
         seconds=time.perf_counter() - began,
+        **extra,
     )
 
 
@@ -240,9 +328,14 @@ class Comparison:
     task: TaskData
     runs: list[RunResult]
     out_dir: Path
+    weight: float | Literal["auto"] = "auto"
+    choices: list[WeightChoice] = field(default_factory=list)
+    candidate_runs: dict[str, dict[float, RunResult]] = field(default_factory=dict)
+    """Runs of every candidate weight on the selection seed, per method (``weight="auto"`` only)."""
 
     def table(self) -> pd.DataFrame:
-        """One row per method: UAR / WAR / held-out source UAR / proxy A-distance, mean and sd over seeds (in %)."""
+        """One row per method: UAR / WAR / held-out source UAR (%), proxy A-distance, rank and seconds, mean and sd
+        over seeds, and the alignment weight."""
         rows = []
         for method in dict.fromkeys(run.method for run in self.runs):
             runs = [run for run in self.runs if run.method == method]
@@ -251,6 +344,8 @@ class Comparison:
                 scale = 1.0 if key in ("proxy_a_distance", "feature_rank") else 100.0
                 mean, sd = mean_and_sd([getattr(run, key) * scale for run in runs])
                 row[f"{key}_mean"], row[f"{key}_sd"] = mean, sd
+            row["seconds_mean"] = mean_and_sd([run.seconds for run in runs])[0]
+            row["weight"] = runs[0].alignment_weight
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -264,10 +359,17 @@ def compare(
     out_dir: str | os.PathLike = "runs/compare",
     config: ExperimentConfig = ExperimentConfig(),
     emotions: Sequence[str] | None = None,
+    weight: float | Literal["auto"] = "auto",
     figures: bool = True,
     progress: bool = True,
 ) -> Comparison:
     """Train every method with every seed on one task; write metrics, report and figures.
+
+    With ``weight="auto"`` (the default) each aligning method's trade-off
+    weight is chosen among ``config.weight_candidates`` on the first seed by
+    DEV (:mod:`didan_lite.model_selection`; no target label is read), then
+    every seed trains with it; the chosen candidate's run is that seed's
+    result. A number fixes the weight of every method instead.
 
     Each run checkpoints to ``out_dir/checkpoints`` after every epoch, so an
     interrupted comparison started again with the same arguments resumes where
@@ -277,144 +379,101 @@ def compare(
         The :class:`Comparison`; ``out_dir`` holds ``metrics.json``,
         ``report.md`` and ``figures/*.png``.
     """
-    unknown = [m for m in methods if m not in ALIGNMENT_METHODS]
+    unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise InputError(f"Unknown method(s) {unknown}; choose among {list(ALIGNMENT_METHODS)}.")
+        raise InputError(f"Unknown method(s) {unknown}; choose among {list(METHODS)}.")
     if not methods or not seeds:
         raise InputError("Give at least one method and one seed.")
+    if weight != "auto" and (not isinstance(weight, (int, float)) or not weight >= 0):
+        raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
+    settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
     task = load_task(source_manifest, target_manifest, emotions=emotions, config=config, progress=progress)
-    runs = []
+    claim_output_folder(out_dir, settings, write=True)
+    comparison = Comparison(task, [], out_dir, weight=weight)
     for method in methods:
-        for seed in seeds:
-            if progress:
-                print(f"[{method} | seed {seed}] training on {task.corpus_names[0]} -> {task.corpus_names[1]}", flush=True)
-            runs.append(run_method(task, method, seed, config, checkpoint=out_dir / "checkpoints" / f"{method}-seed{seed}.pt"))
-    comparison = Comparison(task, runs, out_dir)
+        add_method(comparison, method, seeds, config, progress=progress)
     write_metrics(comparison, config)
     figure_paths = save_figures(comparison, seed=seeds[0]) if figures else []
     write_report(comparison, config, figure_paths)
     return comparison
 
 
-def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
-    """``metrics.json``: task, settings, per-method per-seed figures and the summary table."""
-    task = comparison.task
-    payload = {
-        "source": task.corpus_names[0],
-        "target": task.corpus_names[1],
-        "class_names": task.class_names,
-        "n_utterances": {
-            "source_train": len(task.source_train.x),
-            "source_heldout": len(task.source_test.x),
-            "target": len(task.target.x),
-        },
-        "skipped_files": [path for path, _ in task.skipped],
-        "config": _jsonable(dataclasses.asdict(config)),
-        "runs": [run.summary() for run in comparison.runs],
-        "summary": comparison.table().to_dict(orient="records"),
-        "versions": {"torch": torch.__version__, "numpy": np.__version__},
-    }
-    path = comparison.out_dir / "metrics.json"
-    with atomic_write(path, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=1)
-    return path
+def _check_before_work(source, target, out_dir: Path, methods, seeds, config: ExperimentConfig, emotions, weight) -> dict:
+    """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
+    comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
+    check_run_values(seeds, weight, config.train.alignment_weight)
+    if emotions is not None:
+        check_class_list(emotions)
+    check_writable_folder(out_dir, "The output folder", "give another --out")
+    cache = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
+    check_writable_folder(cache, "The feature cache folder", "set DIDAN_LITE_DATA (or cache_dir) to a writable folder")
+    settings = comparison_settings(source, target, emotions=emotions, methods=methods, seeds=seeds, config=config,
+                                   weight=weight)
+    claim_output_folder(out_dir, settings, write=False)
+    check_checkpoints(sorted((out_dir / "checkpoints").glob("*.pt")))
+    return settings
 
 
-def _jsonable(value):
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
+def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config: ExperimentConfig = ExperimentConfig(),
+               *, progress: bool = True) -> list[RunResult]:
+    """Run every seed of one method and append the runs to ``comparison`` (checkpoints in its ``out_dir``).
+
+    For an aligning method with ``comparison.weight == "auto"``, the weight is chosen first
+    (:func:`choose_weight` on ``seeds[0]``). Returns the new runs.
+    """
+    task, checkpoints, seeds = comparison.task, comparison.out_dir / "checkpoints", list(seeds)
+    reason = ""  # no trade-off weight: the reference row and source-only
+    if method in CLASSICAL_METHODS:
+        runs = [run_classical(task, seed, config) for seed in seeds]
+    elif method == "source-only":
+        runs = [_train(task, method, seed, config, None, checkpoints, progress) for seed in seeds]
+    elif comparison.weight != "auto":
+        runs = [_train(task, method, seed, config, float(comparison.weight), checkpoints, progress) for seed in seeds]
+        reason = "fixed by the caller"
+    else:
+        choice, candidates = choose_weight(task, method, seeds[0], config, checkpoint_dir=checkpoints, progress=progress)
+        comparison.choices.append(choice)
+        comparison.candidate_runs[method] = candidates
+        runs = [candidates[choice.chosen]] + [_train(task, method, s, config, choice.chosen, checkpoints, progress) for s in seeds[1:]]
+        reason = choice.reason
+    for run in runs:
+        run.weight_reason = reason
+    comparison.runs += runs
+    return runs
 
 
-def save_figures(comparison: Comparison, seed: int, max_points: int = 600) -> list[Path]:
-    """UMAP grid (before = source-only, after = each method), confusion matrices and curves for ``seed``."""
-    import matplotlib.pyplot as plt
+def choose_weight(
+    task: TaskData,
+    method: str,
+    seed: int,
+    config: ExperimentConfig = ExperimentConfig(),
+    *,
+    checkpoint_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> tuple[WeightChoice, dict[float, RunResult]]:
+    """Train ``method`` with every weight of ``config.weight_candidates`` on ``seed``; keep the lowest DEV risk.
 
-    from didan_lite.plots import plot_confusion, plot_domains_2d, plot_training_curves, umap_projection
+    No target label is read: the risk comes from held-out source labels and
+    unlabelled target features (:func:`didan_lite.model_selection.dev_risk`).
 
-    task, runs = comparison.task, [run for run in comparison.runs if run.seed == seed]
-    figures_dir = comparison.out_dir / "figures"
-    rng = np.random.default_rng(seed)
-    pick_s = rng.permutation(len(task.source_train.x))[:max_points]
-    pick_t = rng.permutation(len(task.target.x))[:max_points]
-    labels = np.r_[task.source_train.y.numpy()[pick_s], task.target.y.numpy()[pick_t]]
-    is_target = np.r_[np.zeros(len(pick_s), bool), np.ones(len(pick_t), bool)]
-    title = f"{task.corpus_names[0]} -> {task.corpus_names[1]}"
+    Returns:
+        The choice and the run of every candidate weight.
+    """
+    def scored(weight: float) -> tuple[float, RunResult]:
+        run = _train(task, method, seed, config, weight, checkpoint_dir, progress)
+        return run.dev_risk, run
 
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4), layout="constrained", squeeze=False)
-    for run, ax in zip(runs, axes[0]):
-        points = umap_projection(np.r_[run.source_features[pick_s], run.target_features[pick_t]], seed=seed)
-        plot_domains_2d(points, is_target, labels, task.class_names, task.corpus_names, ax=ax,
-                        title=f"{run.method} (target UAR {100 * run.target_uar:.1f} %)")
-    fig.suptitle(f"UMAP of learned features, {title}")
-    paths = [_save(fig, figures_dir / "umap.png")]
-
-    fig, axes = plt.subplots(1, len(runs), figsize=(3.8 * len(runs), 3.6), layout="constrained", squeeze=False)
-    for run, ax in zip(runs, axes[0]):
-        plot_confusion(run.target_confusion, task.class_names, ax=ax, title=f"{run.method}: target")
-    paths.append(_save(fig, figures_dir / "confusion.png"))
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
-    histories = {run.method: run.history for run in runs}
-    plot_training_curves(histories, "task_loss", ax=axes[0], ylabel="Source task loss")
-    plot_training_curves(histories, "target_uar_monitor", ax=axes[1], ylabel="Target UAR (monitor only)")
-    paths.append(_save(fig, figures_dir / "curves.png"))
-    return paths
+    return select_weight(method, config.weight_candidates, scored, seed)
 
 
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
-    return path
-
-
-def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths: Sequence[Path] = ()) -> Path:
-    """``report.md``: the results table (mean +- sd over seeds) with the within-corpus reference."""
-    task, table = comparison.task, comparison.table()
-    source, target = task.corpus_names
-    synthetic = any(name.startswith("synth") for name in task.corpus_names)
-    lines = [
-        f"# Cross-corpus SER: {source} -> {target}",
-        "",
-        *(["> These corpora are **synthetic** (didan_lite.synthetic), generated to show the cross-corpus story without a download.", ""] if synthetic else []),
-        f"Emotions ({len(task.class_names)}): {', '.join(task.class_names)}. "
-        f"Utterances: {len(task.source_train.x)} source (train), {len(task.source_test.x)} source (held-out speakers), "
-        f"{len(task.target.x)} target. Seeds: {sorted({run.seed for run in comparison.runs})}. "
-        f"Epochs: {config.train.epochs}, alignment weight {config.train.alignment_weight} (warm-up {config.train.warmup_epochs} epochs).",
-        "",
-        results_markdown(table),
-        "",
-        "UAR = unweighted average recall (mean of per-class recalls), WAR = accuracy, on every target utterance, "
-        "last-epoch model (no model selection on the target). Held-out source UAR of source-only is the within-corpus "
-        "reference. Proxy A-distance: 0 = corpora indistinguishable in the learned features, 2 = separable. "
-        "Feature rank: effective number of directions the aligned features use (a collapse lowers it).",
-    ]
-    if task.skipped:
-        lines += ["", f"{len(task.skipped)} unreadable file(s) were skipped: " + ", ".join(p for p, _ in task.skipped[:10])]
-    for path in figure_paths:
-        lines += ["", f"![{path.stem}](figures/{path.name})"]
-    path = comparison.out_dir / "report.md"
-    with atomic_write(path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-    return path
-
-
-def results_markdown(table: pd.DataFrame) -> str:
-    """Markdown table of :meth:`Comparison.table` (percentages with one decimal)."""
-    header = (
-        "| method | target UAR % | target WAR % | held-out source UAR % | proxy A-distance | feature rank | seeds |\n"
-        "|---|---|---|---|---|---|---|"
-    )
-    rows = [
-        f"| {r.method} | {r.target_uar_mean:.1f} ± {r.target_uar_sd:.1f} | {r.target_war_mean:.1f} ± {r.target_war_sd:.1f} "
-        f"| {r.source_uar_mean:.1f} ± {r.source_uar_sd:.1f} | {r.proxy_a_distance_mean:.2f} ± {r.proxy_a_distance_sd:.2f} "
-        f"| {r.feature_rank_mean:.1f} | {r.seeds} |"
-        for r in table.itertuples()
-    ]
-    return "\n".join([header, *rows])
+def _train(task: TaskData, method: str, seed: int, config: ExperimentConfig, weight: float | None,
+           checkpoint_dir: str | os.PathLike | None, progress: bool) -> RunResult:
+    """One deep run; ``weight`` replaces the configured alignment weight (None: keep it, e.g. source-only)."""
+    if progress:
+        print(f"[{method} | seed {seed}{'' if weight is None else f' | weight {weight:g}'}] training on "
+              f"{task.corpus_names[0]} -> {task.corpus_names[1]}", flush=True)
+    name = f"{method}-seed{seed}.pt" if weight is None else f"{method}-w{weight:g}-seed{seed}.pt"
+    if weight is not None:
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, alignment_weight=weight))
+    return run_method(task, method, seed, config, checkpoint=None if checkpoint_dir is None else Path(checkpoint_dir) / name)

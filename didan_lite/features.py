@@ -40,15 +40,13 @@ from typing import Literal, Sequence
 import librosa
 import numpy as np
 import pandas as pd
-import soundfile as sf
 import torch
-from tqdm.auto import tqdm
 
 from didan_lite.atomic import atomic_write
+from didan_lite.audio import read_audio
 from didan_lite.errors import InputError
+from didan_lite.progress import progress_bar
 
-SILENCE_PEAK = 1e-5
-"""Peak amplitude (full scale = 1) under which a file is taken as silent."""
 POWER_FLOOR = 1e-10
 """Power floor before the logarithm: -100 dB."""
 
@@ -109,26 +107,15 @@ def load_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray
         Array of shape (n_samples,), float32.
 
     Raises:
-        InputError: missing, empty, undecodable, silent or NaN-holding audio.
+        InputError: naming the file: missing, empty, undecodable, truncated,
+            silent or NaN-holding audio (:func:`didan_lite.audio.read_audio`).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
-    if path.stat().st_size == 0:
-        raise InputError(f"Audio file {path} is empty (0 bytes); re-download or remove it from the manifest.")
-    try:
-        audio, native_rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise InputError(f"Audio file {path} cannot be decoded ({exc}); it is corrupt or not audio. Replace or remove it.") from exc
-    if audio.shape[0] == 0:
-        raise InputError(f"Audio file {path} holds no samples; re-download or remove it from the manifest.")
-    mono = audio.mean(axis=1)
-    if not np.all(np.isfinite(mono)):
-        raise InputError(f"Audio file {path} contains NaN or infinite samples; it is corrupt. Replace or remove it.")
-    if np.max(np.abs(mono)) < SILENCE_PEAK:
-        raise InputError(f"Audio file {path} is silent (peak below {SILENCE_PEAK}); remove it from the manifest.")
+    mono, native_rate = read_audio(path)
     if native_rate != sample_rate:
-        mono = librosa.resample(mono, orig_sr=native_rate, target_sr=sample_rate, res_type="soxr_hq")
+        try:
+            mono = librosa.resample(mono, orig_sr=native_rate, target_sr=sample_rate, res_type="soxr_hq")
+        except Exception as exc:  # e.g. a few samples only, or an absurd rate in the header
+            raise InputError(f"Audio file {path} cannot be resampled from {native_rate} Hz ({exc}); replace or remove it.") from exc
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
@@ -302,7 +289,7 @@ def extract_corpus(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache = cache / config.key()
     spectrograms, kept, skipped = [], [], []
-    rows = tqdm(manifest.itertuples(index=True), total=len(manifest), desc="features", disable=not progress, leave=False)
+    rows = progress_bar(manifest.itertuples(index=True), total=len(manifest), desc="features", enabled=progress, leave=False)
     for row in rows:
         try:
             spec = _cached_spectrogram(Path(row.path), config, cache, device)
@@ -325,18 +312,35 @@ def extract_corpus(
 
 
 def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device) -> np.ndarray:
+    """Spectrogram of one file from the cache; an entry that does not load as one (0 bytes, damaged) is a miss."""
     if not path.is_file():
         raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
     entry = cache / f"{file_digest(path)}.npy"
     if entry.is_file():
-        try:
-            return np.load(entry)
-        except (ValueError, OSError):
-            entry.unlink(missing_ok=True)  # unreadable entry: recompute it below
-    spec = spectrogram(load_audio(path, config.sample_rate), config, device).cpu().numpy()
-    with atomic_write(entry, "wb") as handle:
+        spec = _load_entry(entry, config)
+        if spec is not None:
+            return spec
+    audio = load_audio(path, config.sample_rate)
+    if len(audio) < config.win_length:
+        raise InputError(
+            f"Audio file {path} lasts {1000 * len(audio) / config.sample_rate:.1f} ms, shorter than one analysis "
+            f"window ({config.window_ms} ms); remove it from the manifest."
+        )
+    spec = spectrogram(audio, config, device).cpu().numpy()
+    with atomic_write(entry, "wb") as handle:  # replaces a damaged entry in one step
         np.save(handle, spec)
     return spec
+
+
+def _load_entry(entry: Path, config: FeatureConfig) -> np.ndarray | None:
+    """The cached spectrogram (n_bins, T) float32, or ``None`` when the entry is damaged (never unpickled)."""
+    try:
+        spec = np.load(entry, allow_pickle=False)
+    except Exception:  # 0 bytes (EOFError), bad header (ValueError), unreadable (OSError)
+        return None
+    if spec.dtype != np.float32 or spec.ndim != 2 or spec.shape[0] != config.n_bins or spec.shape[1] < 1:
+        return None
+    return spec if np.all(np.isfinite(spec)) else None
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,17 @@ def emotion_indices(frame: pd.DataFrame, emotions: Sequence[str]) -> list[int]:
         return [lookup[e] for e in frame["emotion"]]
     except KeyError as exc:
         raise InputError(f"Emotion {exc.args[0]!r} is not among the task's classes {list(emotions)}.") from None
+
+
+def balanced_subset(frame: pd.DataFrame, max_per_class: int | None, seed: int = 0) -> pd.DataFrame:
+    """At most ``max_per_class`` utterances per emotion, drawn at random (fixed by ``seed``), in manifest order.
+
+    ``None`` keeps every row. The same (frame, size, seed) always gives the same rows,
+    so notebooks asking for the same size share one feature cache.
+    """
+    if max_per_class is None:
+        return frame.reset_index(drop=True)
+    if max_per_class < 1:
+        raise InputError(f"max_per_class={max_per_class} must be at least 1 (or None for every utterance).")
+    picked = frame.sample(frac=1.0, random_state=seed).groupby("emotion", sort=False).head(max_per_class)
+    return picked.sort_index().reset_index(drop=True)

@@ -3,9 +3,12 @@
 Notebook: every notebook draws through these helpers.
 
 Each helper takes ``ax=None`` (a new figure is made when it is ``None``) and
-returns what it drew, so notebooks can restyle or combine panels. Palettes
-are seaborn's colour-blind-safe ones; corpora are told apart by colour and
-emotions by marker shape, so the plots read in greyscale too.
+returns what it drew, so notebooks can restyle or combine panels.
+:func:`set_style` sets the one style of every figure (readable fonts, PNG at
+a modest dpi). Colours are fixed, from seaborn's colour-blind-safe palette:
+one per method (:data:`METHOD_COLOURS`) and one per corpus
+(:func:`corpus_colours`), the same in every notebook; emotions are told apart
+by marker shape, so the plots read in greyscale too.
 """
 
 from __future__ import annotations
@@ -18,11 +21,65 @@ import numpy as np
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from didan_lite.features import FeatureConfig
 
-CORPUS_COLOURS = sns.color_palette("colorblind", 2)
+_PALETTE = sns.color_palette("colorblind", 10)
+METHOD_COLOURS: dict[str, tuple[float, float, float]] = {
+    "source-only": _PALETTE[7],
+    "mmd": _PALETTE[1],
+    "mmd-linear": _PALETTE[8],
+    "ida": _PALETTE[2],
+    "ida-ridge": _PALETTE[3],
+    "ida-symmetric": _PALETTE[9],
+    "ida-class": _PALETTE[4],
+    "ida-layer": _PALETTE[5],
+    "coral": _PALETTE[6],
+    "dann": _PALETTE[0],
+}
+"""One colour per alignment method (grey for the source-only baseline), in every figure."""
+CORPUS_COLOURS: dict[str, tuple[float, float, float]] = {
+    "source": _PALETTE[0],
+    "target": _PALETTE[3],
+    "emodb": _PALETTE[0],
+    "casia": _PALETTE[3],
+    "enterface": _PALETTE[2],
+}
+"""Colour of each known corpus; any other corpus takes the colour of its role ("source" or "target")."""
 EMOTION_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
+STYLE_DPI = 72
+"""Inline and saved figure resolution: sharp enough to read, small enough to commit."""
+
+
+def set_style(dpi: int = STYLE_DPI) -> None:
+    """The one style of every didan-lite figure: white grid, colour-blind palette, readable fonts, PNG at ``dpi``.
+
+    Call once in a notebook's set-up cell (after ``%matplotlib inline``);
+    ``%config InlineBackend.figure_formats = ['png']`` keeps outputs PNG.
+    """
+    sns.set_theme(style="whitegrid", palette="colorblind", font_scale=1.0)
+    plt.rcParams.update({
+        "figure.dpi": dpi, "savefig.dpi": dpi, "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 10.5,
+        "xtick.labelsize": 9.5, "ytick.labelsize": 9.5, "legend.fontsize": 9, "legend.title_fontsize": 9.5,
+        "figure.titlesize": 12,
+    })
+
+
+def corpus_colours(corpus_names: Sequence[str]) -> list[tuple[float, float, float]]:
+    """Colours of a (source, target) pair: a known corpus keeps its own, others take their role's.
+
+    A pair of two unknown or two equal corpora gets the role colours, so the
+    two are never drawn alike.
+    """
+    roles = ("source", "target")
+    colours = [CORPUS_COLOURS.get(str(name).lower(), CORPUS_COLOURS[role]) for name, role in zip(corpus_names, roles)]
+    return colours if len(set(colours)) == len(colours) else [CORPUS_COLOURS[role] for role in roles[: len(colours)]]
+
+
+def method_colour(method: str) -> tuple[float, float, float]:
+    """The fixed colour of ``method`` (grey-blue for a method not in :data:`METHOD_COLOURS`)."""
+    return METHOD_COLOURS.get(method, _PALETTE[0])
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -48,6 +105,7 @@ def plot_spectrogram(spec: np.ndarray, config: FeatureConfig = FeatureConfig(), 
         x_axis="time", y_axis=y_axis, fmin=config.fmin, fmax=config.fmax or config.sample_rate / 2, ax=ax, cmap="magma",
     )
     ax.set(title=title or f"{'Log-mel' if y_axis == 'mel' else 'Log-STFT'} spectrogram", xlabel="Time (s)", ylabel="Frequency (Hz)")
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # librosa's default crowds the labels of short clips
     if colorbar:
         fig.colorbar(image, ax=ax, format="%+.0f dB")
     return fig, ax, image
@@ -70,27 +128,82 @@ def plot_domains_2d(
     *,
     ax: Axes | None = None,
     title: str = "",
+    proxy_a_distance: float | None = None,
+    target_uar: float | None = None,
+    legend: bool = True,
 ):
-    """Scatter a 2-D embedding: colour = corpus, marker = emotion.
+    """Scatter a 2-D embedding: colour = corpus, marker = emotion, with the measured separability beside it.
 
     Args:
         points: (N, 2) coordinates, e.g. from :func:`umap_projection`.
         is_target: (N,) booleans, True for target utterances.
         labels: (N,) class indices (the target's are used for the marker only).
+        proxy_a_distance: written in the panel's corner when given (0-2).
+        target_uar: written in the panel's corner when given, as a fraction (0-1).
+        legend: draw the two legends (corpus colours, emotion markers); for a
+            grid of panels draw them once with :func:`domain_legends` instead.
 
     Returns:
         (fig, ax)
     """
     fig, ax = _axes(ax, (5, 4.5))
     is_target = np.asarray(is_target, dtype=bool)
-    for domain, (name, colour) in enumerate(zip(corpus_names, CORPUS_COLOURS)):
-        for k, emotion in enumerate(class_names):
+    for domain, colour in enumerate(corpus_colours(corpus_names)):
+        for k in range(len(class_names)):
             chosen = (is_target == bool(domain)) & (np.asarray(labels) == k)
-            ax.scatter(*points[chosen].T, s=12, alpha=0.6, color=colour, marker=EMOTION_MARKERS[k % len(EMOTION_MARKERS)],
-                       label=f"{name}: {emotion}", linewidths=0)
+            ax.scatter(*points[chosen].T, s=16, alpha=0.65, color=colour, marker=EMOTION_MARKERS[k % len(EMOTION_MARKERS)],
+                       linewidths=0)
     ax.set(title=title, xlabel="UMAP 1", ylabel="UMAP 2", xticks=[], yticks=[])
-    ax.legend(fontsize=6, ncols=2, markerscale=1.2, loc="best", frameon=False)
+    measured = [f"proxy A-distance {proxy_a_distance:.2f}"] if proxy_a_distance is not None else []
+    measured += [f"target UAR {100 * target_uar:.1f} %"] if target_uar is not None else []
+    if measured:
+        ax.text(0.02, 0.98, "\n".join(measured), transform=ax.transAxes, va="top", ha="left", fontsize=9.5,
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"})
+    if legend:
+        domain_legends(ax, class_names, corpus_names)
     return fig, ax
+
+
+def domain_legends(target, class_names: Sequence[str], corpus_names: tuple[str, str]):
+    """Two legends for :func:`plot_domains_2d`: corpus colours and emotion markers.
+
+    ``target`` is an Axes (legends beside it) or a Figure (legends below all panels, once for a grid).
+    Returns the legend artists.
+    """
+    from matplotlib.lines import Line2D
+
+    corpora = [Line2D([], [], ls="", marker="o", ms=8, color=colour, label=name)
+               for name, colour in zip(corpus_names, corpus_colours(corpus_names))]
+    emotions = [Line2D([], [], ls="", marker=EMOTION_MARKERS[k % len(EMOTION_MARKERS)], ms=7, color="0.25", label=name)
+                for k, name in enumerate(class_names)]
+    if isinstance(target, Figure):
+        first = target.legend(handles=corpora, title="corpus (colour)", loc="outside lower left", ncols=len(corpora))
+        second = target.legend(handles=emotions, title="emotion (marker)", loc="outside lower right", ncols=len(emotions))
+        return first, second
+    first = target.legend(handles=corpora, title="corpus", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    target.add_artist(first)
+    second = target.legend(handles=emotions, title="emotion", loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False)
+    return first, second
+
+
+def alignment_caption(method: str, before: tuple[float, float], after: tuple[float, float], margin: float = 0.1) -> str:
+    """One computed sentence: did ``method`` bring the corpora together, and did the target UAR follow?
+
+    Args:
+        before, after: (proxy A-distance, target UAR as a fraction) of the source-only and the aligned model.
+        margin: proxy A-distance changes smaller than this are called "about the same" (one run has no error bar).
+    """
+    (pad_before, uar_before), (pad_after, uar_after) = before, after
+    change = pad_after - pad_before
+    if change <= -margin:
+        verdict = f"brought the corpora closer: proxy A-distance {pad_before:.2f} -> {pad_after:.2f}"
+    elif change >= margin:
+        verdict = f"did NOT bring the corpora together; they became more separable: proxy A-distance {pad_before:.2f} -> {pad_after:.2f}"
+    else:
+        verdict = (f"did NOT bring the corpora measurably closer: proxy A-distance {pad_before:.2f} -> {pad_after:.2f} "
+                   f"(a change under {margin:g})")
+    return (f"In this run, {method} {verdict}; target UAR {100 * uar_before:.1f} % -> {100 * uar_after:.1f} % "
+            f"({100 * (uar_after - uar_before):+.1f} points, one seed).")
 
 
 def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], *, ax: Axes | None = None, title: str = ""):
@@ -105,8 +218,8 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], *, ax: Axes |
 def plot_training_curves(histories: dict[str, list[dict]], key: str = "target_uar_monitor", *, ax: Axes | None = None, ylabel: str = ""):
     """One line per method of a per-epoch quantity (e.g. target UAR, task loss). Returns (fig, ax)."""
     fig, ax = _axes(ax, (5, 3.2))
-    palette = sns.color_palette("colorblind", len(histories))
-    for (method, history), colour in zip(histories.items(), palette):
+    for method, history in histories.items():
+        colour = method_colour(method)
         rows = [row for row in history if row.get(key) is not None]
         ax.plot([row["epoch"] for row in rows], [row[key] for row in rows], label=method, color=colour, marker=".")
     ax.set(xlabel="Epoch", ylabel=ylabel or key.replace("_", " "))
@@ -127,7 +240,7 @@ def plot_coefficients(coefficients: np.ndarray, source_labels: np.ndarray, targe
     image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
     for labels, set_ticks in ((np.asarray(source_labels)[cols], ax.set_xticks), (np.asarray(target_labels)[rows], ax.set_yticks)):
         centres = [np.flatnonzero(labels == k).mean() for k in range(len(class_names)) if np.any(labels == k)]
-        set_ticks(centres, [class_names[k] for k in range(len(class_names)) if np.any(labels == k)], fontsize=7)
+        set_ticks(centres, [class_names[k] for k in range(len(class_names)) if np.any(labels == k)], fontsize=9)
     ax.set(title=title or "Reconstruction coefficients", xlabel="Source utterance (by emotion)", ylabel="Target utterance (by emotion)")
     fig.colorbar(image, ax=ax, label="weight")
     return fig, ax, image

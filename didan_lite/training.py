@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 import random
 import time
@@ -35,7 +36,6 @@ from typing import Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from didan_lite.alignment import AlignmentLoss
 from didan_lite.atomic import atomic_write
@@ -43,6 +43,7 @@ from didan_lite.errors import InputError
 from didan_lite.features import mask_bands_and_frames, random_crop
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig
+from didan_lite.progress import progress_bar
 from didan_lite.runtime import cpu_threads, pick_device, seed_everything
 
 
@@ -203,10 +204,23 @@ def train_didan(
     if len(source.x) < 2 or len(target.x) < 2:
         raise InputError(f"Need at least two utterances per domain (source {len(source.x)}, target {len(target.x)}).")
     seed_everything(seed)
+    if alignment is not None:
+        _initialise(alignment)
     device = pick_device(config.device)
     with cpu_threads(config.cpu_threads if device.type == "cpu" else None):
         return _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint,
                       target_labels_for_monitoring, device)
+
+
+def _initialise(alignment: AlignmentLoss) -> None:
+    """Draw the initial weights of a learnable alignment term (DANN's discriminator) from the run's seed.
+
+    The term is built before :func:`train_didan` seeds the generators, so its
+    weights would otherwise depend on whatever drew random numbers before.
+    """
+    for module in alignment.modules():
+        if callable(getattr(module, "reset_parameters", None)):
+            module.reset_parameters()
 
 
 def _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint, target_labels_for_monitoring, device) -> TrainResult:
@@ -236,7 +250,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
     batch = min(config.batch_size, len(source.x))
     steps_per_epoch = max(1, len(source.x) // batch)
     amp = config.mixed_precision and device.type == "cuda"
-    epochs = tqdm(range(start_epoch, config.epochs), desc="epochs", disable=not config.progress, leave=False)
+    epochs = progress_bar(range(start_epoch, config.epochs), desc="epochs", enabled=config.progress, leave=False)
     for epoch in epochs:
         model.train()
         weight = config.weight_at(epoch) if alignment is not None else 0.0
@@ -310,17 +324,20 @@ def _data_digest(source: DomainData, target_x: torch.Tensor, n_classes: int) -> 
 
 
 def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generator, history, target_order, target_cursor) -> None:
+    """Write a checkpoint of plain data only: tensors, numbers, strings (``torch.load(weights_only=True)`` reads it)."""
+    numpy_rng = np.random.get_state()
     state = {
-        "fingerprint": fingerprint,
+        "fingerprint": _canonical(fingerprint),
         "epoch": epoch,
         "model": model.state_dict(),
         "optimiser": optimiser.state_dict(),
         "alignment": None if alignment is None else alignment.state_dict(),
         "generator": generator.get_state(),
         "torch_rng": torch.get_rng_state(),
-        "numpy_rng": np.random.get_state(),
-        "python_rng": random.getstate(),
-        "history": history,
+        "numpy_rng": {"name": numpy_rng[0], "keys": torch.from_numpy(numpy_rng[1].astype(np.int64)),
+                      "pos": int(numpy_rng[2]), "has_gauss": int(numpy_rng[3]), "cached_gaussian": float(numpy_rng[4])},
+        "python_rng": json.dumps(random.getstate()),
+        "history": json.dumps(history, default=float),
         "target_order": target_order,
         "target_cursor": target_cursor,
     }
@@ -328,12 +345,34 @@ def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment
         torch.save(state, handle)
 
 
-def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
+def _canonical(fingerprint: dict) -> str:
+    """The run's settings as one JSON string: what a checkpoint must match to be resumed."""
+    return json.dumps(fingerprint, sort_keys=True, default=str)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint onto the CPU as data: tensors, numbers and strings only, never code.
+
+    ``torch.load(weights_only=True)`` refuses any pickled object other than
+    those, so a planted or foreign ``.pt`` file cannot run anything.
+
+    Raises:
+        InputError: naming the file, when it does not load that way (damaged,
+            from another program or an older version of this package, or hostile).
+    """
     try:
-        state = torch.load(path, map_location=next(model.parameters()).device, weights_only=False)
-    except Exception as exc:  # a checkpoint from elsewhere or damaged by hand: say which file
-        raise InputError(f"Checkpoint {path} cannot be read ({exc}); delete it to start this run afresh.") from exc
-    if state.get("fingerprint") != fingerprint:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise InputError(
+            f"Checkpoint {path} is not a plain-data checkpoint of this package and was not loaded ({reason}); "
+            "delete it to train this run afresh."
+        ) from exc
+
+
+def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
+    state = load_checkpoint(path)  # on the CPU; load_state_dict moves each tensor to its parameter's device
+    if not isinstance(state, dict) or state.get("fingerprint") != _canonical(fingerprint):
         raise InputError(
             f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
         )
@@ -343,6 +382,13 @@ def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generato
         alignment.load_state_dict(state["alignment"])
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
-    np.random.set_state(state["numpy_rng"])
-    random.setstate(state["python_rng"])
-    return state["epoch"], state["history"], state["target_order"].cpu(), state["target_cursor"]
+    numpy_rng = state["numpy_rng"]
+    np.random.set_state((numpy_rng["name"], numpy_rng["keys"].numpy().astype(np.uint32), numpy_rng["pos"],
+                         numpy_rng["has_gauss"], numpy_rng["cached_gaussian"]))
+    random.setstate(_as_tuples(json.loads(state["python_rng"])))
+    return state["epoch"], json.loads(state["history"]), state["target_order"], state["target_cursor"]
+
+
+def _as_tuples(value):
+    """JSON turns Python's RNG state (nested tuples) into lists; turn them back."""
+    return tuple(_as_tuples(v) for v in value) if isinstance(value, list) else value

@@ -10,7 +10,9 @@ correct parser must make of them, written out by hand.
 from __future__ import annotations
 
 import http.server
+import io
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -27,6 +29,15 @@ def write_wav(path: Path, *, seconds: float = 0.05, sample_rate: int = 16000, fr
     t = np.arange(int(seconds * sample_rate)) / sample_rate
     soundfile.write(str(path), 0.3 * np.sin(2 * np.pi * frequency * t), sample_rate, subtype="PCM_16")
     return path
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    """A zip archive (deflated) holding ``entries`` (member name -> bytes), in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in entries.items():
+            bundle.writestr(name, data)
+    return buffer.getvalue()
 
 
 def write_corrupt(path: Path) -> Path:

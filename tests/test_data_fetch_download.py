@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from data_fetch_fixtures import LoopbackServer, write_wav
+from data_fetch_fixtures import write_wav
+from data_fetch_fixtures import zip_bytes as _zip
 from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 
@@ -25,14 +26,6 @@ from data_fetch.fetch import ArchiveError, ChecksumMismatch, DiskFull, DownloadE
 EMODB_FILES = ("wav/03a01Wa.wav", "wav/08b02Tb.wav", "wav/16a05Nc.wav")
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, data in entries.items():
-            bundle.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
 def emodb_zip(tmp_path_factory) -> bytes:
     folder = tmp_path_factory.mktemp("emodb-src")
@@ -41,23 +34,11 @@ def emodb_zip(tmp_path_factory) -> bytes:
     return _zip(entries)
 
 
-@pytest.fixture
-def server(monkeypatch):
-    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with LoopbackServer() as running:
-        yield running
-
-
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    return tmp_path / "cache"
-
-
 def _serve_emodb(monkeypatch, urls, known_hash=None, size=None) -> Remote:
+    """EmoDB served from ``urls``; its archive check expects the three utterances of ``emodb_zip``."""
     remote = Remote("emodb-download.zip", tuple(urls), known_hash, size)
-    monkeypatch.setitem(CORPORA, "emodb", replace(CORPORA["emodb"], remote=remote))
+    keys = frozenset(Path(name).stem for name in EMODB_FILES)
+    monkeypatch.setitem(CORPORA, "emodb", replace(CORPORA["emodb"], remote=remote, archive_keys=lambda: keys))
     return remote
 
 
@@ -65,14 +46,16 @@ def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def test_download_extracts_prepares_and_logs_the_hash_to_pin(server, emodb_zip, data_dir, monkeypatch, caplog):
+def test_download_extracts_prepares_and_records_the_hash(server, emodb_zip, data_dir, monkeypatch, caplog):
     server.files["/emodb.zip"] = emodb_zip
     _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
-    with caplog.at_level(logging.WARNING, logger="data_fetch"):
+    with caplog.at_level(logging.INFO, logger="data_fetch"):
         path = corpus_manifest("emodb", download=True, accept_license=True, data_dir=data_dir)
     frame = read_manifest(path)
     assert sorted(Path(p).name for p in frame["path"]) == sorted(Path(name).name for name in EMODB_FILES)
     assert hashlib.sha256(emodb_zip).hexdigest() in caplog.text
+    record = cache.downloads_dir(data_dir) / "emodb-download.zip.sha256"
+    assert record.read_text().split()[0] == _sha256(emodb_zip)
     assert (cache.downloads_dir(data_dir) / "emodb-download.zip").read_bytes() == emodb_zip
     assert not list(cache.downloads_dir(data_dir).glob("*.part"))
     assert "EmoDB" in (cache.downloads_dir(data_dir) / "emodb.licence").read_text()

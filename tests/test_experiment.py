@@ -22,15 +22,21 @@ TINY = ExperimentConfig(
 
 def test_compare_writes_metrics_report_and_figures(tone_corpora, tmp_path):
     source, target = tone_corpora
-    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "cache"))
+    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "cache"), weight_candidates=(0.1, 1.0))
     comparison = compare(source, target, methods=["source-only", "ida"], seeds=[0, 1], out_dir=tmp_path / "run",
                          config=config, progress=False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert {(r["method"], r["seed"]) for r in metrics["runs"]} == {(m, s) for m in ("source-only", "ida") for s in (0, 1)}
     assert all(0 <= r["target_uar"] <= 1 and 0 <= r["target_war"] <= 1 for r in metrics["runs"])
     assert metrics["class_names"] == ["anger", "neutral", "sadness"]
+    (choice,) = metrics["weight_selection"]
+    assert choice["method"] == "ida" and choice["candidates"] == [0.1, 1.0] and len(choice["scores"]) == 2
+    assert choice["chosen"] in (0.1, 1.0) and "DEV" in choice["reason"] and "held-out source" in choice["criterion"]
+    assert {r["alignment_weight"] for r in metrics["runs"] if r["method"] == "ida"} == {choice["chosen"]}
+    assert all(r["source_heldout_uar"] is not None and r["seconds"] > 0 for r in metrics["runs"])
     report = (tmp_path / "run" / "report.md").read_text()
     assert "| source-only |" in report and "| ida |" in report and "±" in report
+    assert "## Verdicts" in report and "## Per method and seed" in report and "lowest DEV risk" in report
     for name in ("umap.png", "confusion.png", "curves.png"):
         assert (tmp_path / "run" / "figures" / name).stat().st_size > 1000
     table = comparison.table()
@@ -49,22 +55,24 @@ def test_cli_runs_end_to_end_and_prints_the_table(tone_corpora, tmp_path, capsys
     monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "data"))
     source, target = tone_corpora
     code = main(["compare", "--source", str(source), "--target", str(target), "--methods", "source-only,mmd",
-                 "--seeds", "0", "--epochs", "1", "--out", str(tmp_path / "out"), "--no-figures", "--quiet"])
+                 "--seeds", "0", "--epochs", "1", "--weight", "0.3", "--out", str(tmp_path / "out"), "--no-figures", "--quiet"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "| mmd |" in printed and "report.md" in printed
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert [r["method"] for r in metrics["runs"]] == ["source-only", "mmd"]
+    assert metrics["weight"] == 0.3 and metrics["weight_selection"] == [] and metrics["runs"][1]["alignment_weight"] == 0.3
 
 
 @pytest.mark.parametrize(
     "extra, message",
     [
         (["--methods", "magic"], "Unknown method"),
+        (["--weight", "much"], "'much' is not a number"),
         (["--emotions", "anger,surprise"], "no utterance of ['surprise']"),
         (["--task", "B-C", "--source", "x.csv"], "either --task or --source"),
     ],
-    ids=["method", "emotion", "task-and-manifests"],
+    ids=["method", "weight", "emotion", "task-and-manifests"],
 )
 def test_cli_bad_input_is_one_clear_line(tone_corpora, tmp_path, capsys, extra, message):
     source, target = tone_corpora

@@ -9,7 +9,10 @@ test ``data_fetch.notebook_data`` directly, without the generator or a corpus.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import shutil
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -22,9 +25,15 @@ from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-COLAB = "https://colab.research.google.com/github/didan-lite-org/didan-lite/blob/main/notebooks/{name}"
-PACKAGE_INSTALL = 'pip install --quiet "didan-lite @ git+https://github.com/didan-lite-org/didan-lite"'
+NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb"))
+KEY = REPO / "notebooks" / "instructor_key.ipynb"
+CHECK_CALL = re.compile(r"\bcheck_exercise_(\d)_(\d)\(")
+# The one repository address, read from pyproject.toml (never written here): notebooks/sync_setup.py writes
+# the badges and set-up cells from it.
+REPOSITORY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+SLUG = REPOSITORY.removeprefix("https://github.com/")
+COLAB = f"https://colab.research.google.com/github/{SLUG}/blob/main/notebooks/{{name}}"
+PACKAGE_INSTALL = f'!{{sys.executable}} -m pip install --quiet "didan-lite @ git+{REPOSITORY}"'
 MACHINE_PATH = re.compile(r"(/work/|/root/|/home/|/tmp/)")
 INLINE_CHECKS = {"01_spectrogram_features.ipynb": "library = spectrogram(", "03_mmd.ipynb": "library = float(MMDLoss()(",
                  "04_ida.ipynb": "reconstruction_coefficients(f_s, f_t, \"ridge\""}
@@ -44,8 +53,9 @@ def _output_texts(notebook) -> list[str]:
     return texts
 
 
-def test_the_six_notebooks_exist():
+def test_the_six_notebooks_and_the_key_exist():
     assert [path.name[:2] for path in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+    assert sorted((REPO / "notebooks").glob("*.ipynb")) == [*NOTEBOOKS, KEY]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -57,6 +67,43 @@ def test_starts_with_colab_badge_and_what_you_will_learn(path):
     assert "## What you will learn" in first.source
 
 
+def _sync_setup():
+    spec = importlib.util.spec_from_file_location("sync_setup", REPO / "notebooks" / "sync_setup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_only_the_numbered_teaching_notebooks_get_a_badge_and_set_up_cell():
+    assert _sync_setup().teaching_notebooks() == NOTEBOOKS
+    assert _sync_setup().teaching_notebooks([KEY, NOTEBOOKS[0]]) == [NOTEBOOKS[0]], "the instructor key is left alone"
+
+
+def test_the_repository_address_is_one_github_url_in_pyproject():
+    assert re.fullmatch(r"https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+", REPOSITORY)
+    assert _sync_setup().repository_url() == REPOSITORY
+
+
+def test_no_other_file_names_the_repository_owner():
+    """A fork changes one line: only pyproject.toml and the generated notebook cells hold the address."""
+    holders = []
+    for path in REPO.rglob("*"):
+        parts = set(path.relative_to(REPO).parts)
+        if not path.is_file() or parts & {".git", ".venv", "runs", "__pycache__", ".pytest_cache"}:
+            continue
+        if path.suffix in {".py", ".md", ".toml", ".yml", ".yaml", ".cfg", ".txt", ".sh"} or path.name == "Makefile":
+            if SLUG in path.read_text(encoding="utf-8", errors="replace"):
+                holders.append(path.relative_to(REPO).as_posix())
+    assert holders == ["pyproject.toml"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_badge_and_setup_cell_agree_with_pyproject(path):
+    assert not _sync_setup().sync_notebook(path, REPOSITORY, write=False), (
+        f"{path.name} disagrees with pyproject.toml's [project.urls]: run `python notebooks/sync_setup.py`"
+    )
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_setup_cell_installs_only_the_package_on_colab(path):
     notebook = _read(path)
@@ -65,28 +112,74 @@ def test_setup_cell_installs_only_the_package_on_colab(path):
     lines = setup.source.splitlines()
     guard = next(i for i, line in enumerate(lines) if line.strip() == 'if "google.colab" in sys.modules:')
     installs = [line for line in lines if "pip install" in line and not line.lstrip().startswith("#")]
-    assert [line.strip() for line in installs] == [f"%{PACKAGE_INSTALL}"]
+    assert [line.strip() for line in installs] == [PACKAGE_INSTALL]
     assert lines.index(installs[0]) == guard + 1 and installs[0].startswith("    "), "the install must sit under the Colab guard"
     for forbidden in ("torch", "numpy", "librosa", "--upgrade", " -U", "--force-reinstall", "--no-deps"):
         assert forbidden not in installs[0]
     for call in ("pick_device()", "seed_everything(0)", "FAST = fast_mode()", "%matplotlib inline", "figure_formats = ['png']"):
         assert call in setup.source
+    prints = [line for line in lines if line.startswith("print(")]
+    assert len(prints) == 1 and "didan_lite.__version__" in prints[0] and "DEVICE.type" in prints[0], "one line: version, device, mode"
     everywhere = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert everywhere.count("seed_everything(") == 1, "seed once, in the set-up cell"
+
+
+def test_a_changed_address_flows_into_badge_and_install_and_nothing_else(tmp_path):
+    sync_setup = _sync_setup()
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text((REPO / "pyproject.toml").read_text().replace(REPOSITORY, "https://github.com/a-fork/didan-lite"))
+    url = sync_setup.repository_url(pyproject)
+    notebook = tmp_path / NOTEBOOKS[0].name
+    shutil.copy(NOTEBOOKS[0], notebook)
+    assert sync_setup.sync_notebook(notebook, url)
+    before, after = _read(NOTEBOOKS[0]), _read(notebook)
+    assert "github/a-fork/didan-lite/blob/main/notebooks/" in after.cells[0].source.splitlines()[0]
+    assert 'git+https://github.com/a-fork/didan-lite"' in after.cells[1].source and SLUG not in after.cells[1].source
+    assert after.cells[0].source.splitlines()[1:] == before.cells[0].source.splitlines()[1:]
+    assert after.cells[2:] == before.cells[2:] and after.cells[1].outputs == before.cells[1].outputs
+    assert not sync_setup.sync_notebook(notebook, url), "a second run changes nothing"
+
+
+def test_an_address_that_is_not_a_github_repository_is_refused_with_one_line(tmp_path):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\n[project.urls]\nRepository = "https://example.org/x"\n')
+    with pytest.raises(ValueError, match=r"pyproject.toml: \[project.urls\] Repository = 'https://example.org/x'"):
+        _sync_setup().repository_url(pyproject)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_explains_before_it_computes_and_ends_with_exercises(path):
     cells = _read(path).cells
-    assert cells[-1].cell_type == "markdown" and cells[-1].source.startswith("## Exercises")
+    starts = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("## Exercises")]
+    assert len(starts) == 1, "one '## Exercises' section"
+    assert cells[-1].cell_type == "markdown", "the exercises end with the open questions"
     assert cells[2].cell_type == "markdown", "prose before the first computation"
     run = 0
     for cell in cells[2:]:
         run = run + 1 if cell.cell_type == "code" else 0
         assert run <= 2, f"more than two code cells in a row without explanation in {path.name}"
+    for cell in cells[starts[0]:]:
+        if cell.cell_type == "code":
+            assert CHECK_CALL.search(cell.source), "an exercise code cell runs a check"
+            shown = "".join(_output_texts(nbformat.from_dict({"cells": [cell]})))
+            assert "no answer yet" in shown and "Error" not in shown, "as committed, each check asks for an answer"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_check_of_a_notebook_is_offered_in_it_and_answered_in_the_key(path):
+    from didan_lite import exercises
+
+    number = str(int(path.name[:2]))
+    checks = {name.removeprefix("check_exercise_") for name in dir(exercises) if name.startswith(f"check_exercise_{number}_")}
+    offered = {f"{a}_{b}" for cell in _read(path).cells if cell.cell_type == "code" for a, b in CHECK_CALL.findall(cell.source)}
+    answered = {f"{a}_{b}" for cell in _read(KEY).cells if cell.cell_type == "code"
+                for a, b in CHECK_CALL.findall(cell.source) if "confirm(" in cell.source}
+    assert checks, f"notebook {number} has no exercise with a check"
+    assert checks <= offered, f"checks not offered in {path.name}: {sorted(checks - offered)}"
+    assert checks <= answered, f"checks with no answer in the key: {sorted(checks - answered)}"
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, KEY], ids=lambda p: p.stem)
 def test_executed_with_clean_small_png_outputs(path):
     notebook = _read(path)
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
@@ -95,11 +188,11 @@ def test_executed_with_clean_small_png_outputs(path):
     assert not [o for o in outputs if o.output_type == "error"]
     assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], "warnings or progress bars in the outputs"
     mimetypes = {key for o in outputs for key in o.get("data", {})}
-    assert "image/png" in mimetypes and "image/svg+xml" not in mimetypes
+    assert ("image/png" in mimetypes or path == KEY) and "image/svg+xml" not in mimetypes
     assert path.stat().st_size < 1_000_000, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB: lower the figure dpi or sizes"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [*NOTEBOOKS, KEY], ids=lambda p: p.stem)
 def test_no_machine_paths_in_sources_or_outputs(path):
     notebook = _read(path)
     texts = [cell.source for cell in notebook.cells] + _output_texts(notebook)

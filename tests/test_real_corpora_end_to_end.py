@@ -21,7 +21,7 @@ def data_dir(tmp_path_factory):
 def test_paper_task_runs_on_the_real_copies(shared_corpora, data_dir, tmp_path, monkeypatch, capsys, task, source, target, n_target):
     monkeypatch.setenv("DIDAN_LITE_DATA", str(data_dir))
     out = tmp_path / task
-    code = main(["compare", "--task", task, "--data-root", str(shared_corpora), "--methods", "source-only,ida",
+    code = main(["compare", "--task", task, "--data-root", str(shared_corpora), "--methods", "opensmile-svm,source-only,ida",
                  "--seeds", "0", "--epochs", "1", "--out", str(out), "--no-figures", "--quiet"])
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
@@ -30,4 +30,9 @@ def test_paper_task_runs_on_the_real_copies(shared_corpora, data_dir, tmp_path, 
     # all five shared emotions of the target: EmoDB 127+69+71+79+62, CASIA 5 x 200
     assert metrics["n_utterances"]["target"] == n_target
     assert metrics["skipped_files"] == []
-    assert {r["method"] for r in metrics["runs"]} == {"source-only", "ida"}
+    assert [r["method"] for r in metrics["runs"]] == ["opensmile-svm", "source-only", "ida"]
+    for run in metrics["runs"]:  # every figure of the report, per method and seed
+        for key in ("target_uar", "target_war", "source_heldout_uar", "proxy_a_distance", "feature_effective_rank", "seconds"):
+            assert run[key] is not None, (run["method"], key)
+    assert metrics["runs"][2]["alignment_weight"] == metrics["weight_selection"][0]["chosen"]
+    assert "## Verdicts" in (out / "report.md").read_text()

@@ -12,6 +12,7 @@ import soundfile as sf
 from scipy import signal
 
 from didan_lite import synthetic
+from didan_lite.synthetic import generate
 from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 from didan_lite.synthetic import (
@@ -151,7 +152,7 @@ def test_anger_has_higher_pitch_than_neutral_and_sadness(dry):
     f0 = {e: np.mean([_median_f0(a) for a in dry[e]]) for e in dry}
     assert f0["anger"] > f0["neutral"] > f0["sadness"]
     assert f0["fear"] > f0["neutral"]
-    # the table says anger/sadness = 1.30/0.90; per-utterance intensity u in [0.6, 1] shrinks it
+    # the table says anger/sadness = 1.45/0.85; per-utterance intensity u in [0.75, 1] shrinks it
     assert f0["anger"] / f0["sadness"] > 2 ** (3 / 12)  # at least three semitones apart
 
 
@@ -213,13 +214,13 @@ def test_corpora_have_different_speakers_and_voices(small_pair):
 def counted(monkeypatch) -> list[int]:
     """Count the utterances synthesised by ``generate_corpus``."""
     calls = [0]
-    real = synthetic.synthesize_utterance
+    real = generate.synthesize_utterance
 
     def counting(*args, **kwargs):
         calls[0] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(synthetic, "synthesize_utterance", counting)
+    monkeypatch.setattr(generate, "synthesize_utterance", counting)
     return calls
 
 
@@ -233,7 +234,7 @@ def test_complete_generation_is_reused(tmp_path, counted):
 
 
 def test_interrupted_generation_is_redone(tmp_path, monkeypatch, small_pair):
-    real, calls = synthetic.synthesize_utterance, [0]
+    real, calls = generate.synthesize_utterance, [0]
 
     def dies_on_the_seventh(*args, **kwargs):
         calls[0] += 1
@@ -241,7 +242,7 @@ def test_interrupted_generation_is_redone(tmp_path, monkeypatch, small_pair):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(synthetic, "synthesize_utterance", dies_on_the_seventh)
+    monkeypatch.setattr(generate, "synthesize_utterance", dies_on_the_seventh)
     with pytest.raises(KeyboardInterrupt):
         generate_corpus(DEFAULT_SOURCE, tmp_path, n_utterances=SMALL)
     corpus = tmp_path / DEFAULT_SOURCE.name
@@ -285,8 +286,8 @@ def test_other_size_or_seed_regenerates_and_drops_old_files(tmp_path, counted):
 
 def test_make_default_corpora_honours_didan_lite_data(tmp_path, monkeypatch, counted):
     monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path))
-    monkeypatch.setattr(synthetic, "DEFAULT_SOURCE", dataclasses.replace(DEFAULT_SOURCE, n_utterances=5))
-    monkeypatch.setattr(synthetic, "DEFAULT_TARGET", dataclasses.replace(DEFAULT_TARGET, n_utterances=5))
+    monkeypatch.setattr(generate, "DEFAULT_SOURCE", dataclasses.replace(DEFAULT_SOURCE, n_utterances=5))
+    monkeypatch.setattr(generate, "DEFAULT_TARGET", dataclasses.replace(DEFAULT_TARGET, n_utterances=5))
     source, target = make_default_corpora()
     assert source == tmp_path / "synthetic" / DEFAULT_SOURCE.name / "manifest.csv"
     assert target == tmp_path / "synthetic" / DEFAULT_TARGET.name / "manifest.csv"

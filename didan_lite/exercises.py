@@ -1,0 +1,240 @@
+"""Checks for the notebooks' exercises: ``check_exercise_2_1(answer)`` style, with a helpful message.
+
+Notebook: each notebook's "Exercises" section calls these; the solutions are in
+notebooks/instructor_key.ipynb, which nbval executes, so key and checks cannot drift.
+
+Every check returns a :class:`CheckResult`: true when the answer is right,
+and shown in a notebook as one message that says why it is right, or gives a
+hint (never the answer) when it is not. Expected values are computed from the
+library or from the student's own results, not typed in, so they follow the
+code and the data that ran.
+
+Examples::
+
+    >>> result = check_exercise_1_1(None)
+    >>> bool(result), result.message.startswith("Exercise 1.1: no answer yet")
+    (False, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: ``bool(result)`` is whether it was right; ``message`` says why or gives a hint."""
+
+    correct: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+def _check(number: str, answer: Any, correct: bool, why: str, hint: str) -> CheckResult:
+    if answer is None:
+        return CheckResult(False, f"Exercise {number}: no answer yet. Replace None with your answer and run the cell again.")
+    if correct:
+        return CheckResult(True, f"Exercise {number}: correct. {why}")
+    return CheckResult(False, f"Exercise {number}: not yet (you answered {answer!r}). Hint: {hint}")
+
+
+def _close(answer: Any, expected: float, tolerance: float) -> bool:
+    try:
+        return abs(float(answer) - expected) <= tolerance
+    except (TypeError, ValueError):
+        return False
+
+
+# Notebook 1: spectrogram features.
+def check_exercise_1_1(answer: Any) -> CheckResult:
+    """How many frames has the log-mel spectrogram of a 2.0 s utterance with the default ``FeatureConfig``?"""
+    from didan_lite.features import FeatureConfig, spectrogram
+
+    config = FeatureConfig()
+    expected = spectrogram(np.zeros(2 * config.sample_rate, dtype=np.float32), config).shape[-1]
+    return _check("1.1", answer, _close(answer, expected, 0),
+                  f"{2 * config.sample_rate} samples with a hop of {config.hop_length}, frames centred: "
+                  "1 + n_samples // hop (the extra frame is centred on the last sample).",
+                  "frames are centred on samples 0, hop, 2 hop, ... up to the end of the signal; count them.")
+
+
+def check_exercise_1_2(answer: Any) -> CheckResult:
+    """How many Hz apart are the STFT bins with a 50 ms window (FFT size: next power of two), at 16 kHz?"""
+    from didan_lite.features import FeatureConfig
+
+    config = FeatureConfig(window_ms=50.0)
+    expected = config.sample_rate / config.n_fft
+    return _check("1.2", answer, _close(answer, expected, 0.01),
+                  f"a 50 ms window is {config.win_length} samples, zero-padded to an FFT of {config.n_fft}: "
+                  f"bins sample_rate / n_fft = {expected:g} Hz apart, half the spacing of the 25 ms window.",
+                  "bins are sample_rate / n_fft apart, and n_fft is the power of two at or above the window length in samples.")
+
+
+# Notebook 2: the cross-corpus problem.
+EXERCISE_2_1_COUNTS: dict[str, int] = {"anger": 40, "fear": 40, "happiness": 40, "neutral": 40, "sadness": 13}
+"""Exercise 2.1's imbalanced target: sadness cut to a third."""
+
+
+def check_exercise_2_1(uar: Any, war: Any) -> CheckResult:
+    """UAR and WAR, in %, of a model that always answers "anger" on :data:`EXERCISE_2_1_COUNTS`."""
+    from didan_lite.metrics import unweighted_average_recall, weighted_average_recall
+
+    y_true = np.repeat(np.arange(len(EXERCISE_2_1_COUNTS)), list(EXERCISE_2_1_COUNTS.values()))
+    y_pred = np.zeros_like(y_true)
+    expected = 100 * unweighted_average_recall(y_true, y_pred), 100 * weighted_average_recall(y_true, y_pred)
+    correct = _close(uar, expected[0], 0.1) and _close(war, expected[1], 0.1)
+    return _check("2.1", None if uar is None or war is None else (uar, war), correct,
+                  f"UAR {expected[0]:.1f} %: one recall of 1 and four of 0, averaged over five emotions, whatever the counts; "
+                  f"WAR {expected[1]:.1f} %: the share of anger in the test set. UAR is at chance, WAR flatters the model.",
+                  "UAR averages the per-emotion recalls (each 0 or 1 here); WAR is the fraction of utterances that are anger. "
+                  "Give both in %.")
+
+
+def check_exercise_2_2(answer: Any) -> CheckResult:
+    """Proxy A-distance when a linear classifier tells the corpora apart with 85 % cross-validated accuracy."""
+    error = 0.15
+    expected = 2 * (1 - 2 * error)
+    return _check("2.2", answer, _close(answer, expected, 0.005),
+                  f"d_A = 2 (1 - 2 epsilon) with epsilon = {error}: {expected:.2f} of 2, clearly separable corpora.",
+                  "use the cross-validated *error* epsilon = 1 - accuracy in d_A = 2 (1 - 2 epsilon).")
+
+
+# Notebook 3: MMD.
+def check_exercise_3_1(linear_factor: Any, gaussian_factor: Any) -> CheckResult:
+    """Factors by which ``LinearMMDLoss`` and ``MMDLoss`` change when all features are multiplied by 3."""
+    from didan_lite.alignment import LinearMMDLoss, MMDLoss
+
+    generator = torch.Generator().manual_seed(0)
+    f_s, f_t = torch.randn(40, 8, generator=generator, dtype=torch.float64), torch.randn(50, 8, generator=generator, dtype=torch.float64) + 1
+    expected = [float(loss(3 * f_s, 3 * f_t) / loss(f_s, f_t)) for loss in (LinearMMDLoss(), MMDLoss())]
+    correct = _close(linear_factor, expected[0], 0.01) and _close(gaussian_factor, expected[1], 0.01)
+    return _check("3.1", None if linear_factor is None or gaussian_factor is None else (linear_factor, gaussian_factor), correct,
+                  f"linear MMD² is a squared distance of means, so it scales by 3² = {expected[0]:.0f}; the Gaussian MMD² "
+                  f"takes its bandwidth from the batch (median heuristic), so it does not change (factor {expected[1]:.0f}). "
+                  "A network can shrink its features to lower the first, not the second.",
+                  "for each loss, ask whether it has a length scale of its own or takes it from the data.")
+
+
+def check_exercise_3_2(answer: Any, n_permutations: int = 200) -> CheckResult:
+    """The smallest p-value ``permutation_p_value`` can report with ``n_permutations`` shuffles."""
+    expected = 1 / (1 + n_permutations)
+    return _check("3.2", answer, _close(answer, expected, 5e-4),
+                  f"(1 + 0) / (1 + {n_permutations}) = {expected:.4f}: the observed split counts as one of the "
+                  "possible splits, so a permutation test never reports p = 0; more shuffles, finer p-values.",
+                  "look at the formula in permutation_p_value when no shuffled MMD² reaches the observed one.")
+
+
+# Notebook 4: IDA.
+def check_exercise_4_1(answer: Any) -> CheckResult:
+    """With a class missing from the target (toy clouds), which loss stays low: "mmd", "ida" or "ida-symmetric"?
+
+    Each loss's rise over its value for aligned clouds is compared with its rise for a clearly shifted target.
+    """
+    from didan_lite.toy import make_toy_clouds, toy_losses
+
+    aligned, missing, shifted = (toy_losses(make_toy_clouds(**move)) for move in ({}, {"missing_class": 0}, {"shift": 3.0}))
+    names = {"MMD²": "mmd", "IDA": "ida", "IDA (symmetric)": "ida-symmetric"}
+    rises = {names[key]: (missing[key] - aligned[key]) / (shifted[key] - aligned[key]) for key in names}
+    expected = min(rises, key=rises.get)
+    given = str(answer).strip().lower() if answer is not None else None
+    return _check("4.1", answer, given == expected,
+                  f"{expected} rises by {rises[expected]:.0%} of what a shift of 3 adds: every target point still has source "
+                  "points near it, so it is rebuilt as well as before; the missing class is the source's surplus, which only "
+                  "MMD and the symmetric IDA (which also rebuilds the source from the target) see.",
+                  "answer 'mmd', 'ida' or 'ida-symmetric'; in the toy figure with a class missing, ask for each loss "
+                  "whether the points it rebuilds or compares still have partners on the other side.")
+
+
+def check_exercise_4_2(answer: Any) -> CheckResult:
+    """Factor by which ``IDALoss`` changes when all features are multiplied by 10."""
+    from didan_lite.alignment import IDALoss
+
+    generator = torch.Generator().manual_seed(0)
+    f_s, f_t = torch.randn(16, 32, generator=generator, dtype=torch.float64), torch.randn(16, 32, generator=generator, dtype=torch.float64) + 0.5
+    expected = float(IDALoss()(10 * f_s, 10 * f_t) / IDALoss()(f_s, f_t))
+    return _check("4.2", answer, _close(answer, expected, 0.01),
+                  f"factor {expected:.2f}: the cross-corpus residual is divided by a reference in the same units (how well "
+                  "each batch rebuilds itself), so IDA cannot be lowered by shrinking the features (compare linear MMD, "
+                  "exercise 3.1).",
+                  "what happens to the residual, and to the reference it is divided by, when every feature is 10 times larger?")
+
+
+def check_exercise_4_3(mine: Any, f_s: torch.Tensor, f_t: torch.Tensor) -> CheckResult:
+    """Your inline simplex coefficients (B_t, B_s) against ``reconstruction_coefficients(f_s, f_t, "simplex")``."""
+    from didan_lite.alignment import reconstruction_coefficients
+
+    expected = reconstruction_coefficients(torch.as_tensor(f_s), torch.as_tensor(f_t), "simplex").double().numpy()
+    if mine is None:
+        return _check("4.3", None, False, "", "")
+    mine = np.asarray(mine, dtype=np.float64)
+    if mine.shape != expected.shape:
+        return _check("4.3", f"an array of shape {mine.shape}", False, "",
+                      f"W has one row per target and one column per source: shape {expected.shape}.")
+    gap = float(np.abs(mine - expected).max())
+    return _check("4.3", f"an array, largest difference {gap:.2g}", gap < 1e-5,
+                  "your softmax over negative squared distances matches the library's simplex coefficients.",
+                  "rows must sum to 1; centre both batches on the source mean, take the median of the pooled batch's "
+                  "pairwise squared distances (pairs of distinct points), and divide the distances by 0.1 times it.")
+
+
+# Notebook 5: IDA versus MMD.
+def check_exercise_5_1(answer: Any, table: pd.DataFrame, difference: float = 2.0) -> CheckResult:
+    """Seeds per method needed to tell IDA from MMD when their means differ by ``difference`` points.
+
+    Rule: the difference must exceed twice its standard error,
+    ``difference > 2 sqrt((sd_ida² + sd_mmd²) / n)``, with the seed-to-seed
+    standard deviations of target UAR in ``table`` (``Comparison.table()``).
+    """
+    rows = table.set_index("method") if "method" in table.columns else table
+    variance = float(rows.loc["ida", "target_uar_sd"] ** 2 + rows.loc["mmd", "target_uar_sd"] ** 2)
+    expected = max(2, math.floor(4 * variance / difference**2) + 1)
+    return _check("5.1", answer, _close(answer, expected, 0),
+                  f"with sd {rows.loc['ida', 'target_uar_sd']:.2f} (IDA) and {rows.loc['mmd', 'target_uar_sd']:.2f} (MMD) "
+                  f"points, n = {expected} seeds is the smallest n with {difference:g} > 2 sqrt((sd_ida² + sd_mmd²) / n) "
+                  "(and at least 2, to have a spread at all).",
+                  "solve difference > 2 sqrt((sd_ida² + sd_mmd²) / n) for the smallest whole n (at least 2), "
+                  "with the sds of the table (columns target_uar_sd).")
+
+
+def check_exercise_5_2(answer: Any, means: pd.DataFrame, source_only_uar: float, method: str = "ida",
+                       tolerance: float = 5.0) -> CheckResult:
+    """The weight a valid protocol picks: the largest whose held-out *source* UAR stays within ``tolerance`` points of source-only.
+
+    ``means``: the sweep's mean per (method, weight), with columns ``method``,
+    ``weight`` and ``held-out source UAR %`` (notebook 5, section 4).
+    """
+    rows = means[means["method"] == method]
+    kept = rows[rows["held-out source UAR %"] >= source_only_uar - tolerance]
+    expected = float(kept["weight"].max()) if len(kept) else None
+    if expected is None:
+        return _check("5.2", answer, str(answer).lower() == "none", "no weight keeps the source task within the tolerance.",
+                      "no weight qualifies here: answer 'none'.")
+    return _check("5.2", answer, _close(answer, expected, 1e-9),
+                  f"{method} at weight {expected:g} is the largest weight whose held-out source UAR stays within {tolerance:g} "
+                  "points of source-only's; no target label was used to choose it.",
+                  f"among {method}'s weights, keep those whose held-out source UAR is at least source-only's minus {tolerance:g}, "
+                  "and take the largest.")
+
+
+# Notebook 6: reproduction on a GPU.
+def check_exercise_6_1(answer: Any, n_classes: int = 5) -> CheckResult:
+    """Size in MB (10^6 bytes) of the weights of a default ``DIDAN`` (64 mel bands), stored as float32."""
+    from didan_lite.model import DIDAN
+
+    model = DIDAN(64, n_classes)
+    expected = 4 * sum(parameter.numel() for parameter in model.parameters()) / 1e6
+    return _check("6.1", answer, _close(answer, expected, 0.01),
+                  f"{expected / 4 * 1e6:,.0f} parameters x 4 bytes = {expected:.2f} MB. A checkpoint on disk is larger: "
+                  "it also keeps the optimiser's state (Adam keeps two numbers per weight) and the history.",
+                  "count the parameters (sum of p.numel() over model.parameters()) and multiply by 4 bytes.")

@@ -1,0 +1,193 @@
+"""What a comparison writes: ``metrics.json``, ``report.md`` with guarded verdicts, and figures.
+
+Notebook: notebooks/05_ida_vs_mmd.ipynb reads these files.
+
+Every report shows, per method and seed: target UAR and WAR, held-out source
+UAR, proxy A-distance and effective rank of the aligned layer (for
+``opensmile-svm``: of its standardised functionals), the alignment weight and
+why it was chosen, and seconds; then the mean +- sd table and the verdict
+lines of :mod:`didan_lite.verdicts`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from didan_lite.atomic import atomic_write
+from didan_lite.verdicts import LEARNED_MARGIN, verdict_lines
+
+if TYPE_CHECKING:  # only for type hints: experiment imports this module
+    from didan_lite.experiment import Comparison, ExperimentConfig
+
+
+def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
+    """``metrics.json``: task, settings, per-method per-seed figures, weight choices and the summary table."""
+    task = comparison.task
+    payload = {
+        "source": task.corpus_names[0],
+        "target": task.corpus_names[1],
+        "class_names": task.class_names,
+        "n_utterances": {
+            "source_train": len(task.source_train.x),
+            "source_heldout": len(task.source_test.x),
+            "target": len(task.target.x),
+        },
+        "skipped_files": [path for path, _ in task.skipped],
+        "heldout_source_split": task.heldout_by,
+        "config": _jsonable(dataclasses.asdict(config)),
+        "weight": comparison.weight,
+        "weight_selection": [choice.summary() for choice in comparison.choices],
+        "runs": [run.summary() for run in comparison.runs],
+        "summary": comparison.table().to_dict(orient="records"),
+        "verdicts": verdict_lines(comparison.runs, len(task.class_names)),
+        "versions": {"torch": torch.__version__, "numpy": np.__version__},
+    }
+    path = comparison.out_dir / "metrics.json"
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=1)
+    return path
+
+
+def _jsonable(value):
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def save_figures(comparison: Comparison, seed: int, max_points: int = 600) -> list[Path]:
+    """UMAP grid (before = source-only, after = each method), confusion matrices and curves for ``seed``."""
+    import matplotlib.pyplot as plt
+
+    from didan_lite.plots import plot_confusion, plot_domains_2d, plot_training_curves, umap_projection
+
+    task, runs = comparison.task, [run for run in comparison.runs if run.seed == seed]
+    figures_dir = comparison.out_dir / "figures"
+    rng = np.random.default_rng(seed)
+    pick_s = rng.permutation(len(task.source_train.x))[:max_points]
+    pick_t = rng.permutation(len(task.target.x))[:max_points]
+    labels = np.r_[task.source_train.y.numpy()[pick_s], task.target.y.numpy()[pick_t]]
+    is_target = np.r_[np.zeros(len(pick_s), bool), np.ones(len(pick_t), bool)]
+    title = f"{task.corpus_names[0]} -> {task.corpus_names[1]}"
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4), layout="constrained", squeeze=False)
+    for run, ax in zip(runs, axes[0]):
+        points = umap_projection(np.r_[run.source_features[pick_s], run.target_features[pick_t]], seed=seed)
+        plot_domains_2d(points, is_target, labels, task.class_names, task.corpus_names, ax=ax,
+                        title=f"{run.method} (target UAR {100 * run.target_uar:.1f} %)")
+    fig.suptitle(f"UMAP of learned features, {title}")
+    paths = [_save(fig, figures_dir / "umap.png")]
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.8 * len(runs), 3.6), layout="constrained", squeeze=False)
+    for run, ax in zip(runs, axes[0]):
+        plot_confusion(run.target_confusion, task.class_names, ax=ax, title=f"{run.method}: target")
+    paths.append(_save(fig, figures_dir / "confusion.png"))
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    histories = {run.method: run.history for run in runs if run.history}
+    plot_training_curves(histories, "task_loss", ax=axes[0], ylabel="Source task loss")
+    plot_training_curves(histories, "target_uar_monitor", ax=axes[1], ylabel="Target UAR (monitor only)")
+    paths.append(_save(fig, figures_dir / "curves.png"))
+    return paths
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths: Sequence[Path] = ()) -> Path:
+    """``report.md``: the mean +- sd table, the guarded verdicts, the per-seed table and the weight choices."""
+    task, table = comparison.task, comparison.table()
+    source, target = task.corpus_names
+    synthetic = any(name.startswith("synth") for name in task.corpus_names)
+    chance = 100 / len(task.class_names)
+    weight = "chosen per method without target labels, see below" if comparison.weight == "auto" else f"{comparison.weight:g}"
+    lines = [
+        f"# Cross-corpus SER: {source} -> {target}",
+        "",
+        *(["> These corpora are **synthetic** (didan_lite.synthetic), generated to show the cross-corpus story without a download.", ""] if synthetic else []),
+        f"Emotions ({len(task.class_names)}): {', '.join(task.class_names)}. "
+        f"Utterances: {len(task.source_train.x)} source (train), {len(task.source_test.x)} source (held-out speakers), "
+        f"{len(task.target.x)} target. Seeds: {sorted({run.seed for run in comparison.runs})}. "
+        f"Epochs: {config.train.epochs}, warm-up {config.train.warmup_epochs} epochs; alignment weight: {weight}.",
+        "",
+        results_markdown(table),
+        "",
+        "UAR = unweighted average recall (mean of per-class recalls), WAR = accuracy, on every target utterance, "
+        "last-epoch model (no model selection on the target). Held-out source UAR of source-only is the within-corpus "
+        "reference. Proxy A-distance: 0 = corpora indistinguishable in the learned features, 2 = separable. "
+        "Feature rank: effective number of directions the aligned features use (a collapse lowers it). "
+        "opensmile-svm: eGeMAPSv02 functionals, each corpus z-scored alone, linear SVM, no adaptation "
+        "(its PAD and rank are of the standardised functionals; its seconds include openSMILE extraction when the cache is cold).",
+        "",
+        "## Verdicts",
+        "",
+        f"Guarded (didan_lite.verdicts): a model counts as learned when its held-out source UAR is at least chance "
+        f"({chance:.0f} %) + {100 * LEARNED_MARGIN:.0f} points; a difference counts only beyond the seed-to-seed spread.",
+        "",
+        *[f"- {line}" for line in verdict_lines(comparison.runs, len(task.class_names))],
+        "",
+        "## Per method and seed",
+        "",
+        runs_markdown(comparison.runs),
+    ]
+    if comparison.choices:
+        lines += ["", "## Alignment weights chosen without target labels", "",
+                  f"Criterion: {comparison.choices[0].criterion}.", ""]
+        lines += [f"- {choice.method}: {choice.chosen:g}, {choice.reason}" for choice in comparison.choices]
+    if task.heldout_by == "utterance":
+        lines += ["", f"The source corpus {source} has a single speaker: its held-out UAR is measured on a stratified "
+                  "fifth of its utterances, not on unseen speakers, so it overstates within-corpus accuracy."]
+    if task.skipped:
+        lines += ["", f"{len(task.skipped)} unreadable file(s) were skipped: " + ", ".join(p for p, _ in task.skipped[:10])]
+    for path in figure_paths:
+        lines += ["", f"![{path.stem}](figures/{path.name})"]
+    path = comparison.out_dir / "report.md"
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def results_markdown(table: pd.DataFrame) -> str:
+    """Markdown table of :meth:`didan_lite.experiment.Comparison.table` (percentages with one decimal)."""
+    header = (
+        "| method | target UAR % | target WAR % | held-out source UAR % | proxy A-distance | feature rank | weight | s / run | seeds |\n"
+        "|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = [
+        f"| {r.method} | {r.target_uar_mean:.1f} ± {r.target_uar_sd:.1f} | {r.target_war_mean:.1f} ± {r.target_war_sd:.1f} "
+        f"| {r.source_uar_mean:.1f} ± {r.source_uar_sd:.1f} | {r.proxy_a_distance_mean:.2f} ± {r.proxy_a_distance_sd:.2f} "
+        f"| {r.feature_rank_mean:.1f} | {_weight(r.weight)} | {r.seconds_mean:.0f} | {r.seeds} |"
+        for r in table.itertuples()
+    ]
+    return "\n".join([header, *rows])
+
+
+def _weight(value) -> str:
+    return "-" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:g}"
+
+
+def runs_markdown(runs) -> str:
+    """Markdown table with one row per (method, seed): every figure of section 5 of the report."""
+    header = ("| method | seed | target UAR % | target WAR % | held-out source UAR % | PAD | feature rank | weight | DEV risk | s |\n"
+              "|---|---|---|---|---|---|---|---|---|---|")
+    rows = [
+        f"| {r.method} | {r.seed} | {100 * r.target_uar:.1f} | {100 * r.target_war:.1f} | {100 * r.source_uar:.1f} "
+        f"| {r.proxy_a_distance:.2f} | {r.feature_rank:.1f} | {_weight(r.alignment_weight)} "
+        f"| {'-' if r.dev_risk is None else f'{r.dev_risk:.3f}'} | {r.seconds:.0f} |"
+        for r in runs
+    ]
+    return "\n".join([header, *rows])

@@ -1,0 +1,309 @@
+"""Checks made before any work starts, each refusing bad input with one line (an InputError).
+
+- option values, as argparse types (:func:`seed_list`, :func:`alignment_weight` ...);
+- folders that will be written (:func:`check_writable_folder`);
+- the class list, before extraction (:func:`check_class_list`) and after
+  unreadable files were skipped (:func:`check_classes_present`);
+- checkpoints, which must load as plain data (:func:`check_checkpoints`);
+- the output folder, which must not hold a comparison of other settings
+  (:func:`claim_output_folder`).
+
+Used by :func:`didan_lite.experiment.compare` and :mod:`didan_lite.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from didan_lite.atomic import atomic_write
+from didan_lite.errors import InputError
+from didan_lite.training import load_checkpoint
+
+MAX_SEED = 2**32 - 1
+"""Largest seed every generator accepts (NumPy and scikit-learn take 32-bit seeds)."""
+SETTINGS_FILE = "settings.json"
+"""The file in an output folder that records the settings of the comparison written there."""
+
+
+# ---------------------------------------------------------------- option values (argparse types)
+
+
+def integer_at_least(minimum: int, what: str) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum``; ``what`` names the value in the message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give {what} as an integer >= {minimum}.") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; {what} must be an integer >= {minimum}.")
+        return value
+
+    return parse
+
+
+def seed(text: str) -> int:
+    """An argparse type: one seed, an integer in [0, 2**32 - 1]."""
+    value = integer_at_least(0, "a seed")(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; a seed must lie in [0, {MAX_SEED}].")
+    return value
+
+
+def seed_list(text: str) -> list[int]:
+    """An argparse type: comma-separated distinct seeds, at least one (e.g. ``0,1,2``)."""
+    seeds = [seed(part) for part in text.split(",") if part.strip()]
+    return _distinct(seeds, text, "seed")
+
+
+def name_list(text: str, *, what: str = "name", minimum: int = 1) -> list[str]:
+    """Comma-separated distinct names, at least ``minimum`` of them."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    names = _distinct(names, text, what)
+    if len(names) < minimum:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names {len(names)} {what}(s); give at least {minimum}, comma-separated."
+        )
+    return names
+
+
+def method_list(text: str) -> list[str]:
+    """An argparse type: comma-separated distinct method names, at least one."""
+    return name_list(text, what="method")
+
+
+def emotion_list(text: str) -> list[str]:
+    """An argparse type: comma-separated distinct emotions, at least two (a one-class task has nothing to recognise)."""
+    return name_list(text, what="emotion", minimum=2)
+
+
+def alignment_weight(text: str) -> float | str:
+    """An argparse type: ``auto`` (chosen without target labels), or a finite number >= 0."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a finite weight >= 0 (e.g. 0.3) or auto.") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite weight >= 0; give e.g. 0.3, 0 (no alignment) or auto.")
+    return value
+
+
+def _distinct(values: list, text: str, what: str) -> list:
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r} holds no {what}; give at least one, comma-separated.")
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(f"{text!r} repeats the {what}(s) {', '.join(repeated)}; give each once.")
+    return values
+
+
+def check_run_values(seeds: Sequence, *weights: object) -> None:
+    """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], finite weights >= 0 (or ``"auto"``).
+
+    Raises:
+        InputError: naming the value at fault.
+    """
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s <= MAX_SEED]
+    if bad:
+        raise InputError(f"Seeds must be whole numbers in [0, {MAX_SEED}]; got {bad}.")
+    if len(set(seeds)) != len(seeds):
+        raise InputError(f"Seeds {list(seeds)} repeat a value; give each seed once (a repeat would count one run twice).")
+    for weight in weights:
+        if isinstance(weight, (int, float)) and not (math.isfinite(weight) and weight >= 0):
+            raise InputError(f"Alignment weight {weight} is not a finite number >= 0; use e.g. 0.3, 0 (no alignment) or 'auto'.")
+
+
+# ---------------------------------------------------------------- folders
+
+
+def check_writable_folder(path: str | os.PathLike, what: str, fix: str) -> None:
+    """Check that ``path`` is, or can be made, a folder this process can write; nothing is left behind.
+
+    Args:
+        path: the folder (it may not exist yet).
+        what: how the message names it, e.g. ``"The output folder"``.
+        fix: what the user should do, e.g. ``"give another --out"``.
+
+    Raises:
+        InputError: the path or one of its parents is a file, or the folder
+            (or its nearest existing parent) cannot be written.
+    """
+    path = Path(path).expanduser().absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"lies inside {existing}, which is a file"
+        raise InputError(f"{what} {path} {where}, not a folder; {fix}.")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise InputError(f"{what} {path} cannot be written ({exc.strerror or exc}); {fix}.") from exc
+
+
+# ---------------------------------------------------------------- classes
+
+
+def check_class_list(emotions: Sequence[str]) -> None:
+    """Refuse a task of fewer than two distinct emotions (UAR would be 100 % whatever the model does)."""
+    if len(set(emotions)) < 2:
+        raise InputError(
+            f"A task needs at least two emotions; got {list(emotions)}. Give two or more with --emotions (e.g. anger,sadness)."
+        )
+
+
+def check_classes_present(labels: Mapping[str, np.ndarray], class_names: Sequence[str],
+                          skipped: Sequence[tuple[str, str]] = ()) -> None:
+    """Refuse a task where an emotion has no utterance left in some part of the data.
+
+    Args:
+        labels: class indices (N,) per part, e.g. ``{"source corpus 'a' (training speakers)": y}``.
+        class_names: emotion of each class index.
+        skipped: (path, reason) of the files left out as unreadable, named in the message.
+
+    Raises:
+        InputError: naming the emotion, the part and what to do.
+    """
+    for part, y in labels.items():
+        counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(class_names))
+        empty = [name for name, count in zip(class_names, counts) if count == 0]
+        if not empty:
+            continue
+        left = [name for name in class_names if name not in empty]
+        because = (
+            f" after {len(skipped)} unreadable file(s) were skipped (first: {skipped[0][0]})" if skipped else ""
+        )
+        repair = "repair those files, or " if skipped else ""
+        fix = repair + (
+            f"leave the emotion out with --emotions {','.join(left)}" if len(left) >= 2 else "choose other emotions or corpora"
+        )
+        raise InputError(f"Emotion(s) {empty} have no utterance left in the {part}{because}; {fix}.")
+
+
+# ---------------------------------------------------------------- checkpoints and the output folder
+
+
+def check_checkpoints(paths: Iterable[str | os.PathLike]) -> None:
+    """Load every existing checkpoint of ``paths`` as plain data, before any work (never runs code).
+
+    Raises:
+        InputError: naming the first file that does not load with ``weights_only=True``.
+    """
+    for path in paths:
+        if Path(path).is_file():
+            load_checkpoint(path)
+
+
+def comparison_settings(source, target, *, emotions, methods, seeds, config, weight="auto") -> dict:
+    """What defines a comparison's results: the data, emotions, settings, alignment weight, methods and seeds (JSON-able)."""
+    settings = dataclasses.asdict(config)
+    settings.pop("cache_dir", None)
+    settings.pop("strict", None)
+    settings.get("train", {}).pop("progress", None)
+    return json.loads(json.dumps({
+        "source": _data_digest(source),
+        "target": _data_digest(target),
+        "emotions": None if emotions is None else list(emotions),
+        "config": settings,
+        "weight": weight,
+        "methods": list(methods),
+        "seeds": list(seeds),
+    }, default=str))
+
+
+def _data_digest(manifest: str | os.PathLike | pd.DataFrame) -> str:
+    """SHA-1 of a manifest's content (file bytes, or a data frame's CSV)."""
+    if isinstance(manifest, pd.DataFrame):
+        return hashlib.sha1(manifest.to_csv(index=False).encode()).hexdigest()
+    try:
+        return hashlib.sha1(Path(manifest).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(f"Manifest {manifest} cannot be read ({exc.strerror or exc}); check the path.") from exc
+
+
+def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bool) -> None:
+    """Refuse an output folder that holds a comparison of other settings; with ``write``, record ours.
+
+    Settings that change results (data, emotions, configuration) must match:
+    otherwise the folder's report would be silently replaced by one of another
+    comparison. Other methods or seeds on the same task are allowed (finished
+    runs' checkpoints are reused); the report is rewritten and a line says so.
+
+    Raises:
+        InputError: another comparison's report is there (or one of unknown
+            settings, written by an older version).
+    """
+    out_dir = Path(out_dir)
+    recorded = out_dir / SETTINGS_FILE
+    if recorded.is_file():
+        try:
+            before = json.loads(recorded.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{recorded} cannot be read ({exc}); delete {out_dir} or give another --out.") from exc
+        differ = sorted(key for key in ("source", "target", "emotions", "config", "weight") if before.get(key) != settings[key])
+        if differ:
+            detail = [key for key in differ if key != "config"] + [
+                f"config.{k}" for k in _differing(before.get("config"), settings["config"])
+            ]
+            raise InputError(
+                f"{out_dir} holds the report of a comparison with other settings ({', '.join(detail)} differ); "
+                f"give this one another --out, or delete {out_dir} to replace it."
+            )
+        if write and (before.get("methods"), before.get("seeds")) != (settings["methods"], settings["seeds"]):
+            print(f"{out_dir}: replacing the report of methods {before.get('methods')} seeds {before.get('seeds')} "
+                  f"by methods {settings['methods']} seeds {settings['seeds']} (same task; finished runs are reused).", flush=True)
+    elif any((out_dir / name).exists() for name in ("report.md", "metrics.json")):
+        config = _legacy_config(out_dir / "metrics.json")  # a folder written before settings were recorded
+        if config != settings["config"]:
+            differ = _differing(config, settings["config"]) if config is not None else ["unknown"]
+            raise InputError(
+                f"{out_dir} holds the report of a comparison with other settings (config.{', config.'.join(differ)}); "
+                f"give this one another --out, or delete {out_dir} to replace it."
+            )
+    if write:
+        with atomic_write(recorded, "w", encoding="utf-8") as handle:
+            json.dump(settings, handle, indent=1)
+
+
+def _legacy_config(metrics: Path) -> dict | None:
+    """The configuration recorded in the ``metrics.json`` of an older version, as :func:`comparison_settings` has it."""
+    try:
+        config = json.loads(metrics.read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    config.pop("cache_dir", None)
+    config.pop("strict", None)
+    if isinstance(config.get("train"), dict):
+        config["train"].pop("progress", None)
+    return config
+
+
+def _differing(before, now, prefix: str = "") -> list[str]:
+    """Dotted names of the leaf settings that differ between two nested dicts."""
+    if not isinstance(before, dict) or not isinstance(now, dict):
+        return []
+    names = []
+    for key in sorted(set(before) | set(now)):
+        a, b = before.get(key), now.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            names += _differing(a, b, f"{prefix}{key}.")
+        elif a != b:
+            names.append(f"{prefix}{key}")
+    return names

@@ -1,0 +1,497 @@
+"""Bad inputs and faults (issue 11): each is refused with one line before work starts, or handled without a wrong result.
+
+Cases of the issue and where they are pinned:
+
+==  ==================================================  =============================================
+ 1  checkpoint that would run code on resume            CASES["checkpoint-runs-code"],
+                                                        test_trainer_refuses_a_checkpoint_that_is_not_plain_data
+ 2  fewer than two classes                              CASES["one-emotion"]
+ 3  numeric options (weight, epochs, seeds, batch)      CASES["weight-nan"] ... CASES["batch-size-1"],
+                                                        test_library_refuses_bad_run_values_before_work
+ 4  a class vanishing after unreadable files skipped    CASES["class-vanishes"]
+ 5  another comparison's report in the same --out       CASES["other-settings-same-out"], CASES["older-report-same-out"],
+                                                        test_same_task_with_more_methods_reuses_the_folder
+ 6  verify: truncated, silent, non-finite files         test_verify_names_truncated_silent_and_nan_files
+ 7  --out / cache folder not writable                   CASES["out-is-a-file"] ... CASES["data-dir-read-only"]
+ 8  0-byte or corrupt cache entry                       test_damaged_cache_entry_is_a_miss_replaced_atomically,
+                                                        test_wrong_shape_cache_entry_is_a_miss
+ 9  audio errors name the file                          CASES["too-short-audio"], CASES["truncated-audio"],
+                                                        test_short_audio_error_names_the_file_in_the_library
+10  single-speaker source                               CASES["single-speaker-too-small"],
+                                                        test_single_speaker_source_is_stated_in_the_report
+11  Ctrl-C during training (bad seeds: see 3)         test_ctrl_c_stops_with_one_line_and_resumes
+12  same seed, same result, every method                test_same_seed_gives_bit_identical_training,
+                                                        test_classical_reference_is_deterministic
+==  ==================================================  =============================================
+
+Each row of ``CASES`` runs ``python -m didan_lite compare`` (in-process) on tiny
+tone corpora (made once per module; a row that damages them works on a copy)
+and checks the exit code, the words of the one-line message,
+that no traceback is printed, and that nothing was trained or written: the
+trainer and (for checks due before extraction) the feature extractor are
+replaced by functions that fail the test if called.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+from conftest import write_tone_corpus
+from data_fetch_fixtures import BUILDERS
+
+import didan_lite.experiment as experiment
+import didan_lite.training as training
+from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
+from didan_lite.cli import main
+from didan_lite.errors import InputError
+from didan_lite.features import FeatureConfig, extract_corpus
+from didan_lite.manifest import read_manifest
+from didan_lite.model import ModelConfig
+from didan_lite.progress import LineProgress, progress_bar
+from didan_lite.training import DomainData, TrainConfig, train_didan
+
+from data_fetch.cli import main as data_fetch_main
+
+ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
+QUICK = ["--methods", "source-only", "--seeds", "0", "--epochs", "1", "--batch-size", "8", "--weight", "0.3", "--no-figures", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """Pristine source and target tone corpora, and a data folder whose feature cache the tests share."""
+    root = tmp_path_factory.mktemp("corpora")
+    source = write_tone_corpus(root, "tones-a", per_class=4, seed=1)
+    target = write_tone_corpus(root, "tones-b", per_class=4, sample_rate=22_050, base_hz=180.0, seed=2)
+    return source, target, tmp_path_factory.mktemp("data")
+
+
+@dataclass
+class Setting:
+    """What a row builds: the tone corpora, the output and data folders."""
+
+    tmp: Path
+    source: Path
+    target: Path
+    out: Path
+    data: Path
+    marker: Path = field(init=False)
+    report_before: str | None = None
+
+    def __post_init__(self) -> None:
+        self.marker = self.tmp / "code-ran.txt"
+
+    def own_corpora(self) -> None:
+        """Work on a copy of the corpora (for rows that damage them)."""
+        for name in ("source", "target"):
+            manifest = getattr(self, name)
+            shutil.copytree(manifest.parent, self.tmp / manifest.parent.name)
+            setattr(self, name, self.tmp / manifest.parent.name / manifest.name)
+
+
+class _RunsCode:
+    """A pickle whose loading creates a marker file: what a hostile checkpoint does."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def _plant_hostile_checkpoint(s: Setting) -> list[str]:
+    path = s.out / "checkpoints" / "source-only-seed0.pt"
+    path.parent.mkdir(parents=True)
+    torch.save({"epoch": 1, "payload": _RunsCode(s.marker)}, path)
+    return QUICK
+
+
+def _corrupt_class(s: Setting) -> list[str]:
+    s.own_corpora()
+    frame = pd.read_csv(s.target)
+    for path in frame.loc[frame["emotion"] == "sadness", "path"]:
+        file = Path(path) if Path(path).is_absolute() else s.target.parent / path
+        file.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00")  # a header cut short: undecodable
+    return QUICK
+
+
+def _first_file(s: Setting) -> Path:
+    path = Path(pd.read_csv(s.source)["path"].iloc[0])
+    return path if path.is_absolute() else s.source.parent / path
+
+
+def _too_short(s: Setting) -> list[str]:
+    s.own_corpora()
+    sf.write(_first_file(s), 0.3 * np.ones(100, np.float32), 16_000, subtype="PCM_16")  # 6 ms < one 25 ms window
+    return QUICK + ["--strict"]
+
+
+def _truncated(s: Setting) -> list[str]:
+    s.own_corpora()
+    path = _first_file(s)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return QUICK + ["--strict"]
+
+
+def _single_speaker_too_small(s: Setting) -> list[str]:
+    s.source = write_tone_corpus(s.tmp, "solo", per_class=1, speakers=1, seed=4)  # 3 utterances
+    return QUICK
+
+
+def _other_settings(s: Setting) -> list[str]:
+    assert main(["compare", "--source", str(s.source), "--target", str(s.target), "--out", str(s.out), *QUICK]) == 0
+    s.report_before = (s.out / "report.md").read_text()
+    return [*QUICK, "--weight", "0.1"]
+
+
+def _legacy_report(s: Setting) -> list[str]:
+    """A folder written by a version that did not record its settings: metrics.json holds only the config."""
+    s.out.mkdir(parents=True)
+    s.report_before = "# an older comparison\n"
+    (s.out / "report.md").write_text(s.report_before)
+    config = {"features": {}, "model": {}, "train": {"epochs": 20}, "holdout_speakers": 0.2, "method_options": {}}
+    (s.out / "metrics.json").write_text(json.dumps({"config": config}))
+    return QUICK
+
+
+def _out_file(s: Setting) -> list[str]:
+    s.out.parent.mkdir(parents=True, exist_ok=True)
+    s.out.write_text("not a folder")
+    return QUICK
+
+
+def _out_under_file(s: Setting) -> list[str]:
+    _out_file(s)
+    s.out = s.out / "run"
+    return QUICK
+
+
+def _read_only(folder: Path) -> None:
+    if ROOT_USER:
+        pytest.skip("permissions do not bind the root user")
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o555)
+
+
+def _out_read_only(s: Setting) -> list[str]:
+    _read_only(s.out.parent)
+    return QUICK
+
+
+def _data_dir_file(s: Setting) -> list[str]:
+    s.data = s.tmp / "data"
+    s.data.write_text("not a folder")
+    return QUICK
+
+
+def _data_dir_read_only(s: Setting) -> list[str]:
+    s.data = s.tmp / "data"
+    _read_only(s.data)
+    return QUICK
+
+
+def _options(*argv: str) -> Callable[[Setting], list[str]]:
+    def build(s: Setting) -> list[str]:
+        return [*QUICK, *argv]  # later options win over QUICK's
+
+    return build
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable[[Setting], list[str]]
+    words: tuple[str, ...]
+    extracts: bool = False  # the refusal is due after the features are extracted (they are cached, not lost)
+    code: int = 2
+
+
+CASES: dict[str, Case] = {
+    # 1: a checkpoint is data, never code
+    "checkpoint-runs-code": Case(_plant_hostile_checkpoint, ("source-only-seed0.pt", "not loaded", "delete it")),
+    # 2: fewer than two classes
+    "one-emotion": Case(_options("--emotions", "anger"), ("--emotions", "at least 2")),
+    "one-emotion-repeated": Case(_options("--emotions", "anger,anger"), ("--emotions", "repeats", "anger")),
+    # 3: numeric options, at parse time
+    "weight-nan": Case(_options("--weight", "nan"), ("--weight", "'nan'", "finite")),
+    "weight-inf": Case(_options("--weight", "inf"), ("--weight", "'inf'", "finite")),
+    "weight-negative": Case(_options("--weight", "-1"), ("--weight", "'-1'", ">= 0")),
+    "weight-word": Case(_options("--weight", "strong"), ("--weight", "'strong'", "not a number")),
+    "epochs-zero": Case(_options("--epochs", "0"), ("--epochs", "0", ">= 1")),
+    "epochs-fraction": Case(_options("--epochs", "1.5"), ("--epochs", "'1.5'", "whole number")),
+    "seed-negative": Case(_options("--seeds", "-1"), ("--seeds", "-1", ">= 0")),
+    "seed-fraction": Case(_options("--seeds", "0,1.5"), ("--seeds", "'1.5'", "whole number")),
+    "seed-too-large": Case(_options("--seeds", str(2**32)), ("--seeds", str(2**32), "out of range")),
+    "seeds-repeated": Case(_options("--seeds", "1,1"), ("--seeds", "repeats", "1")),
+    "synthetic-seed-negative": Case(_options("--synthetic-seed", "-3"), ("--synthetic-seed", "-3")),
+    "batch-size-1": Case(_options("--batch-size", "1"), ("--batch-size", ">= 2")),
+    "unknown-option": Case(_options("--epoks", "3"), ("unrecognized arguments", "--help")),
+    # 4: a class that vanishes once unreadable files are skipped
+    "class-vanishes": Case(_corrupt_class, ("sadness", "no utterance left", "--emotions anger,neutral"), extracts=True),
+    # 5: another comparison's report in the same folder
+    "other-settings-same-out": Case(_other_settings, ("other settings", "(weight differ)", "another --out")),
+    "older-report-same-out": Case(_legacy_report, ("other settings", "config.train.epochs", "another --out")),
+    # 7: folders that cannot be written, before any work
+    "out-is-a-file": Case(_out_file, ("output folder", "is a file", "--out")),
+    "out-inside-a-file": Case(_out_under_file, ("output folder", "which is a file", "--out")),
+    "out-read-only": Case(_out_read_only, ("output folder", "cannot be written", "--out")),
+    "data-dir-is-a-file": Case(_data_dir_file, ("data folder", "is a file", "DIDAN_LITE_DATA")),
+    "data-dir-read-only": Case(_data_dir_read_only, ("data folder", "cannot be written", "DIDAN_LITE_DATA")),
+    # 9: every audio error names the file
+    "too-short-audio": Case(_too_short, ("s0_anger_0.wav", "shorter than one analysis window"), extracts=True),
+    "truncated-audio": Case(_truncated, ("s0_anger_0.wav", "truncated"), extracts=True),
+    # 10: a single-speaker source too small for the stratified fallback
+    "single-speaker-too-small": Case(_single_speaker_too_small, ("'solo'", "single speaker", "too few"), extracts=True),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Skipped .* unreadable file")
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_refused_with_one_line_before_work(name, corpora, tmp_path, monkeypatch, capsys):
+    case = CASES[name]
+    source, target, data = corpora
+    s = Setting(tmp_path, source, target, tmp_path / "runs" / "out", data)
+    argv = case.build(s)
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(s.data))
+    capsys.readouterr()
+    trained, extracted = [], []
+    monkeypatch.setattr(experiment, "train_didan", lambda *a, **k: trained.append(1) or pytest.fail("trained"))
+    real_extract = experiment.extract_corpus
+    monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: extracted.append(1) or real_extract(*a, **k))
+    files_before = sorted(p for p in s.out.rglob("*")) if s.out.is_dir() else []
+
+    code = main(["compare", "--source", str(s.source), "--target", str(s.target), "--out", str(s.out), *argv])
+
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == case.code, err
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    for word in case.words:
+        assert word in lines[0], (word, lines[0])
+    assert not trained
+    assert bool(extracted) == case.extracts, "extraction ran although the input could be refused before it"
+    assert not s.marker.exists(), "a checkpoint ran code"
+    files_after = sorted(p for p in s.out.rglob("*")) if s.out.is_dir() else []
+    assert files_after == files_before, "the refused run wrote into the output folder"
+    if s.report_before is not None:
+        assert (s.out / "report.md").read_text() == s.report_before
+
+
+def test_the_planted_checkpoint_is_hostile(tmp_path):
+    """The fixture of case 1 would run its code if loaded as a pickle: the row above can fail."""
+    marker = tmp_path / "code-ran.txt"
+    path = tmp_path / "evil.pt"
+    torch.save({"payload": _RunsCode(marker)}, path)
+    torch.load(path, weights_only=False)
+    assert marker.exists()
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+@pytest.mark.parametrize("payload", ["code", "numpy", "garbage"])
+def test_trainer_refuses_a_checkpoint_that_is_not_plain_data(tmp_path, payload):
+    """Case 1 through the library: resuming reads data only; the message names the file; nothing runs."""
+    marker, path = tmp_path / "code-ran.txt", tmp_path / "run.pt"
+    if payload == "garbage":
+        path.write_bytes(b"\x80\x04not a checkpoint")
+    else:  # a pickle that runs code, or one of an older version holding NumPy objects
+        torch.save({"epoch": 1, "x": _RunsCode(marker) if payload == "code" else np.random.get_state()}, path)
+    config = TrainConfig(epochs=1, batch_size=8, progress=False, device="cpu")
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    with pytest.raises(InputError, match="not a plain-data checkpoint") as caught:
+        train_didan(_blobs(16, 0.0, 0), _blobs(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("seeds, weight, words", [
+    ([-1], 0.3, "Seeds"), ([0.5], 0.3, "Seeds"), ([1, 1], 0.3, "repeat"), ([0], float("nan"), "Alignment weight nan"),
+    ([0], -1.0, "Alignment weight -1"), ([0], float("inf"), "Alignment weight inf"),
+], ids=["seed-negative", "seed-fraction", "seeds-repeated", "weight-nan", "weight-negative", "weight-inf"])
+def test_library_refuses_bad_run_values_before_work(corpora, tmp_path, monkeypatch, seeds, weight, words):
+    """Cases 3 and 11 through the library: compare() checks seeds and weight before anything is extracted."""
+    source, target, _ = corpora
+    monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: pytest.fail("extracted"))
+    config = experiment.ExperimentConfig(cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(InputError, match=words):
+        experiment.compare(source, target, methods=["mmd"], seeds=seeds, out_dir=tmp_path / "o", config=config,
+                           weight=weight, progress=False)
+    assert not (tmp_path / "o").exists()
+
+
+def test_same_task_with_more_methods_reuses_the_folder(corpora, tmp_path, monkeypatch, capsys):
+    """Case 5, allowed side: other methods or seeds on the same task extend the folder and say so."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    base = ["compare", "--source", str(source), "--target", str(target), "--out", str(tmp_path / "o"), *QUICK]
+    assert main(base) == 0
+    assert main([*base, "--methods", "source-only,mmd"]) == 0
+    assert "replacing the report of methods ['source-only']" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert [run["method"] for run in metrics["runs"]] == ["source-only", "mmd"]
+
+
+def test_verify_names_truncated_silent_and_nan_files(tmp_path, capsys):
+    """Case 6: verify decodes every file."""
+    tree = BUILDERS["casia"](tmp_path / "casia")
+    truncated, silent, nan = (next(tree.root.glob(f"{key}.[wW][aA][vV]")) for key in sorted(tree.rows)[:3])
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[: len(data) - 200])
+    sf.write(silent, np.zeros(800, np.float32), 16_000)
+    sf.write(nan, np.full(800, np.nan, np.float32), 16_000, subtype="FLOAT")
+    assert data_fetch_main(["verify", "casia", "--root", str(tree.root)]) == 1
+    out = capsys.readouterr().out
+    for path, word in ((truncated, "truncated"), (silent, "silent"), (nan, "NaN")):
+        line = next(line for line in out.splitlines() if str(path) in line)
+        assert word in line, line
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x93NUMPY garbage", b"not numpy at all"], ids=["0-bytes", "bad-header", "junk"])
+def test_damaged_cache_entry_is_a_miss_replaced_atomically(make_tone_corpus, tmp_path, damage):
+    """Case 8: an entry that does not load as a spectrogram is recomputed and replaced."""
+    manifest = read_manifest(make_tone_corpus("c", per_class=1))
+    cache = tmp_path / "cache"
+    first = extract_corpus(manifest, cache_dir=cache, progress=False)
+    entries = sorted(cache.rglob("*.npy"))
+    entries[0].write_bytes(damage)
+    again = extract_corpus(manifest, cache_dir=cache, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(first.spectrograms, again.spectrograms))
+    assert not again.skipped
+    assert any(np.array_equal(np.load(entries[0]), spec) for spec in first.spectrograms)  # replaced by a good entry
+    assert not [p for p in cache.rglob("*") if p.is_file() and p.suffix != ".npy"]  # no temporary file left
+
+
+def test_wrong_shape_cache_entry_is_a_miss(make_tone_corpus, tmp_path):
+    """Case 8: a loadable entry of the wrong shape (other settings, hand-made) is not trusted."""
+    manifest = read_manifest(make_tone_corpus("c", per_class=1))
+    cache = tmp_path / "cache"
+    first = extract_corpus(manifest, cache_dir=cache, progress=False)
+    for entry in cache.rglob("*.npy"):
+        np.save(entry, np.zeros((3, 4), np.float32))
+    again = extract_corpus(manifest, cache_dir=cache, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(first.spectrograms, again.spectrograms))
+
+
+def test_short_audio_error_names_the_file_in_the_library(make_tone_corpus, tmp_path):
+    """Case 9 through the library: the extractor's message names the file."""
+    manifest = read_manifest(make_tone_corpus("c", per_class=1))
+    path = manifest.loc[0, "path"]
+    sf.write(path, 0.3 * np.ones(50, np.float32), 16_000)
+    with pytest.raises(Exception, match="shorter than one analysis window") as caught:
+        extract_corpus(manifest, FeatureConfig(), cache_dir=tmp_path / "cache", strict=True, progress=False)
+    assert path in str(caught.value)
+
+
+def test_single_speaker_source_is_stated_in_the_report(corpora, tmp_path, monkeypatch, capsys):
+    """Case 10: the stratified fallback runs without a traceback, and the report and metrics say so."""
+    _, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    source = write_tone_corpus(tmp_path, "solo", per_class=4, speakers=1, seed=4)
+    out = tmp_path / "o"
+    assert main(["compare", "--source", str(source), "--target", str(target), "--out", str(out), *QUICK]) == 0
+    assert "single speaker" in capsys.readouterr().out
+    assert "single speaker" in (out / "report.md").read_text()
+    assert json.loads((out / "metrics.json").read_text())["heldout_source_split"] == "utterance"
+
+
+def test_ctrl_c_stops_with_one_line_and_resumes(corpora, tmp_path, monkeypatch, capsys):
+    """Case 11: Ctrl-C during training exits 130 with one line; the same command resumes from the checkpoint."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    argv = ["compare", "--source", str(source), "--target", str(target), "--out", str(tmp_path / "o"),
+            *QUICK, "--epochs", "2"]
+    original = training._save
+
+    def save_then_interrupt(*args, **kwargs):
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "_save", save_then_interrupt)
+        assert main(argv) == 130
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "resume" in lines[0] and "checkpoint" in lines[0] and "Traceback" not in err
+    checkpoint = tmp_path / "o" / "checkpoints" / "source-only-seed0.pt"
+    assert training.load_checkpoint(checkpoint)["epoch"] == 1
+    assert main(argv) == 0
+    history = json.loads((tmp_path / "o" / "metrics.json").read_text())["runs"][0]["epochs"]
+    assert [row["epoch"] for row in history] == [1, 2]
+
+
+def _blobs(n: int, shift: float, seed: int) -> DomainData:
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    x = torch.randn(n, 16, 20, generator=generator) * 0.5 + shift
+    x[y == 1, 4:8, :] += 2.0
+    return DomainData(x, y)
+
+
+@pytest.mark.parametrize("method", ALIGNMENT_METHODS)
+def test_same_seed_gives_bit_identical_training(method):
+    """Case 12: same seed, device (CPU) and thread count: the same weights and losses, whatever ran before.
+
+    The global generators are set differently before each run, as other work
+    in a notebook or an earlier run of a comparison would leave them.
+    """
+    source, target = _blobs(24, 0.0, 0), _blobs(16, 1.0, 1)
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2), dropout=0.3)
+    config = TrainConfig(epochs=3, batch_size=8, warmup_epochs=1, progress=False, device="cpu", cpu_threads=1)
+
+    def run(disturbance: int):
+        torch.manual_seed(disturbance), np.random.seed(disturbance), random.seed(disturbance)
+        torch.randn(disturbance)
+        alignment = make_alignment(method, feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
+        result = train_didan(source, target, 2, alignment=alignment, config=config, model_config=model, seed=7)
+        history = [{k: v for k, v in row.items() if k != "seconds"} for row in result.history]
+        return [p.detach().clone() for p in result.model.parameters()], history
+
+    (weights_a, history_a), (weights_b, history_b) = run(11), run(12)
+    assert history_a == history_b
+    assert all(torch.equal(a, b) for a, b in zip(weights_a, weights_b))
+
+
+def test_classical_reference_is_deterministic():
+    """Case 12 for the opensmile-svm row: the same features give the same predictions, whatever ran before."""
+    from didan_lite.classical import fit_reference
+
+    rng = np.random.default_rng(0)
+    source, labels = rng.normal(size=(30, 12)), np.arange(30) % 3
+    heldout, target = rng.normal(size=(9, 12)), rng.normal(1.0, 1.0, size=(20, 12))
+    fits = []
+    for disturbance in (11, 12):
+        np.random.seed(disturbance), random.seed(disturbance)
+        fits.append(fit_reference(source, labels, heldout, target))
+    assert np.array_equal(fits[0].target_pred, fits[1].target_pred)
+    assert np.array_equal(fits[0].heldout_pred, fits[1].heldout_pred)
+
+
+def test_progress_is_whole_lines_off_a_terminal(capsys):
+    """Also: off a TTY (CI logs, | tee) progress is printed as whole lines, never carriage-return frames."""
+    assert isinstance(progress_bar(range(3), desc="features"), LineProgress)
+    for _ in progress_bar(range(3), desc="features"):
+        pass
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.splitlines()[-1].startswith("features: 3/3")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stderr", stream)
+        bar = progress_bar(range(3), desc="features")
+    assert not isinstance(bar, LineProgress)
+    bar.close()
+    assert not isinstance(progress_bar(range(3), enabled=False), LineProgress)

@@ -1,0 +1,90 @@
+"""The notebooks' exercise checks: a right answer passes, a wrong one gets a hint (never the answer), None asks for one.
+
+The right answers here are worked out independently of the checks (from the
+definitions the notebooks teach), so a check that drifted from its notebook fails.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import didan_lite
+from didan_lite import exercises
+
+TOY = np.random.default_rng(0)
+F_S, F_T = torch.from_numpy(TOY.standard_normal((12, 4))), torch.from_numpy(TOY.standard_normal((9, 4)) + 0.5)
+
+
+def _simplex_by_hand(f_s: np.ndarray, f_t: np.ndarray, strength: float = 0.1) -> np.ndarray:
+    """The simplex coefficients as notebook 4's exercise describes them."""
+    mean = f_s.mean(0)
+    s, t = f_s - mean, f_t - mean
+    pooled = np.r_[s, t]
+    distances = ((pooled[:, None] - pooled[None]) ** 2).sum(-1)
+    pairs = np.sort(distances[np.triu_indices(len(pooled), 1)])
+    tau = strength * pairs[(len(pairs) - 1) // 2]
+    logits = -distances[len(s):, :len(s)] / tau
+    weights = np.exp(logits - logits.max(1, keepdims=True))
+    return weights / weights.sum(1, keepdims=True)
+
+
+TABLE = pd.DataFrame({"method": ["source-only", "mmd", "ida"], "target_uar_sd": [1.0, 2.0, 1.5]})
+SWEEP = pd.DataFrame({"method": ["ida"] * 3 + ["mmd"] * 3, "weight": [0.1, 0.3, 1.0] * 2,
+                      "held-out source UAR %": [60.0, 56.0, 40.0, 61.0, 50.0, 45.0]})
+
+# (check, right answer, a wrong answer, extra arguments)
+CASES = [
+    (exercises.check_exercise_1_1, (1 + 32000 // 160,), (200,), {}),
+    (exercises.check_exercise_1_2, (16000 / 1024,), (16000 / 512,), {}),
+    (exercises.check_exercise_2_1, (20.0, 100 * 40 / 173), (100 * 40 / 173, 20.0), {}),
+    (exercises.check_exercise_2_2, (1.4,), (0.7,), {}),
+    (exercises.check_exercise_3_1, (9, 1), (3, 3), {}),
+    (exercises.check_exercise_3_2, (1 / 201,), (0.0,), {}),
+    (exercises.check_exercise_4_1, ("ida",), ("mmd",), {}),
+    (exercises.check_exercise_4_2, (1.0,), (100.0,), {}),
+    (exercises.check_exercise_4_3, (_simplex_by_hand(F_S.numpy(), F_T.numpy()),), (np.full((9, 12), 1 / 12),),
+     {"f_s": F_S, "f_t": F_T}),
+    (exercises.check_exercise_5_1, (math.floor(4 * (2.0**2 + 1.5**2) / 4) + 1,), (2,), {"table": TABLE}),
+    (exercises.check_exercise_5_2, (0.3,), (1.0,), {"means": SWEEP, "source_only_uar": 60.0}),
+    (exercises.check_exercise_6_1, (None,), (0.0,), {}),  # right answer filled in below from the model
+]
+
+
+def _right(check, right):
+    if check is exercises.check_exercise_6_1:
+        model = didan_lite.DIDAN(64, 5)
+        return (4 * sum(p.numel() for p in model.parameters()) / 1e6,)
+    return right
+
+
+@pytest.mark.parametrize("check, right, wrong, extra", CASES, ids=lambda value: getattr(value, "__name__", ""))
+def test_right_answer_passes_and_wrong_answer_gets_a_hint(check, right, wrong, extra):
+    number = check.__name__.removeprefix("check_exercise_").replace("_", ".")
+    passed = check(*_right(check, right), **extra)
+    assert passed and passed.message.startswith(f"Exercise {number}: correct."), passed.message
+    failed = check(*wrong, **extra)
+    assert not failed and f"Exercise {number}: not yet" in failed.message and "Hint:" in failed.message
+    assert repr(failed) == failed.message, "a notebook shows the message, not a bare True/False"
+    if check is not exercises.check_exercise_4_3:
+        shown = re.findall(r"\d+(?:\.\d+)?", passed.message.split("correct.")[1])
+        hint = failed.message.split("Hint:")[1]
+        assert not [number for number in shown if len(number) > 2 and number in hint], "the hint must not give the answer away"
+
+
+@pytest.mark.parametrize("check, right, wrong, extra", CASES, ids=lambda value: getattr(value, "__name__", ""))
+def test_no_answer_yet_asks_for_one(check, right, wrong, extra):
+    result = check(*[None] * len(wrong), **extra)
+    assert not result and "no answer yet" in result.message
+
+
+def test_every_check_is_exported_and_tested():
+    defined = sorted(name for name in dir(exercises) if name.startswith("check_exercise_"))
+    assert defined == sorted(check.__name__ for check, *_ in CASES)
+    assert all(getattr(didan_lite, name) is getattr(exercises, name) for name in defined)
+

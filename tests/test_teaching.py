@@ -1,0 +1,90 @@
+"""Teaching helpers: the flat API, the IDA-versus-MMD toy, the plot style and captions, the audio clips."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+import didan_lite  # noqa: E402
+from didan_lite.errors import InputError  # noqa: E402
+from didan_lite.listening import audio_table, encode_clip, trim_loudest  # noqa: E402
+from didan_lite.plots import METHOD_COLOURS, alignment_caption, corpus_colours  # noqa: E402
+from didan_lite.toy import make_toy_clouds, plot_ida_vs_mmd, reconstructions, toy_losses, witness_function  # noqa: E402
+
+
+def test_flat_api_resolves_every_name_and_import_stays_light():
+    for name in didan_lite.__all__:
+        assert getattr(didan_lite, name) is not None, name
+    with pytest.raises(AttributeError):
+        didan_lite.not_a_name  # noqa: B018
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, didan_lite; print(sorted(m for m in ('torch', 'matplotlib', 'umap') if m in sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert loaded == "[]", f"import didan_lite loaded {loaded}"
+
+
+def test_toy_clouds_move_as_asked():
+    base = make_toy_clouds()
+    assert base.source.shape == base.target.shape == (60, 2)
+    shifted = make_toy_clouds(shift=2.0)
+    assert np.allclose(shifted.target.mean(0) - base.target.mean(0), [2.0, 0.0])
+    missing = make_toy_clouds(missing_class=1)
+    assert 1 not in missing.target_labels and len(missing.target) == 40
+    assert "no 'neutral' class" in missing.description
+    with pytest.raises(InputError, match="missing_class"):
+        make_toy_clouds(missing_class=7)
+
+
+def test_toy_losses_tell_the_story_the_notebook_tells():
+    aligned, shifted = toy_losses(make_toy_clouds()), toy_losses(make_toy_clouds(shift=3.0))
+    assert all(shifted[key] > aligned[key] + 0.2 for key in aligned), (aligned, shifted)
+    missing = toy_losses(make_toy_clouds(missing_class=0))
+    rise = {key: (missing[key] - aligned[key]) / (shifted[key] - aligned[key]) for key in aligned}
+    assert rise["MMD²"] > 0.3 and rise["IDA (symmetric)"] > 0.3, rise
+    assert rise["IDA"] < 0.1, "one-way IDA rebuilds every target even when the target lacks a class"
+
+
+def test_witness_is_positive_at_the_source_surplus_and_reconstruction_is_convex():
+    clouds = make_toy_clouds(missing_class=0)
+    surplus = clouds.source[clouds.source_labels == 0].mean(0)
+    assert witness_function(clouds, surplus[None])[0] > 0 > witness_function(clouds, clouds.target.mean(0)[None])[0]
+    weights, rebuilt = reconstructions(clouds)
+    assert np.allclose(weights.sum(1), 1.0) and (weights >= 0).all()
+    assert np.allclose(rebuilt, weights @ clouds.source)
+
+
+def test_toy_figure_shows_both_numbers():
+    fig, axes, losses = plot_ida_vs_mmd(make_toy_clouds(shift=1.0))
+    assert f"{losses['MMD²']:.3f}" in axes[0].get_title() and f"{losses['IDA']:.2f}" in axes[1].get_title()
+
+
+def test_colours_are_fixed_and_distinct():
+    assert len(set(METHOD_COLOURS.values())) == len(METHOD_COLOURS)
+    assert corpus_colours(("emodb", "casia")) == corpus_colours(("synth-studio", "synth-phone"))
+    assert len(set(corpus_colours(("x", "x")))) == 2
+
+
+@pytest.mark.parametrize("before, after, word", [((1.2, 0.25), (0.6, 0.30), "brought the corpora closer"),
+                                                   ((0.5, 0.25), (0.9, 0.24), "did NOT bring"),
+                                                   ((0.5, 0.25), (0.45, 0.26), "NOT bring the corpora measurably closer")])
+def test_caption_is_computed_from_the_numbers(before, after, word):
+    caption = alignment_caption("ida", before, after)
+    assert word in caption and f"{100 * after[1]:.1f} %" in caption
+
+
+def test_audio_clips_are_short_and_small():
+    rate = 16_000
+    signal = np.r_[np.zeros(3 * rate), np.sin(np.arange(rate) * 0.2), np.zeros(rate)].astype(np.float32)
+    trimmed = trim_loudest(signal, rate, 1.0)
+    assert len(trimmed) == rate and np.abs(trimmed).max() > 0.9
+    data, mimetype = encode_clip(signal, rate)
+    assert mimetype in ("audio/mpeg", "audio/wav") and len(data) < 30_000
+    table = audio_table({"corpus": {"anger": signal, "fear": signal}}, rate).data
+    assert table.count("<audio") == 2 and "<th>anger</th>" in table
