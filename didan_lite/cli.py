@@ -107,8 +107,6 @@ def run_compare(args: argparse.Namespace) -> int:
 
         config, seeds = FAST.config, list(FAST.seeds)
         source, target = (balanced_subset(read_manifest(path), FAST.max_per_class) for path in (source, target))
-        print(f"Fast mode: at most {FAST.max_per_class} utterances per emotion and corpus, "
-              f"{config.train.epochs} epochs (didan_lite.presets.FAST)", flush=True)
     config = dataclasses.replace(config, strict=args.strict)
     overrides = {
         key: value
@@ -121,6 +119,9 @@ def run_compare(args: argparse.Namespace) -> int:
         if value is not None
     }
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
+    if args.fast:
+        print(f"Fast mode (didan_lite.presets.FAST): at most {FAST.max_per_class} utterances per emotion and corpus, "
+              f"batches of {config.train.batch_size}, {config.train.epochs} epochs", flush=True)
     comparison = compare(
         source, target, methods=args.methods, seeds=args.seeds or seeds, out_dir=args.out, config=config,
         emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,
