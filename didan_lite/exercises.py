@@ -211,7 +211,7 @@ def check_exercise_5_2(answer: Any, means: pd.DataFrame, source_only_uar: float,
                        tolerance: float = 5.0) -> CheckResult:
     """The weight a valid protocol picks: the largest whose held-out *source* UAR stays within ``tolerance`` points of source-only.
 
-    ``means``: the sweep's mean per (method, weight), with columns ``method``,
+    ``means``: one row per (method, candidate weight), with columns ``method``,
     ``weight`` and ``held-out source UAR %`` (notebook 5, section 4).
     """
     rows = means[means["method"] == method]
