@@ -38,7 +38,7 @@ test: $(VENV)/.installed-test
 # Write the badges and set-up cells from pyproject.toml's [project.urls], then re-execute every notebook
 # in place (fast mode unless DIDAN_LITE_FAST=0) so committed outputs stay current.
 notebooks: $(VENV)/.installed-test
-	$(BIN)/python notebooks/sync_setup.py $(NOTEBOOKS)
+	$(BIN)/python notebooks/sync_setup.py
 	DIDAN_LITE_FAST=$${DIDAN_LITE_FAST:-1} $(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 benchmark: $(VENV)/.installed

@@ -22,6 +22,7 @@ settings or the generator; development used seeds 0-13.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import resource
@@ -45,12 +46,11 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_generation() -> dict:
-    """Generate the default pair into an empty folder: wall and CPU seconds."""
-    with tempfile.TemporaryDirectory() as scratch:
-        wall, cpu = time.perf_counter(), _cpu_seconds()
-        make_default_corpora(root=scratch, seed=0)
-        return {"wall_s": time.perf_counter() - wall, "cpu_s": _cpu_seconds() - cpu}
+def time_generation(root: Path) -> dict:
+    """Generate the default pair into ``root`` (empty: every file is written): wall and CPU seconds."""
+    wall, cpu = time.perf_counter(), _cpu_seconds()
+    make_default_corpora(root=root, seed=0)
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": _cpu_seconds() - cpu}
 
 
 def task_frames(task: str, synthetic_root: Path, data_root: Path | None):
@@ -70,16 +70,17 @@ def task_frames(task: str, synthetic_root: Path, data_root: Path | None):
     return frames[0], frames[1], list(data.emotions)
 
 
-def run_task(preset: Preset, task: str, frames, methods: list[str], seeds: list[int]) -> list[dict]:
+def run_task(preset: Preset, task: str, frames, methods: list[str], seeds: list[int], cache_dir: str | None) -> list[dict]:
     """Train every method x seed of one task under ``preset``; one record per run."""
     source, target, emotions = frames
     source, target = balanced_subset(source, preset.max_per_class), balanced_subset(target, preset.max_per_class)
-    loaded = load_task(source, target, emotions=emotions, config=preset.config, progress=False)
+    config = dataclasses.replace(preset.config, cache_dir=cache_dir)
+    loaded = load_task(source, target, emotions=emotions, config=config, progress=False)
     records = []
     for method in methods:
         for seed in seeds:
             cpu = _cpu_seconds()
-            run = run_method(loaded, method, seed, preset.config)
+            run = run_method(loaded, method, seed, config)
             record = {
                 "mode": preset.name, "task": task, "method": method, "seed": seed,
                 "source_heldout_uar": 100 * run.source_uar, "target_uar": 100 * run.target_uar,
@@ -129,26 +130,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default="source-only", help="methods (default source-only)")
     parser.add_argument("--tasks", default="synth,synth-mirror,B-C,C-B", help="tasks (default synth,synth-mirror,B-C,C-B)")
     parser.add_argument("--data-root", type=Path, default=Path("../shared/corpora"), help="folder with emodb/ and casia/")
-    parser.add_argument("--synthetic-root", type=Path, help="where the synthetic pair is generated (default: a temporary folder)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/fast_mode"),
                         help="output stem: writes STEM.md and STEM.json (default benchmarks/results/fast_mode)")
+    parser.add_argument("--features-cache", help="feature cache folder (default: the library's)")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     methods, tasks = args.methods.split(","), args.tasks.split(",")
 
-    generation = time_generation()
-    print(f"generation of the default synthetic pair: {generation['wall_s']:.1f} s wall, {generation['cpu_s']:.1f} s CPU",
-          flush=True)
     records = []
     with tempfile.TemporaryDirectory() as scratch:
-        synthetic_root = args.synthetic_root or Path(scratch)
+        synthetic_root = Path(scratch) / "synthetic"
+        generation = time_generation(synthetic_root)
+        print(f"generation of the default synthetic pair: {generation['wall_s']:.1f} s wall, "
+              f"{generation['cpu_s']:.1f} s CPU", flush=True)
         for mode in args.modes.split(","):
             for task in tasks:
                 frames = task_frames(task, synthetic_root, args.data_root)
                 if frames is None:
                     print(f"{task}: corpora not found under {args.data_root}; skipped", flush=True)
                     continue
-                records += run_task(PRESETS[mode], task, frames, methods, seeds)
+                records += run_task(PRESETS[mode], task, frames, methods, seeds, args.features_cache)
     markdown = summary_markdown(records, generation, args)
     print()
     print(markdown)

@@ -41,7 +41,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # name -> {"method": ..., "model": {...}, "train": {...}, "options": {...}} (overrides of the defaults)
 VARIANTS: dict[str, dict] = {
     # --- source-only DIDAN (section 2) ---
-    "base": {"method": "source-only"},
+    "base": {"method": "source-only"},  # the package defaults at the time of the run (4 x 4 pooling before so-r4)
     "cmn": {"method": "source-only", "model": {"input_norm": "cmn"}},
     "cmvn": {"method": "source-only", "model": {"input_norm": "cmvn"}},
     "ep30": {"method": "source-only", "train": {"epochs": 30}},
@@ -53,6 +53,18 @@ VARIANTS: dict[str, dict] = {
     "wide": {"method": "source-only", "model": {"conv_channels": (16, 32, 64, 128)}},
     "fc128": {"method": "source-only", "model": {"fc_dims": (128,)}},
     "drop5": {"method": "source-only", "model": {"dropout": 0.5}},
+    "long": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine"}},
+    "long-specaug": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine", "spec_augment": (8, 20)}},
+    "tpool": {"method": "source-only", "model": {"pooled_size": (4, 1)}},  # the default since so-r4
+    "pool4x4": {"method": "source-only", "model": {"pooled_size": (4, 4)}},  # the default before
+    # --- alignment (section 3), on top of the source-only defaults ---
+    "mmd": {"method": "mmd"},
+    "ida": {"method": "ida"},
+    "ida-ridge": {"method": "ida-ridge"},
+    "ida-symmetric": {"method": "ida-symmetric"},
+    "ida-oneway": {"method": "ida", "options": {"symmetric": False}},
+    "ida-tau03": {"method": "ida", "options": {"strength": 0.3}},
+    "ida-class": {"method": "ida-class", "options": {"min_confidence": 0.5}},
 }
 
 
@@ -86,7 +98,7 @@ def main() -> None:
         parser.error(f"unknown variant(s) {unknown}; known: {', '.join(VARIANTS)}")
     seeds = [int(s) for s in args.seeds.split(",") if s]
     source, target, emotions = task_manifests(args.task, args.data_root)
-    base = ExperimentConfig(train=TrainConfig(device=args.device, progress=False))
+    base = ExperimentConfig(train=TrainConfig(device=args.device, progress=False, monitor_every=0))
 
     tasks: dict[tuple, object] = {}  # one load per distinct input setting
     rows, began = [], time.perf_counter()

@@ -16,7 +16,7 @@ from didan_lite.manifest import read_manifest
 
 from data_fetch import cache
 from data_fetch.corpora import CORPORA
-from data_fetch.tasks import TASKS
+from data_fetch.tasks import FREE_TASK, TASKS, get_task
 
 _ACCESS = {"download": "free, downloaded", "manual": "free, placed by hand", "licence": "licence-gated"}
 
@@ -32,6 +32,9 @@ def _list(args: argparse.Namespace) -> int:
     print("\nTask presets (any other pair works too, e.g. ravdess->tess):")
     for task in TASKS.values():
         print(f"  {task.name}: {task.source} -> {task.target} on {', '.join(task.emotions)}")
+    free = get_task(FREE_TASK)
+    print(f"\nFree real task (both corpora downloadable): {free.source} -> {free.target} on {', '.join(free.emotions)};")
+    print("  in a notebook: task_manifests(download=True, accept_license=True) from data_fetch.notebook_data")
     return 0
 
 

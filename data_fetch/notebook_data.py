@@ -6,7 +6,7 @@ Notebook: every notebook in ``notebooks/`` starts its data section with::
     FREE_CORPORA = False  # True: download EmoDB and RAVDESS (free; about 250 MB) and accept their licences
     data = task_manifests(download=FREE_CORPORA, accept_license=FREE_CORPORA)
     print(data.description)  # one line: which data runs, real or synthetic
-    source_frame, target_frame = data.load(max_per_class=40 if FAST else None)
+    source_frame, target_frame = data.load(max_per_class=preset().max_per_class)  # didan_lite.presets
 
 Without a task, the first pair of :data:`AUTO_TASKS` whose corpora are both
 present runs: EmoDB -> CASIA (the paper's B->C, CASIA is licence-gated), then the
@@ -28,9 +28,11 @@ its key (``emodb/``, ``casia/``, ``enterface/``) under
 When both corpora are found, their manifests are prepared (into the cache,
 never into the copy); when either is missing, the embedded *synthetic*
 corpora of :func:`didan_lite.synthetic.make_default_corpora` stand in, and
-``description`` says so and why. A copy that is found but cannot be read
-raises :class:`didan_lite.errors.InputError`: it is the user's data, and a
-silent fallback would hide the problem.
+``description`` says so and why. The stand-ins keep the task's direction: the
+studio corpus plays the European corpus (EmoDB, eNTERFACE), the telephone,
+Mandarin-like one CASIA, so B-C and C-B get mirrored pairs. A copy that is
+found but cannot be read raises :class:`didan_lite.errors.InputError`: it is
+the user's data, and a silent fallback would hide the problem.
 """
 
 from __future__ import annotations
@@ -48,13 +50,11 @@ from data_fetch import cache
 from data_fetch.corpora import get_corpus
 from data_fetch.fetch import download as download_corpus
 from data_fetch.manifests import CorpusWarning, prepare
-from data_fetch.tasks import Task, get_task
+from data_fetch.tasks import FREE_TASK, Task, get_task
 
 CORPORA_ENV_VAR = "DIDAN_LITE_CORPORA"
 SHARED_CORPORA = (Path("..") / "shared" / "corpora", Path("..") / ".." / "shared" / "corpora")
 """Shared copies, relative to the current folder: from the repository root and from ``notebooks/``."""
-FREE_TASK = "emodb->ravdess"
-"""The real task anyone can download: EmoDB (German actors, 535 utterances) -> RAVDESS speech (English, 1,440)."""
 AUTO_TASKS = ("B-C", FREE_TASK, "B-E")
 """Tasks tried in order when none is named: the first whose two corpora are present runs."""
 DEFAULT_TASK = "B-C"

@@ -49,6 +49,8 @@ TASKS: dict[str, Task] = {
         Task("C-E", "casia", "enterface", _E_C),
     )
 }
+FREE_TASK = "emodb->ravdess"
+"""The real task anyone can download: EmoDB (German actors, 535 utterances) -> RAVDESS speech (English, 1,440)."""
 _SEPARATOR = re.compile(r"\s*(?:->|→|-)\s*")
 
 

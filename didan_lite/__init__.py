@@ -8,7 +8,7 @@ The package is organised one module per concept, data flowing one way::
 Notebooks: notebooks/README.md lists the teaching sequence. They import from
 here, in one line, the names they use (the flat API, as libfmp does)::
 
-    from didan_lite import compare, DIDAN, IDALoss, MMDLoss, fast_mode, set_style
+    from didan_lite import compare, preset, DIDAN, IDALoss, MMDLoss, fast_mode, set_style, verdict_lines
 
 Names are loaded on first use (PEP 562), so ``import didan_lite`` stays quick:
 torch, matplotlib and UMAP are imported only by the names that need them.
@@ -40,9 +40,11 @@ _NAMES: dict[str, list[str]] = {
         "METHOD_COLOURS", "alignment_caption", "corpus_colours", "domain_legends", "method_colour", "plot_coefficients",
         "plot_confusion", "plot_domains_2d", "plot_spectrogram", "plot_training_curves", "set_style", "umap_projection",
     ],
+    "didan_lite.presets": ["FAST", "FULL", "preset"],
     "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
     "didan_lite.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],
     "didan_lite.training": ["TrainConfig", "predict", "train_didan"],
+    "didan_lite.verdicts": ["compare_methods", "leader", "learned", "verdict_lines"],
 }
 _MODULE_OF: dict[str, str] = {name: module for module, names in _NAMES.items() for name in names}
 __all__ = sorted(_MODULE_OF)

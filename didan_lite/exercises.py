@@ -139,19 +139,19 @@ def check_exercise_3_2(answer: Any, n_permutations: int = 200) -> CheckResult:
 def check_exercise_4_1(answer: Any) -> CheckResult:
     """With a class missing from the target (toy clouds), which loss stays low: "mmd", "ida" or "ida-symmetric"?
 
-    Each loss is compared with its own value for a clearly shifted target.
+    Each loss's rise over its value for aligned clouds is compared with its rise for a clearly shifted target.
     """
     from didan_lite.toy import make_toy_clouds, toy_losses
 
-    missing, shifted = toy_losses(make_toy_clouds(missing_class=0)), toy_losses(make_toy_clouds(shift=3.0))
+    aligned, missing, shifted = (toy_losses(make_toy_clouds(**move)) for move in ({}, {"missing_class": 0}, {"shift": 3.0}))
     names = {"MMD²": "mmd", "IDA": "ida", "IDA (symmetric)": "ida-symmetric"}
-    ratios = {names[key]: missing[key] / shifted[key] for key in names}
-    expected = min(ratios, key=ratios.get)
+    rises = {names[key]: (missing[key] - aligned[key]) / (shifted[key] - aligned[key]) for key in names}
+    expected = min(rises, key=rises.get)
     given = str(answer).strip().lower() if answer is not None else None
     return _check("4.1", answer, given == expected,
-                  f"{expected} stays at {ratios[expected]:.0%} of its value for a shifted target: every target point still has "
-                  "source points near it, so it can be rebuilt; the missing class is the source's surplus, which only MMD "
-                  "and the symmetric IDA (which also rebuilds the source from the target) see.",
+                  f"{expected} rises by {rises[expected]:.0%} of what a shift of 3 adds: every target point still has source "
+                  "points near it, so it is rebuilt as well as before; the missing class is the source's surplus, which only "
+                  "MMD and the symmetric IDA (which also rebuilds the source from the target) see.",
                   "answer 'mmd', 'ida' or 'ida-symmetric'; in the toy figure with a class missing, ask for each loss "
                   "whether the points it rebuilds or compares still have partners on the other side.")
 
@@ -164,9 +164,10 @@ def check_exercise_4_2(answer: Any) -> CheckResult:
     f_s, f_t = torch.randn(16, 32, generator=generator, dtype=torch.float64), torch.randn(16, 32, generator=generator, dtype=torch.float64) + 0.5
     expected = float(IDALoss()(10 * f_s, 10 * f_t) / IDALoss()(f_s, f_t))
     return _check("4.2", answer, _close(answer, expected, 0.01),
-                  f"factor {expected:.2f}: the residual is divided by the corpora's own spread, so IDA cannot be lowered "
-                  "by shrinking the features (compare linear MMD, exercise 3.1).",
-                  "what happens to the residual, and to the spread it is divided by, when every feature is 10 times larger?")
+                  f"factor {expected:.2f}: the cross-corpus residual is divided by a reference in the same units (how well "
+                  "each batch rebuilds itself), so IDA cannot be lowered by shrinking the features (compare linear MMD, "
+                  "exercise 3.1).",
+                  "what happens to the residual, and to the reference it is divided by, when every feature is 10 times larger?")
 
 
 def check_exercise_4_3(mine: Any, f_s: torch.Tensor, f_t: torch.Tensor) -> CheckResult:

@@ -57,6 +57,7 @@ from didan_lite.validation import (
     check_checkpoints,
     check_class_list,
     check_classes_present,
+    check_run_values,
     check_writable_folder,
     claim_output_folder,
     comparison_settings,
@@ -401,6 +402,7 @@ def compare(
 def _check_before_work(source, target, out_dir: Path, methods, seeds, config: ExperimentConfig, emotions, weight) -> dict:
     """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
     comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
+    check_run_values(seeds, weight, config.train.alignment_weight)
     if emotions is not None:
         check_class_list(emotions)
     check_writable_folder(out_dir, "The output folder", "give another --out")

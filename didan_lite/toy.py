@@ -15,9 +15,9 @@ rotated about the source centre, spread out or shrunk, or missing a class.
 - **IDA** through reconstruction: each target point, its reconstruction from
   the source points, and the strongest coefficients as lines to the sources.
 
-The numbers come from the library's own losses (:class:`MMDLoss`,
-:class:`IDALoss`, :func:`reconstruction_coefficients`), so the picture
-follows whatever reading of IDA the package implements.
+The numbers and the coefficients come from the library's own losses
+(:class:`MMDLoss`, :class:`IDALoss` and its ``last_coefficients``), so the
+picture follows whatever reading of IDA the package implements.
 
 Examples::
 
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from didan_lite.alignment import IDALoss, MMDLoss, reconstruction_coefficients
+from didan_lite.alignment import IDALoss, MMDLoss
 from didan_lite.alignment.kernels import BANDWIDTH_MULTIPLIERS, gaussian_kernel_sum, median_heuristic, pairwise_squared_distances
 from didan_lite.errors import InputError
 
@@ -115,15 +115,17 @@ def _tensors(clouds: ToyClouds) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def toy_losses(clouds: ToyClouds, regulariser: str = "simplex") -> dict[str, float]:
-    """MMD² (:class:`MMDLoss`), IDA target-from-source and symmetric IDA (:class:`IDALoss`) of the clouds.
+    """MMD² (:class:`MMDLoss`), IDA one way (target rebuilt from source) and symmetric IDA (:class:`IDALoss`).
 
-    ``regulariser`` defaults to ``"simplex"``: in 2-D the sources span the
-    whole plane, so ridge IDA rebuilds any target (the span caveat of notebook 4).
+    Both IDA numbers use the library's default reading apart from the
+    direction (``symmetric=False`` and ``True``). ``regulariser`` defaults to
+    ``"simplex"``: in 2-D the sources span the whole plane, so ridge rebuilds
+    any target (the span caveat of notebook 4).
     """
     f_s, f_t = _tensors(clouds)
     return {
         "MMD²": float(MMDLoss()(f_s, f_t)),
-        "IDA": float(IDALoss(regulariser)(f_s, f_t)),
+        "IDA": float(IDALoss(regulariser, symmetric=False)(f_s, f_t)),
         "IDA (symmetric)": float(IDALoss(regulariser, symmetric=True)(f_s, f_t)),
     }
 
@@ -150,12 +152,14 @@ def witness_function(clouds: ToyClouds, points: np.ndarray) -> np.ndarray:
 def reconstructions(clouds: ToyClouds, regulariser: str = "simplex") -> tuple[np.ndarray, np.ndarray]:
     """IDA's coefficients W (n_t, n_s) and each target's reconstruction (n_t, 2).
 
-    Following :func:`reconstruction_coefficients`, row ``j`` of ``W`` weighs the
-    source-mean-centred sources, so target ``j`` is rebuilt as
-    :math:`\\mu_s + \\sum_i w_{ji} (s_i - \\mu_s)`.
+    ``W`` is the one :class:`IDALoss` used (``last_coefficients``, target rebuilt
+    from source); row ``j`` weighs the source-mean-centred sources, so target
+    ``j`` is rebuilt as :math:`\\mu_s + \\sum_i w_{ji} (s_i - \\mu_s)`.
     """
     f_s, f_t = _tensors(clouds)
-    weights = reconstruction_coefficients(f_s, f_t, regulariser).numpy()
+    loss = IDALoss(regulariser, symmetric=False)
+    loss(f_s, f_t)
+    weights = loss.last_coefficients.double().numpy()
     mean = clouds.source.mean(0)
     return weights, mean + weights @ (clouds.source - mean)
 
@@ -206,7 +210,7 @@ def plot_ida_vs_mmd(clouds: ToyClouds, regulariser: str = "simplex", *, axes=Non
         ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), aspect="equal", xticks=[], yticks=[])
     axes[0].set_title(f"MMD: kernel mean embeddings\nMMD² = {losses['MMD²']:.3f}")
     axes[1].set_title(f"IDA ({regulariser}): rebuild each target from sources\n"
-                      f"IDA = {losses['IDA']:.3f}, symmetric {losses['IDA (symmetric)']:.3f}")
+                      f"IDA one way {losses['IDA']:.2f}, symmetric {losses['IDA (symmetric)']:.2f}")
     handles, labels = axes[1].get_legend_handles_labels()
     fig.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], loc="outside lower center", ncols=4)
     fig.suptitle(f"Target: {clouds.description}")

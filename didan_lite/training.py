@@ -75,6 +75,9 @@ class TrainConfig:
     """torch intra-op threads while training on a CPU (restored afterwards; see :func:`didan_lite.runtime.cpu_threads`).
     ``None`` keeps torch's setting."""
     checkpoint_every: int = 1
+    monitor_every: int = 1
+    """Record the target UAR monitor every this many epochs and at the last (0: only at the last); it costs a
+    forward pass over the whole target per recorded epoch."""
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -299,7 +302,9 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             "alignment_weight": weight,
             "seconds": time.perf_counter() - began,
         }
-        if target_labels_for_monitoring is not None:
+        if target_labels_for_monitoring is not None and (
+            epoch + 1 == config.epochs or (config.monitor_every > 0 and (epoch + 1) % config.monitor_every == 0)
+        ):
             predictions, _ = predict(model, target_x)
             record["target_uar_monitor"] = unweighted_average_recall(target_labels_for_monitoring.cpu().numpy(), predictions)
         history.append(record)
@@ -345,8 +350,8 @@ def _canonical(fingerprint: dict) -> str:
     return json.dumps(fingerprint, sort_keys=True, default=str)
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """Read a checkpoint as data: tensors, numbers and strings only, never code.
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint onto the CPU as data: tensors, numbers and strings only, never code.
 
     ``torch.load(weights_only=True)`` refuses any pickled object other than
     those, so a planted or foreign ``.pt`` file cannot run anything.
@@ -356,7 +361,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             from another program or an older version of this package, or hostile).
     """
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(

@@ -111,6 +111,22 @@ def _distinct(values: list, text: str, what: str) -> list:
     return values
 
 
+def check_run_values(seeds: Sequence, *weights: object) -> None:
+    """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], finite weights >= 0 (or ``"auto"``).
+
+    Raises:
+        InputError: naming the value at fault.
+    """
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s <= MAX_SEED]
+    if bad:
+        raise InputError(f"Seeds must be whole numbers in [0, {MAX_SEED}]; got {bad}.")
+    if len(set(seeds)) != len(seeds):
+        raise InputError(f"Seeds {list(seeds)} repeat a value; give each seed once (a repeat would count one run twice).")
+    for weight in weights:
+        if isinstance(weight, (int, float)) and not (math.isfinite(weight) and weight >= 0):
+            raise InputError(f"Alignment weight {weight} is not a finite number >= 0; use e.g. 0.3, 0 (no alignment) or 'auto'.")
+
+
 # ---------------------------------------------------------------- folders
 
 
@@ -172,10 +188,9 @@ def check_classes_present(labels: Mapping[str, np.ndarray], class_names: Sequenc
         because = (
             f" after {len(skipped)} unreadable file(s) were skipped (first: {skipped[0][0]})" if skipped else ""
         )
-        fix = (
-            f"repair those files, or leave the emotion out with --emotions {','.join(left)}"
-            if len(left) >= 2
-            else "repair those files, or choose other emotions or corpora"
+        repair = "repair those files, or " if skipped else ""
+        fix = repair + (
+            f"leave the emotion out with --emotions {','.join(left)}" if len(left) >= 2 else "choose other emotions or corpora"
         )
         raise InputError(f"Emotion(s) {empty} have no utterance left in the {part}{because}; {fix}.")
 
@@ -240,7 +255,7 @@ def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bo
             before = json.loads(recorded.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(f"{recorded} cannot be read ({exc}); delete {out_dir} or give another --out.") from exc
-        differ = sorted(key for key in ("source", "target", "emotions", "config") if before.get(key) != settings[key])
+        differ = sorted(key for key in ("source", "target", "emotions", "config", "weight") if before.get(key) != settings[key])
         if differ:
             detail = [key for key in differ if key != "config"] + [
                 f"config.{k}" for k in _differing(before.get("config"), settings["config"])

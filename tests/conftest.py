@@ -62,3 +62,21 @@ def tone_corpora(tmp_path) -> tuple[Path, Path]:
 def make_tone_corpus(tmp_path):
     """Factory fixture: ``make_tone_corpus(name, **options) -> manifest path`` under ``tmp_path``."""
     return lambda corpus, **options: write_tone_corpus(tmp_path, corpus, **options)
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A loopback HTTP server (``data_fetch_fixtures.LoopbackServer``), with proxies bypassed for 127.0.0.1."""
+    from data_fetch_fixtures import LoopbackServer
+
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with LoopbackServer() as running:
+        yield running
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    """An empty data_fetch cache folder."""
+    return tmp_path / "cache"

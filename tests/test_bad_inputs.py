@@ -3,19 +3,25 @@
 Cases of the issue and where they are pinned:
 
 ==  ==================================================  =============================================
- 1  checkpoint that would run code on resume            CASES["checkpoint-runs-code"]
+ 1  checkpoint that would run code on resume            CASES["checkpoint-runs-code"],
+                                                        test_trainer_refuses_a_checkpoint_that_is_not_plain_data
  2  fewer than two classes                              CASES["one-emotion"]
- 3  numeric options (weight, epochs, seeds, batch)      CASES["weight-nan"] ... CASES["batch-size-1"]
+ 3  numeric options (weight, epochs, seeds, batch)      CASES["weight-nan"] ... CASES["batch-size-1"],
+                                                        test_library_refuses_bad_run_values_before_work
  4  a class vanishing after unreadable files skipped    CASES["class-vanishes"]
- 5  another comparison's report in the same --out       CASES["other-settings-same-out"]
+ 5  another comparison's report in the same --out       CASES["other-settings-same-out"], CASES["older-report-same-out"],
+                                                        test_same_task_with_more_methods_reuses_the_folder
  6  verify: truncated, silent, non-finite files         test_verify_names_truncated_silent_and_nan_files
  7  --out / cache folder not writable                   CASES["out-is-a-file"] ... CASES["data-dir-read-only"]
- 8  0-byte or corrupt cache entry                       test_damaged_cache_entry_is_a_miss_replaced_atomically
- 9  audio errors name the file                          CASES["too-short-audio"], CASES["truncated-audio"]
+ 8  0-byte or corrupt cache entry                       test_damaged_cache_entry_is_a_miss_replaced_atomically,
+                                                        test_wrong_shape_cache_entry_is_a_miss
+ 9  audio errors name the file                          CASES["too-short-audio"], CASES["truncated-audio"],
+                                                        test_short_audio_error_names_the_file_in_the_library
 10  single-speaker source                               CASES["single-speaker-too-small"],
                                                         test_single_speaker_source_is_stated_in_the_report
-11  Ctrl-C during training                              test_ctrl_c_stops_with_one_line_and_resumes
-12  same seed, same result, every method                test_same_seed_gives_bit_identical_training
+11  Ctrl-C during training (bad seeds: see 3)         test_ctrl_c_stops_with_one_line_and_resumes
+12  same seed, same result, every method                test_same_seed_gives_bit_identical_training,
+                                                        test_classical_reference_is_deterministic
 ==  ==================================================  =============================================
 
 Each row of ``CASES`` runs ``python -m didan_lite compare`` (in-process) on tiny
@@ -59,7 +65,7 @@ from didan_lite.training import DomainData, TrainConfig, train_didan
 from data_fetch.cli import main as data_fetch_main
 
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
-QUICK = ["--methods", "source-only", "--seeds", "0", "--epochs", "1", "--batch-size", "8", "--no-figures", "--quiet"]
+QUICK = ["--methods", "source-only", "--seeds", "0", "--epochs", "1", "--batch-size", "8", "--weight", "0.3", "--no-figures", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +153,7 @@ def _single_speaker_too_small(s: Setting) -> list[str]:
 def _other_settings(s: Setting) -> list[str]:
     assert main(["compare", "--source", str(s.source), "--target", str(s.target), "--out", str(s.out), *QUICK]) == 0
     s.report_before = (s.out / "report.md").read_text()
-    return [*QUICK, "--epochs", "2"]
+    return [*QUICK, "--weight", "0.1"]
 
 
 def _legacy_report(s: Setting) -> list[str]:
@@ -234,7 +240,7 @@ CASES: dict[str, Case] = {
     # 4: a class that vanishes once unreadable files are skipped
     "class-vanishes": Case(_corrupt_class, ("sadness", "no utterance left", "--emotions anger,neutral"), extracts=True),
     # 5: another comparison's report in the same folder
-    "other-settings-same-out": Case(_other_settings, ("other settings", "config.train.epochs", "another --out")),
+    "other-settings-same-out": Case(_other_settings, ("other settings", "(weight differ)", "another --out")),
     "older-report-same-out": Case(_legacy_report, ("other settings", "config.train.epochs", "another --out")),
     # 7: folders that cannot be written, before any work
     "out-is-a-file": Case(_out_file, ("output folder", "is a file", "--out")),
@@ -306,6 +312,21 @@ def test_trainer_refuses_a_checkpoint_that_is_not_plain_data(tmp_path, payload):
         train_didan(_blobs(16, 0.0, 0), _blobs(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("seeds, weight, words", [
+    ([-1], 0.3, "Seeds"), ([0.5], 0.3, "Seeds"), ([1, 1], 0.3, "repeat"), ([0], float("nan"), "Alignment weight nan"),
+    ([0], -1.0, "Alignment weight -1"), ([0], float("inf"), "Alignment weight inf"),
+], ids=["seed-negative", "seed-fraction", "seeds-repeated", "weight-nan", "weight-negative", "weight-inf"])
+def test_library_refuses_bad_run_values_before_work(corpora, tmp_path, monkeypatch, seeds, weight, words):
+    """Cases 3 and 11 through the library: compare() checks seeds and weight before anything is extracted."""
+    source, target, _ = corpora
+    monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: pytest.fail("extracted"))
+    config = experiment.ExperimentConfig(cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(InputError, match=words):
+        experiment.compare(source, target, methods=["mmd"], seeds=seeds, out_dir=tmp_path / "o", config=config,
+                           weight=weight, progress=False)
+    assert not (tmp_path / "o").exists()
 
 
 def test_same_task_with_more_methods_reuses_the_folder(corpora, tmp_path, monkeypatch, capsys):
@@ -438,6 +459,21 @@ def test_same_seed_gives_bit_identical_training(method):
     (weights_a, history_a), (weights_b, history_b) = run(11), run(12)
     assert history_a == history_b
     assert all(torch.equal(a, b) for a, b in zip(weights_a, weights_b))
+
+
+def test_classical_reference_is_deterministic():
+    """Case 12 for the opensmile-svm row: the same features give the same predictions, whatever ran before."""
+    from didan_lite.classical import fit_reference
+
+    rng = np.random.default_rng(0)
+    source, labels = rng.normal(size=(30, 12)), np.arange(30) % 3
+    heldout, target = rng.normal(size=(9, 12)), rng.normal(1.0, 1.0, size=(20, 12))
+    fits = []
+    for disturbance in (11, 12):
+        np.random.seed(disturbance), random.seed(disturbance)
+        fits.append(fit_reference(source, labels, heldout, target))
+    assert np.array_equal(fits[0].target_pred, fits[1].target_pred)
+    assert np.array_equal(fits[0].heldout_pred, fits[1].heldout_pred)
 
 
 def test_progress_is_whole_lines_off_a_terminal(capsys):

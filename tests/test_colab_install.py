@@ -52,7 +52,7 @@ def colab_packages() -> tuple[dict[str, Version], set[str]]:
     pins, absent = {}, set()
     for line in CONSTRAINTS.read_text().splitlines():
         if line.startswith("# not on Colab:"):
-            absent = {canonicalize_name(name) for name in line.split(":", 1)[1].replace(",", " ").split()}
+            absent |= {canonicalize_name(name) for name in line.split(":", 1)[1].split()}
         elif line.strip() and not line.startswith("#"):
             name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", line.strip()).groups()
             pins[canonicalize_name(name)] = Version(version)

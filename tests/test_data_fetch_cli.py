@@ -22,6 +22,7 @@ def test_list_names_every_corpus_and_preset(capsys, tmp_path):
     for name in TASKS:
         assert name in out
     assert str(tmp_path) in out
+    assert "Free real task (both corpora downloadable): emodb -> ravdess" in out
 
 
 def test_prepare_writes_a_manifest_and_verify_reports_an_incomplete_copy(capsys, tmp_path):

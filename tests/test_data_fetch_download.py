@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from data_fetch_fixtures import LoopbackServer, write_wav
+from data_fetch_fixtures import write_wav
 from data_fetch_fixtures import zip_bytes as _zip
 from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
@@ -32,20 +32,6 @@ def emodb_zip(tmp_path_factory) -> bytes:
     entries = {name: write_wav(folder / name, seconds=0.5).read_bytes() for name in EMODB_FILES}
     entries["erkennung.txt"] = b"Satz\tErkennung\n"
     return _zip(entries)
-
-
-@pytest.fixture
-def server(monkeypatch):
-    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with LoopbackServer() as running:
-        yield running
-
-
-@pytest.fixture
-def data_dir(tmp_path) -> Path:
-    return tmp_path / "cache"
 
 
 def _serve_emodb(monkeypatch, urls, known_hash=None, size=None) -> Remote:

@@ -13,14 +13,12 @@ import io
 import sys
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 import didan_lite.synthetic
 from data_fetch_fixtures import BUILDERS, write_wav, zip_bytes
 from didan_lite.errors import InputError
-from test_data_fetch_download import data_dir, server  # noqa: F401  (fixtures: cache folder, loopback server)
 
 from data_fetch import cache, download, integrity, notebook_data, prepare
 from data_fetch.corpora import CORPORA, Remote
@@ -48,7 +46,7 @@ def _emodb_zip(tone: bytes, drop: int = 0, extra: tuple[str, ...] = ()) -> bytes
 
 
 @pytest.fixture
-def emodb_served(server, monkeypatch, tone):  # noqa: F811
+def emodb_served(server, monkeypatch, tone):
     """EmoDB's real spec (file list, no published checksum) served from the loopback server."""
     server.files["/download.zip"] = _emodb_zip(tone)
     remote = replace(CORPORA["emodb"].remote, urls=(server.url("/download.zip"),))
@@ -57,7 +55,7 @@ def emodb_served(server, monkeypatch, tone):  # noqa: F811
 
 
 @pytest.fixture
-def ravdess_served(server, monkeypatch, tone):  # noqa: F811
+def ravdess_served(server, monkeypatch, tone):
     """RAVDESS served from the loopback server, with its MD5 published (as on Zenodo) for the archive made here."""
     archive = zip_bytes({name: tone for name in RAVDESS_FILES})
     server.files["/ravdess.zip"] = archive
@@ -80,7 +78,7 @@ def test_the_emodb_file_list_has_the_documented_counts():
     assert {key[:2] for key in keys} == {"03", "08", "09", "10", "11", "12", "13", "14", "15", "16"}
 
 
-def test_a_first_download_that_holds_the_corpus_is_recorded_then_required(emodb_served, data_dir):  # noqa: F811
+def test_a_first_download_that_holds_the_corpus_is_recorded_then_required(emodb_served, data_dir):
     archive = emodb_served.files["/download.zip"]
     folder = download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     assert len(list((folder / "wav").glob("*.wav"))) == 535
@@ -96,7 +94,7 @@ def test_a_first_download_that_holds_the_corpus_is_recorded_then_required(emodb_
     assert [path for path, _ in emodb_served.requests] == ["/download.zip", "/download.zip"]
 
 
-def test_a_later_archive_that_differs_from_the_recorded_one_is_refused(emodb_served, data_dir, tone):  # noqa: F811
+def test_a_later_archive_that_differs_from_the_recorded_one_is_refused(emodb_served, data_dir, tone):
     download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     recorded = (cache.downloads_dir(data_dir) / "emodb-download.zip.sha256").read_text().split()[0]
     changed = _emodb_zip(tone, extra=("03a01Fb",))
@@ -118,7 +116,7 @@ def test_a_later_archive_that_differs_from_the_recorded_one_is_refused(emodb_ser
     ids=["one-missing", "one-unexpected"],
 )
 def test_a_first_archive_that_is_not_the_corpus_is_refused_and_not_recorded(
-    emodb_served, data_dir, tone, drop, extra, words  # noqa: F811
+    emodb_served, data_dir, tone, drop, extra, words
 ):
     emodb_served.files["/download.zip"] = _emodb_zip(tone, drop=drop, extra=extra)
     with pytest.raises(ArchiveError) as error:
@@ -143,7 +141,7 @@ def test_without_a_file_list_the_counts_are_checked(tmp_path):
 # --- PyAV, needed by eNTERFACE'05 only -------------------------------------------------------
 
 
-def test_a_video_corpus_without_pyav_says_how_to_install_it_before_any_download(server, data_dir, monkeypatch, tmp_path):  # noqa: F811
+def test_a_video_corpus_without_pyav_says_how_to_install_it_before_any_download(server, data_dir, monkeypatch, tmp_path):
     copy = BUILDERS["enterface"](tmp_path / "enterface").root  # made with PyAV, before it "goes missing"
     monkeypatch.setitem(sys.modules, "av", None)  # as if PyAV were not installed
     remote = Remote("enterface.zip", (server.url("/enterface.zip"),), None)

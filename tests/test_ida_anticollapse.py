@@ -69,14 +69,14 @@ def test_same_distribution_scores_lower_than_shifted(n, width):
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("rank", [2, 1])
 def test_squeezing_distinct_batches_into_a_low_rank_subspace_does_not_lower_the_loss(n, width, rank):
-    """Flattened but still apart: the loss stays well above its same-distribution value and does not fall."""
+    """Flattened but still apart: the loss (a log-ratio) stays well above its same-distribution value and does not fall."""
     loss = default_ida()
     seed = 100 + n + width
     apart_full = float(loss(*batches(n, width, None, SHIFT, seed)))
     apart_low = float(loss(*batches(n, width, rank, SHIFT, seed)))
     same_low = float(loss(*batches(n, width, rank, 0.0, seed)))
-    assert apart_low >= 0.9 * apart_full, (apart_full, apart_low)
-    assert apart_low > 2.0 * same_low, (same_low, apart_low)
+    assert apart_low >= apart_full - 0.1, (apart_full, apart_low)
+    assert apart_low > same_low + 0.7, (same_low, apart_low)  # a ratio over twice the same-distribution one
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -85,6 +85,7 @@ def test_shrinking_a_collapsed_batch_does_not_help(n):
     loss = default_ida()
     source, target = batches(n, 32, 2, SHIFT, seed=7)
     assert float(loss(1e-3 * source, 1e-3 * target)) == pytest.approx(float(loss(source, target)), rel=1e-6)
+    assert float(loss(source, target)) > 1.0
 
 
 def test_the_first_reading_is_fooled_by_a_collapse():

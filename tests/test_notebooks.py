@@ -74,6 +74,11 @@ def _sync_setup():
     return module
 
 
+def test_only_the_numbered_teaching_notebooks_get_a_badge_and_set_up_cell():
+    assert _sync_setup().teaching_notebooks() == NOTEBOOKS
+    assert _sync_setup().teaching_notebooks([KEY, NOTEBOOKS[0]]) == [NOTEBOOKS[0]], "the instructor key is left alone"
+
+
 def test_the_repository_address_is_one_github_url_in_pyproject():
     assert re.fullmatch(r"https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+", REPOSITORY)
     assert _sync_setup().repository_url() == REPOSITORY

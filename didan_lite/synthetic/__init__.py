@@ -19,8 +19,8 @@ One module per concept, in the order an utterance is made:
 ==================  ==========================================================
 
 ``DEFAULT_SOURCE`` ("synth-studio": studio microphone, German-like language,
-8 speakers, 22.05 kHz) and ``DEFAULT_TARGET`` ("synth-phone": telephone band,
-reverberant noisy room, Mandarin-like tone language, 6 other speakers, 16 kHz)
+10 speakers, 22.05 kHz) and ``DEFAULT_TARGET`` ("synth-phone": telephone band,
+reverberant noisy room, Mandarin-like tone language, 8 other speakers, 16 kHz)
 are the default pair.
 
 Examples::
