@@ -112,7 +112,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",") if s]
     weight = "auto" if args.weight == "auto" else float(args.weight)
     config = ExperimentConfig(
-        train=TrainConfig(epochs=args.epochs, device=args.device, progress=False),
+        train=TrainConfig(epochs=args.epochs, device=args.device, progress=False, monitor_every=0),
         method_options=args.options,
     )
     began = time.perf_counter()

@@ -28,7 +28,6 @@ atomically; an entry that does not load is recomputed.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,14 +119,12 @@ class ClassicalFit:
     Attributes:
         target_pred (N_t,), heldout_pred (N_h,): predicted class indices.
         source_features (N_s, D), target_features (N_t, D): standardised functionals.
-        seconds: wall time of the fit and predictions (features excluded when cached).
     """
 
     target_pred: np.ndarray
     heldout_pred: np.ndarray
     source_features: np.ndarray
     target_features: np.ndarray
-    seconds: float
 
 
 def fit_reference(
@@ -145,7 +142,6 @@ def fit_reference(
     Shape:
         source_features (N_s, D) with labels (N_s,), heldout_features (N_h, D), target_features (N_t, D).
     """
-    began = time.perf_counter()
     source_all = standardise(np.concatenate([source_features, heldout_features]))
     train, heldout = source_all[: len(source_features)], source_all[len(source_features) :]
     target = standardise(target_features)
@@ -156,5 +152,4 @@ def fit_reference(
         heldout_pred=classifier.predict(heldout),
         source_features=train,
         target_features=target,
-        seconds=time.perf_counter() - began,
     )

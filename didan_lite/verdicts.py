@@ -149,7 +149,8 @@ def leader(runs, n_classes: int) -> str:
     verdict = compare_methods(table, ranked[0], baseline=ranked[1], n_classes=n_classes)
     if verdict.helps:
         return f"{ranked[0]} led ({verdict.method_mean:.1f} % target UAR), ahead of {ranked[1]} beyond the seed-to-seed spread."
-    return f"No clear leader: {ranked[0]} had the best mean ({verdict.method_mean:.1f} %), but {verdict.sentence}"
+    why = verdict.sentence[0].lower() + verdict.sentence[1:]
+    return f"No clear leader: {ranked[0]} had the best mean ({verdict.method_mean:.1f} %), but {why}"
 
 
 def verdict_lines(runs, n_classes: int, baseline: str = "source-only", reference: str = "opensmile-svm") -> list[str]:
