@@ -11,6 +11,7 @@ import soundfile as sf
 import torch
 
 from didan_lite.manifest import write_manifest
+from didan_lite.training import DomainData
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPORA = REPO.parent / "shared" / "corpora"
@@ -24,6 +25,15 @@ def shared_corpora() -> Path:
     if not (SHARED_CORPORA / "emodb").is_dir() or not (SHARED_CORPORA / "casia").is_dir():
         pytest.skip(f"real corpora not found at {SHARED_CORPORA} (see ../shared/corpora/README.md)")
     return SHARED_CORPORA
+
+
+def blob_domain(n: int, shift: float, seed: int) -> DomainData:
+    """Two classes of 16 x 20 'spectrograms': class 1 has a bright band; the domain adds an offset."""
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    x = torch.randn(n, 16, 20, generator=generator) * 0.5 + shift
+    x[y == 1, 4:8, :] += 2.0
+    return DomainData(x, y)
 
 
 def write_tone_corpus(root: Path, corpus: str, *, emotions=("anger", "sadness", "neutral"), per_class: int = 6,

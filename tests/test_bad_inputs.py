@@ -48,7 +48,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 import torch
-from conftest import write_tone_corpus
+from conftest import blob_domain, write_tone_corpus
 from data_fetch_fixtures import BUILDERS
 
 import didan_lite.experiment as experiment
@@ -60,7 +60,7 @@ from didan_lite.features import FeatureConfig, extract_corpus
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
 from didan_lite.progress import LineProgress, progress_bar
-from didan_lite.training import DomainData, TrainConfig, train_didan
+from didan_lite.training import TrainConfig, train_didan
 
 from data_fetch.cli import main as data_fetch_main
 
@@ -309,7 +309,7 @@ def test_trainer_refuses_a_checkpoint_that_is_not_plain_data(tmp_path, payload):
     config = TrainConfig(epochs=1, batch_size=8, progress=False, device="cpu")
     model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
     with pytest.raises(InputError, match="not a plain-data checkpoint") as caught:
-        train_didan(_blobs(16, 0.0, 0), _blobs(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
+        train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
     assert not marker.exists()
 
@@ -429,14 +429,6 @@ def test_ctrl_c_stops_with_one_line_and_resumes(corpora, tmp_path, monkeypatch, 
     assert [row["epoch"] for row in history] == [1, 2]
 
 
-def _blobs(n: int, shift: float, seed: int) -> DomainData:
-    generator = torch.Generator().manual_seed(seed)
-    y = torch.arange(n) % 2
-    x = torch.randn(n, 16, 20, generator=generator) * 0.5 + shift
-    x[y == 1, 4:8, :] += 2.0
-    return DomainData(x, y)
-
-
 @pytest.mark.parametrize("method", ALIGNMENT_METHODS)
 def test_same_seed_gives_bit_identical_training(method):
     """Case 12: same seed, device (CPU) and thread count: the same weights and losses, whatever ran before.
@@ -444,7 +436,7 @@ def test_same_seed_gives_bit_identical_training(method):
     The global generators are set differently before each run, as other work
     in a notebook or an earlier run of a comparison would leave them.
     """
-    source, target = _blobs(24, 0.0, 0), _blobs(16, 1.0, 1)
+    source, target = blob_domain(24, 0.0, 0), blob_domain(16, 1.0, 1)
     model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2), dropout=0.3)
     config = TrainConfig(epochs=3, batch_size=8, warmup_epochs=1, progress=False, device="cpu", cpu_threads=1)
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import didan_lite.training as training
+from conftest import blob_domain
 from didan_lite.alignment import make_alignment
 from didan_lite.errors import InputError
 from didan_lite.model import DIDAN, ModelConfig
@@ -16,15 +17,6 @@ from didan_lite.training import DomainData, TrainConfig, predict, train_didan
 
 SMALL = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2), dropout=0.0)
 FAST = TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3, warmup_epochs=1, progress=False, device="cpu")
-
-
-def _blobs(n: int, shift: float, seed: int) -> DomainData:
-    """Two classes of 16 x 20 'spectrograms': class 1 has a bright band; the domain adds an offset."""
-    generator = torch.Generator().manual_seed(seed)
-    y = torch.arange(n) % 2
-    x = torch.randn(n, 16, 20, generator=generator) * 0.5 + shift
-    x[y == 1, 4:8, :] += 2.0
-    return DomainData(x, y)
 
 
 def test_model_exposes_every_fully_connected_output():
@@ -35,7 +27,7 @@ def test_model_exposes_every_fully_connected_output():
 
 
 def test_source_only_learns_the_source_task():
-    source, target = _blobs(64, 0.0, 0), _blobs(32, 0.0, 1)
+    source, target = blob_domain(64, 0.0, 0), blob_domain(32, 0.0, 1)
     result = train_didan(source, target, 2, config=dataclasses.replace(FAST, epochs=8), model_config=SMALL)
     predictions, features = predict(result.model, target.x)
     assert (predictions == target.y.numpy()).mean() > 0.9
@@ -46,7 +38,7 @@ def test_source_only_learns_the_source_task():
 
 @pytest.mark.parametrize("method", ["ida", "mmd", "dann"])
 def test_target_labels_never_change_training(method):
-    source, target = _blobs(32, 0.0, 0), _blobs(24, 1.0, 1)
+    source, target = blob_domain(32, 0.0, 0), blob_domain(24, 1.0, 1)
     relabelled = DomainData(target.x, 1 - target.y)
 
     def weights(data: DomainData) -> list[torch.Tensor]:
@@ -63,7 +55,7 @@ def test_alignment_term_is_recorded_and_weighted_with_warm_up():
     config = dataclasses.replace(FAST, alignment_weight=0.5, warmup_epochs=3)
     assert [config.weight_at(e) for e in range(8)] == [0, 0, 0, 0.5 / 3, 1 / 3, 0.5, 0.5, 0.5]
     config = dataclasses.replace(FAST, alignment_weight=0.5, warmup_epochs=1)
-    result = train_didan(_blobs(32, 0.0, 0), _blobs(24, 2.0, 1), 2, config=config, model_config=SMALL,
+    result = train_didan(blob_domain(32, 0.0, 0), blob_domain(24, 2.0, 1), 2, config=config, model_config=SMALL,
                          alignment=make_alignment("mmd", feature_dims=[16, 8, 2], class_names=["anger", "sadness"]))
     assert [row["alignment_weight"] for row in result.history] == [0, 0.5, 0.5, 0.5]
     assert result.history[0]["alignment_loss"] is None  # not computed during warm-up
@@ -71,7 +63,7 @@ def test_alignment_term_is_recorded_and_weighted_with_warm_up():
 
 
 def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
-    source, target = _blobs(32, 0.0, 0), _blobs(24, 1.0, 1)
+    source, target = blob_domain(32, 0.0, 0), blob_domain(24, 1.0, 1)
 
     def run(epochs: int, checkpoint):
         alignment = make_alignment("ida", feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
@@ -111,7 +103,7 @@ def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
 
 def test_bad_training_input_is_refused():
     with pytest.raises(InputError, match="needs labels"):
-        train_didan(DomainData(torch.zeros(4, 16, 20)), _blobs(4, 0, 0), 2, config=FAST, model_config=SMALL)
+        train_didan(DomainData(torch.zeros(4, 16, 20)), blob_domain(4, 0, 0), 2, config=FAST, model_config=SMALL)
     with pytest.raises(InputError, match="task_loss"):
         TrainConfig(task_loss="hinge")
 
@@ -119,6 +111,6 @@ def test_bad_training_input_is_refused():
 def test_checkpoint_of_other_data_with_the_same_shapes_is_refused(tmp_path):
     checkpoint = tmp_path / "run.pt"
     config = dataclasses.replace(FAST, epochs=1)
-    train_didan(_blobs(16, 0.0, 0), _blobs(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
+    train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
     with pytest.raises(InputError, match="other settings"):
-        train_didan(_blobs(16, 0.0, 5), _blobs(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
+        train_didan(blob_domain(16, 0.0, 5), blob_domain(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
