@@ -67,6 +67,15 @@ VARIANTS: dict[str, dict] = {
     "ida-class": {"method": "ida-class", "options": {"min_confidence": 0.5}},
     "ida-w01": {"method": "ida", "train": {"alignment_weight": 0.1}},
     "mmd-w01": {"method": "mmd", "train": {"alignment_weight": 0.1}},
+    "ida-srcfixed": {"method": "ida", "options": {"source_fixed": True}},
+    "ida-class05": {"method": "ida-class", "options": {"min_confidence": 0.5}},
+    "ida-div1": {"method": "ida", "options": {"diversity": 1.0}},
+    "ida-div03": {"method": "ida", "options": {"diversity": 0.3}},
+    "ida-div05": {"method": "ida", "options": {"diversity": 0.5}},
+    "ida-div1-w1": {"method": "ida", "options": {"diversity": 1.0}, "train": {"alignment_weight": 1.0}},
+    "ida-white": {"method": "ida", "options": {"whiten": True}},
+    "ida-white-w01": {"method": "ida", "options": {"whiten": True}, "train": {"alignment_weight": 0.1}},
+    "ida-white-w1": {"method": "ida", "options": {"whiten": True}, "train": {"alignment_weight": 1.0}},
 }
 
 

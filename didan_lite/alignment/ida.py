@@ -258,6 +258,18 @@ def granularity_by_depth(n_layers: int) -> tuple[str, ...]:
     return tuple(GRANULARITIES[int(finest * k / (n_layers - 1) + 0.5)] for k in range(n_layers))
 
 
+def spectral_spread(features: Tensor) -> Tensor:
+    r"""Log of the nuclear-to-Frobenius norm ratio of a centred batch: 0 when it lies on one line, up to :math:`\tfrac12\log\min(B-1, D)`.
+
+    Scale invariant; raising it spreads the batch over more directions (batch nuclear-norm maximisation,
+    Cui et al., CVPR 2020). Shape: features (B, D) -> scalar.
+    """
+    centred = features - features.mean(0)
+    singular = torch.linalg.svdvals(centred)
+    tiny = torch.finfo(centred.dtype).tiny
+    return torch.log(singular.sum().clamp_min(tiny)) - 0.5 * torch.log(singular.pow(2).sum().clamp_min(tiny))
+
+
 class IDALoss(AlignmentLoss):
     r"""Implicit distribution alignment: normalised residual of rebuilding the target batch from the source batch.
 
@@ -307,9 +319,17 @@ class IDALoss(AlignmentLoss):
         reference: str = "self",
         groups: Sequence[int] | None = None,
         min_confidence: float | None = None,
+        whiten: bool = False,
+        source_fixed: bool = False,
+        diversity: float = 0.0,
         layer: int = DEFAULT_LAYER,
     ) -> None:
         super().__init__(layer)
+        if whiten and reference != "self":
+            raise InputError("IDA whitening works with the self-referenced reading (reference='self') only.")
+        self.whiten = bool(whiten)
+        self.source_fixed = bool(source_fixed)
+        self.diversity = float(diversity)
         self.strength = check_regulariser(regulariser, strength)
         if reference not in REFERENCES:
             raise InputError(f"Unknown IDA reference {reference!r}; choose one of {', '.join(REFERENCES)}.")
@@ -328,7 +348,7 @@ class IDALoss(AlignmentLoss):
     def extra_repr(self) -> str:
         return (
             f"regulariser={self.regulariser!r}, strength={self.strength}, symmetric={self.symmetric}, "
-            f"reference={self.reference!r}, layer={self.layer}"
+            f"reference={self.reference!r}, whiten={self.whiten}, layer={self.layer}"
         )
 
     def _sample_groups(
@@ -359,7 +379,8 @@ class IDALoss(AlignmentLoss):
         """Residual of rebuilding ``target`` from ``basis``, and the coefficients used."""
         if self.reference == "self":
             return self_referenced_residual(
-                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups
+                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups,
+                whiten=self.whiten,
             )
         coefficients = reconstruction_coefficients(
             basis, target, self.regulariser, self.strength, source_groups=basis_groups, target_groups=target_groups
@@ -372,6 +393,8 @@ class IDALoss(AlignmentLoss):
 
     def forward(self, f_s: Tensor, f_t: Tensor, *, y_s: Tensor | None = None, scores_t: Tensor | None = None) -> Tensor:
         source_groups, target_groups = self._sample_groups(y_s, scores_t, f_s.shape[0], f_t.shape[0])
+        if self.source_fixed:
+            f_s = f_s.detach()
         if target_groups is None:
             loss, coefficients = self._one_direction(f_s, f_t, None, None)
             self.last_coefficients = coefficients.detach()
@@ -389,6 +412,8 @@ class IDALoss(AlignmentLoss):
             )
         if self.symmetric:
             loss = 0.5 * (loss + self._one_direction(f_t, f_s, target_groups, source_groups)[0])
+        if self.diversity:
+            loss = loss - self.diversity * 0.5 * (spectral_spread(f_s) + spectral_spread(f_t))
         return loss
 
 
