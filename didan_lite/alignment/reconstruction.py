@@ -41,46 +41,6 @@ def _standardise(basis: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     return (basis - centre) / scale, (target - centre) / scale
 
 
-def whiten_pair(basis: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
-    r"""Express both batches in the coordinates where their pooled *within-domain* covariance is the identity.
-
-    .. math::
-        C = \tfrac12\big(\mathrm{cov}(B) + \mathrm{cov}(R)\big), \quad
-        \hat C = (1 - a)\,C + a\,\tfrac{\mathrm{tr}\,C}{D} I = L L^\top, \quad
-        x \mapsto L^{-1}(x - \mu_B)
-
-    with :math:`a` the Ledoit-Wolf shrinkage intensity (estimated from the
-    batch, detached), so the estimate stays invertible when the batch has fewer
-    samples than dimensions. Each covariance is about its own domain's mean, so
-    the gap between the domains is *not* normalised away. Distances in these
-    coordinates are Mahalanobis distances, unchanged (up to the shrinkage) when
-    the features undergo any invertible linear map: squeezing the features onto
-    a few directions, or stretching one, neither lowers nor raises a loss
-    computed here. ``L`` is not detached, so this invariance also holds for the
-    gradient.
-
-    Shape: basis (B_b, D), target (B_r, D) -> the same shapes.
-    """
-    within = torch.cat([basis - basis.mean(0), target - target.mean(0)])
-    n, dim = within.shape
-    covariance = within.T @ within / n
-    mean_eigenvalue = covariance.diagonal().sum() / dim
-    with torch.no_grad():  # Ledoit & Wolf (2004) shrinkage intensity towards mean_eigenvalue * I
-        spread = (covariance - mean_eigenvalue * torch.eye(dim, dtype=within.dtype, device=within.device)).pow(2).sum()
-        sampling = (within.pow(2).sum(1).pow(2).sum() / n - covariance.pow(2).sum()) / n
-        intensity = (sampling.clamp_min(0.0) / spread.clamp_min(torch.finfo(within.dtype).tiny)).clamp(1e-3, 1.0)
-    shrunk = (1 - intensity) * covariance + intensity * mean_eigenvalue.clamp_min(torch.finfo(within.dtype).tiny) * (
-        torch.eye(dim, dtype=within.dtype, device=within.device)
-    )
-    factor = torch.linalg.cholesky(shrunk)
-    centre = basis.mean(0)
-
-    def whitened(x: Tensor) -> Tensor:
-        return torch.linalg.solve_triangular(factor, (x - centre).T, upper=False).T
-
-    return whitened(basis), whitened(target)
-
-
 def group_masks(
     source_groups: Tensor | None, target_groups: Tensor | None, n_source: int, n_target: int, device: torch.device
 ) -> tuple[Tensor, Tensor]:
@@ -264,7 +224,6 @@ def self_referenced_residual(
     *,
     basis_groups: Tensor | None = None,
     rebuilt_groups: Tensor | None = None,
-    whiten: bool = False,
 ) -> tuple[Tensor, Tensor]:
     r"""How much worse the other domain rebuilds a batch than the batch's own domain does (the default IDA reading).
 
@@ -305,8 +264,6 @@ def self_referenced_residual(
     strength = check_regulariser(regulariser, strength)
     f_b, f_r = feature_pair(f_b, f_r, min_samples=2)
     b, r = _standardise(f_b, f_r)
-    if whiten:
-        b, r = whiten_pair(b, r)
     own = r - r.mean(0)
     n_b, n_r = b.shape[0], r.shape[0]
     allowed, basis_same = group_masks(basis_groups, rebuilt_groups, n_b, n_r, b.device)
