@@ -6,8 +6,9 @@
 Methods default to every row of the README table: ``opensmile-svm`` (the
 classical reference), source-only, MMD, CORAL, DANN and each IDA variant.
 The alignment weight is chosen per task and method without target labels
-(``--weight auto``, DEV on held-out source speakers, see
-:mod:`didan_lite.model_selection`) unless a number is given.
+(``--weight auto``: the one-standard-error rule on held-out source speakers by
+default, or DEV with ``--criterion dev``; see :mod:`didan_lite.model_selection`)
+unless a number is given.
 
 Methods run in the outer loop and tasks in the inner one, and after every
 (method, task) the task's ``metrics.json`` / ``report.md`` and the combined
@@ -37,6 +38,7 @@ import torch
 
 from didan_lite.atomic import atomic_write
 from didan_lite.experiment import METHODS, Comparison, ExperimentConfig, add_method, load_task
+from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 from didan_lite.report import results_markdown, runs_markdown, write_metrics, write_report
 from didan_lite.runtime import pick_device
 from didan_lite.training import TrainConfig
@@ -68,7 +70,8 @@ def task_section(name: str, comparison: Comparison) -> list[str]:
     lines = [f"## {name}: {task.corpus_names[0]} -> {task.corpus_names[1]}", "", results_markdown(comparison.table()), "",
              "Per method and seed:", "", runs_markdown(comparison.runs), ""]
     if comparison.choices:
-        lines += ["Weights chosen without target labels (DEV risk of each candidate on the selection seed, lower is better):", ""]
+        lines += [f"Weights chosen without target labels ({comparison.choices[0].criterion}; each candidate's score on the "
+                  "selection seed):", ""]
         lines += [f"- {c.method}: **{c.chosen:g}**, {c.reason}" for c in comparison.choices] + [""]
         lines += ["ORACLE, for judging the choice only (target UAR % of each candidate on the selection seed; "
                   "uses target labels, never used for any choice):", ""]
@@ -98,7 +101,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--data-root", type=Path, help="folder with one sub-folder per corpus (emodb/, casia/, ...)")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    parser.add_argument("--weight", default="auto", help="'auto' (DEV, no target labels) or a number")
+    parser.add_argument("--weight", default="auto", help="'auto' (chosen without target labels) or a number")
+    parser.add_argument("--criterion", default=DEFAULT_CRITERION, choices=sorted(CRITERIA),
+                        help="how --weight auto chooses (default %(default)s)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--options", type=json.loads, default={},
                         help='alignment options per method as JSON, e.g. \'{"ida": {"regulariser": "simplex"}}\'')
@@ -114,6 +119,7 @@ def main() -> None:
     config = ExperimentConfig(
         train=TrainConfig(epochs=args.epochs, device=args.device, progress=False, monitor_every=0),
         method_options=args.options,
+        weight_criterion=args.criterion,
     )
     began = time.perf_counter()
     comparisons, seconds = {}, {}
@@ -130,7 +136,7 @@ def main() -> None:
                     "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
         "settings": {"methods": methods, "seeds": seeds, "weight": weight, "weight_candidates": list(config.weight_candidates),
-                     "options": args.options, **dataclasses.asdict(config.train)},
+                     "weight_criterion": config.weight_criterion, "options": args.options, **dataclasses.asdict(config.train)},
     }
     for method in methods:
         for name, comparison in comparisons.items():
@@ -187,7 +193,7 @@ def _write_results(out: Path, payload: dict, comparisons: dict[str, Comparison],
         f"Command: `{payload['command']}`", "",
         f"Machine: {payload['machine']['platform']}, {payload['machine']['cpu_count']} CPUs, device "
         f"{payload['machine']['device']}; torch {torch.__version__}. Epochs {settings['epochs']}, alignment weight "
-        f"{settings['weight']} (candidates {settings['weight_candidates']}), seeds {settings['seeds']}. "
+        f"{settings['weight']} (candidates {settings['weight_candidates']}, rule {settings.get('weight_criterion', 'dev')}), seeds {settings['seeds']}. "
         f"Elapsed {elapsed:.0f} s. " + ("Complete." if complete else f"INCOMPLETE: finished so far {finished}."), "",
     ]
     with atomic_write(out / "results.md", "w") as handle:

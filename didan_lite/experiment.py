@@ -49,7 +49,7 @@ from didan_lite.metrics import (
     weighted_average_recall,
 )
 from didan_lite.model import ModelConfig
-from didan_lite.model_selection import DEFAULT_CANDIDATES, WeightChoice, dev_risk, select_weight
+from didan_lite.model_selection import CRITERIA, DEFAULT_CANDIDATES, DEFAULT_CRITERION, WeightChoice, dev_risk, select_weight
 from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
 from didan_lite.runtime import cpu_threads
 from didan_lite.training import DomainData, TrainConfig, predict, train_didan
@@ -86,6 +86,10 @@ class ExperimentConfig:
     """Stop on the first unreadable audio file instead of skipping it."""
     weight_candidates: tuple[float, ...] = DEFAULT_CANDIDATES
     """Alignment weights tried by ``compare(..., weight="auto")``."""
+    weight_criterion: str = DEFAULT_CRITERION
+    """How ``weight="auto"`` chooses among them, a key of :data:`didan_lite.model_selection.CRITERIA`:
+    ``"source-1se"`` (the most aligned weight within one standard error of the best held-out source error) or
+    ``"dev"`` (deep embedded validation). Neither reads a target label."""
     classical: ClassicalConfig = ClassicalConfig()
     """Settings of the ``opensmile-svm`` reference row."""
 
@@ -367,7 +371,7 @@ def compare(
 
     With ``weight="auto"`` (the default) each aligning method's trade-off
     weight is chosen among ``config.weight_candidates`` on the first seed by
-    DEV (:mod:`didan_lite.model_selection`; no target label is read), then
+    ``config.weight_criterion`` (:mod:`didan_lite.model_selection`; no target label is read), then
     every seed trains with it; the chosen candidate's run is that seed's
     result. A number fixes the weight of every method instead.
 
@@ -452,19 +456,23 @@ def choose_weight(
     checkpoint_dir: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> tuple[WeightChoice, dict[float, RunResult]]:
-    """Train ``method`` with every weight of ``config.weight_candidates`` on ``seed``; keep the lowest DEV risk.
+    """Train ``method`` with every weight of ``config.weight_candidates`` on ``seed``; choose by ``config.weight_criterion``.
 
-    No target label is read: the risk comes from held-out source labels and
-    unlabelled target features (:func:`didan_lite.model_selection.dev_risk`).
+    No target label is read: the held-out source error comes from source labels, the DEV risk from
+    held-out source labels and unlabelled target features (:func:`didan_lite.model_selection.dev_risk`).
 
     Returns:
         The choice and the run of every candidate weight.
     """
+    if config.weight_criterion not in CRITERIA:
+        raise InputError(f"Unknown weight criterion {config.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
+
     def scored(weight: float) -> tuple[float, RunResult]:
         run = _train(task, method, seed, config, weight, checkpoint_dir, progress)
-        return run.dev_risk, run
+        return (run.dev_risk if config.weight_criterion == "dev" else 1.0 - run.source_uar), run
 
-    return select_weight(method, config.weight_candidates, scored, seed)
+    return select_weight(method, config.weight_candidates, scored, seed, rule=config.weight_criterion,
+                         n_heldout=len(task.source_test.y))
 
 
 def _train(task: TaskData, method: str, seed: int, config: ExperimentConfig, weight: float | None,

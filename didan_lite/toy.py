@@ -117,16 +117,18 @@ def _tensors(clouds: ToyClouds) -> tuple[torch.Tensor, torch.Tensor]:
 def toy_losses(clouds: ToyClouds, regulariser: str = "simplex") -> dict[str, float]:
     """MMD² (:class:`MMDLoss`), IDA one way (target rebuilt from source) and symmetric IDA (:class:`IDALoss`).
 
-    Both IDA numbers use the library's default reading apart from the
-    direction (``symmetric=False`` and ``True``). ``regulariser`` defaults to
+    Both IDA numbers are the default reading's reconstruction log-ratio, one way
+    (``symmetric=False``) and both ways, without its spread term
+    (``diversity=0``: moving a cloud does not change its spread, so the term
+    would only add a constant here). ``regulariser`` defaults to
     ``"simplex"``: in 2-D the sources span the whole plane, so ridge rebuilds
     any target (the span caveat of notebook 4).
     """
     f_s, f_t = _tensors(clouds)
     return {
         "MMD²": float(MMDLoss()(f_s, f_t)),
-        "IDA": float(IDALoss(regulariser, symmetric=False)(f_s, f_t)),
-        "IDA (symmetric)": float(IDALoss(regulariser, symmetric=True)(f_s, f_t)),
+        "IDA": float(IDALoss(regulariser, symmetric=False, diversity=0.0)(f_s, f_t)),
+        "IDA (symmetric)": float(IDALoss(regulariser, symmetric=True, diversity=0.0)(f_s, f_t)),
     }
 
 
@@ -157,7 +159,7 @@ def reconstructions(clouds: ToyClouds, regulariser: str = "simplex") -> tuple[np
     ``j`` is rebuilt as :math:`\\mu_s + \\sum_i w_{ji} (s_i - \\mu_s)`.
     """
     f_s, f_t = _tensors(clouds)
-    loss = IDALoss(regulariser, symmetric=False)
+    loss = IDALoss(regulariser, symmetric=False, diversity=0.0)
     loss(f_s, f_t)
     weights = loss.last_coefficients.double().numpy()
     mean = clouds.source.mean(0)

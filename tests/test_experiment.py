@@ -31,12 +31,13 @@ def test_compare_writes_metrics_report_and_figures(tone_corpora, tmp_path):
     assert metrics["class_names"] == ["anger", "neutral", "sadness"]
     (choice,) = metrics["weight_selection"]
     assert choice["method"] == "ida" and choice["candidates"] == [0.1, 1.0] and len(choice["scores"]) == 2
-    assert choice["chosen"] in (0.1, 1.0) and "DEV" in choice["reason"] and "held-out source" in choice["criterion"]
+    assert choice["chosen"] in (0.1, 1.0) and "standard error" in choice["reason"] and "held-out source" in choice["criterion"]
+    assert choice["rule"] == "source-1se" and choice["threshold"] >= min(choice["scores"])
     assert {r["alignment_weight"] for r in metrics["runs"] if r["method"] == "ida"} == {choice["chosen"]}
     assert all(r["source_heldout_uar"] is not None and r["seconds"] > 0 for r in metrics["runs"])
     report = (tmp_path / "run" / "report.md").read_text()
     assert "| source-only |" in report and "| ida |" in report and "±" in report
-    assert "## Verdicts" in report and "## Per method and seed" in report and "lowest DEV risk" in report
+    assert "## Verdicts" in report and "## Per method and seed" in report and "one standard error" in report
     for name in ("umap.png", "confusion.png", "curves.png"):
         assert (tmp_path / "run" / "figures" / name).stat().st_size > 1000
     table = comparison.table()

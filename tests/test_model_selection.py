@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -42,6 +44,17 @@ def test_balanced_errors_average_to_one_minus_uar():
     assert balanced_errors(y, pred).mean() == pytest.approx(1 - unweighted_average_recall(y, pred))
 
 
+def test_one_standard_error_rule_takes_the_most_aligned_weight_the_source_cannot_tell_from_the_best():
+    errors = {0.1: 0.40, 0.3: 0.44, 1.0: 0.50}  # n = 100: standard error of 0.40 is 0.049
+    choice, runs = select_weight("m", [1.0, 0.1, 0.3], lambda w: (errors[w], f"run{w}"), 7, rule="source-1se", n_heldout=100)
+    assert choice.chosen == 0.3 and choice.threshold == pytest.approx(0.40 + (0.40 * 0.60 / 100) ** 0.5)
+    assert "at most 0.449" in choice.reason and choice.summary()["rule"] == "source-1se"
+    many, _ = select_weight("m", [1.0, 0.1, 0.3], lambda w: (errors[w], w), 7, rule="source-1se", n_heldout=10_000)
+    assert many.chosen == 0.1  # with many held-out utterances the differences are real: the best error wins
+    with pytest.raises(ValueError, match="held-out"):
+        select_weight("m", [0.1], lambda w: (0.5, w), 7, rule="source-1se")
+
+
 def test_select_weight_keeps_the_lowest_score_and_breaks_ties_towards_the_smaller_weight():
     choice, runs = select_weight("m", [1.0, 0.1, 0.3], lambda w: ({0.1: 0.5, 0.3: 0.2, 1.0: 0.2}[w], f"run{w}"), 7)
     assert choice.chosen == 0.3 and choice.candidates == [0.1, 0.3, 1.0] and runs[0.3] == "run0.3"
@@ -66,14 +79,17 @@ TINY = ExperimentConfig(
 )
 
 
-def test_the_weight_choice_never_reads_target_labels():
+@pytest.mark.parametrize("rule", ["source-1se", "dev"])
+def test_the_weight_choice_never_reads_target_labels(rule):
     task = _tiny_task()
-    choice, runs = choose_weight(task, "mmd", seed=0, config=TINY)
+    config = dataclasses.replace(TINY, weight_criterion=rule)
+    choice, runs = choose_weight(task, "mmd", seed=0, config=config)
+    assert choice.rule == rule
     permuted = TaskData(task.class_names, task.corpus_names, task.source_train, task.source_test,
                         DomainData(task.target.x, task.target.y[torch.randperm(24, generator=torch.Generator().manual_seed(1))]))
-    again, _ = choose_weight(permuted, "mmd", seed=0, config=TINY)
+    again, _ = choose_weight(permuted, "mmd", seed=0, config=config)
     assert again.chosen == choice.chosen and again.scores == choice.scores
-    assert len(set(choice.scores)) > 1  # the candidates really differ, so equal scores are not trivial
+    assert len({run.dev_risk for run in runs.values()}) > 1  # the candidates really differ: equal choices are not trivial
     assert {round(run.alignment_weight, 6) for run in runs.values()} == {0.1, 1.0, 10.0}
 
 
