@@ -121,7 +121,8 @@ def run_compare(args: argparse.Namespace) -> int:
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
     if args.fast:
         print(f"Fast mode (didan_lite.presets.FAST): at most {FAST.max_per_class} utterances per emotion and corpus, "
-              f"{config.features.n_frames}-frame inputs, batches of {config.train.batch_size}, {config.train.epochs} epochs, "
+              f"{config.features.n_frames * config.features.hop_ms / 1000:g} s inputs ({config.features.n_frames} frames), "
+              f"batches of {config.train.batch_size}, {config.train.epochs} epochs, "
               f"weights tried by --weight auto: {', '.join(f'{w:g}' for w in config.weight_candidates)}", flush=True)
     comparison = compare(
         source, target, methods=args.methods, seeds=args.seeds or seeds, out_dir=args.out, config=config,
