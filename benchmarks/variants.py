@@ -58,8 +58,11 @@ VARIANTS: dict[str, dict] = {
     "tpool": {"method": "source-only", "model": {"pooled_size": (4, 1)}},  # the default since so-r4
     "pool4x4": {"method": "source-only", "model": {"pooled_size": (4, 4)}},  # the default before
     # --- alignment (section 3), on top of the source-only defaults ---
+    # Tried in round ida-dev-r1/r2 (commit 1d163f4, options since removed): IDA on whitened features
+    # ("whiten") and with the source features held fixed ("source_fixed"); both collapsed (rank 1.1).
     "mmd": {"method": "mmd"},
-    "ida": {"method": "ida"},
+    "ida": {"method": "ida"},  # diversity 0.5 since ida-dev-r5 (0 before: see ida-div0)
+    "ida-div0": {"method": "ida", "options": {"diversity": 0.0}},
     "ida-ridge": {"method": "ida-ridge"},
     "ida-symmetric": {"method": "ida-symmetric"},
     "ida-oneway": {"method": "ida", "options": {"symmetric": False}},
@@ -67,6 +70,11 @@ VARIANTS: dict[str, dict] = {
     "ida-class": {"method": "ida-class", "options": {"min_confidence": 0.5}},
     "ida-w01": {"method": "ida", "train": {"alignment_weight": 0.1}},
     "mmd-w01": {"method": "mmd", "train": {"alignment_weight": 0.1}},
+    "ida-class05": {"method": "ida-class", "options": {"min_confidence": 0.5}},
+    "ida-div1": {"method": "ida", "options": {"diversity": 1.0}},
+    "ida-div03": {"method": "ida", "options": {"diversity": 0.3}},
+    "ida-div05": {"method": "ida", "options": {"diversity": 0.5}},
+    "ida-div1-w1": {"method": "ida", "options": {"diversity": 1.0}, "train": {"alignment_weight": 1.0}},
 }
 
 

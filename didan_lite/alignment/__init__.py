@@ -54,14 +54,14 @@ def _dann_context(dims: Sequence[int], names: Sequence[str], options: Mapping[st
     return {"feature_dim": dims[options.get("layer", DEFAULT_LAYER)]}
 
 
-_FIRST_READING = {"regulariser": "ridge", "reference": "spread", "symmetric": False}
+_FIRST_READING = {"regulariser": "ridge", "reference": "spread", "symmetric": False, "diversity": 0.0}
 """The package's first IDA reading (ridge, one way, divided by the spread): kept to show how a collapse satisfies it."""
 
 _METHODS: dict[str, _Method | None] = {
     "source-only": None,
     "ida": _Method(IDALoss),
     "ida-ridge": _Method(IDALoss, defaults=_FIRST_READING),
-    "ida-symmetric": _Method(IDALoss, lambda dims, names, options: {"symmetric": True}, {"regulariser": "ridge", "reference": "spread"}),
+    "ida-symmetric": _Method(IDALoss, lambda dims, names, options: {"symmetric": True}, {"regulariser": "ridge", "reference": "spread", "diversity": 0.0}),
     "ida-class": _Method(IDALoss, lambda dims, names, options: {"groups": label_groups(names, "class")}),
     "ida-layer": _Method(
         LayerAdaptedIDALoss, lambda dims, names, options: {"class_names": names, "n_layers": len(dims)}
