@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = compare.add_argument_group("run")
     run.add_argument("--fast", action="store_true",
                      help="the notebooks' fast mode (didan_lite.presets.FAST): a class-balanced subset, short inputs, "
-                          "few epochs, and its seeds unless --seeds is given")
+                          "small batches, two candidate weights, and its seeds unless --seeds is given")
     run.add_argument("--methods", type=valid.method_list, default=["source-only", "mmd", "ida"],
                      help=f"comma-separated, among {', '.join((*CLASSICAL_METHODS, *ALIGNMENT_METHODS))} (default source-only,mmd,ida)")
     run.add_argument("--seeds", type=valid.seed_list, help="comma-separated seeds (default 0,1,2; with --fast the preset's)")
@@ -121,7 +121,9 @@ def run_compare(args: argparse.Namespace) -> int:
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
     if args.fast:
         print(f"Fast mode (didan_lite.presets.FAST): at most {FAST.max_per_class} utterances per emotion and corpus, "
-              f"batches of {config.train.batch_size}, {config.train.epochs} epochs", flush=True)
+              f"{config.features.n_frames * config.features.hop_ms / 1000:g} s inputs ({config.features.n_frames} frames), "
+              f"batches of {config.train.batch_size}, {config.train.epochs} epochs, "
+              f"weights tried by --weight auto: {', '.join(f'{w:g}' for w in config.weight_candidates)}", flush=True)
     comparison = compare(
         source, target, methods=args.methods, seeds=args.seeds or seeds, out_dir=args.out, config=config,
         emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,

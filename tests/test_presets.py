@@ -10,7 +10,9 @@ from data_fetch import notebook_data
 from didan_lite.alignment import ALIGNMENT_METHODS
 from didan_lite.cli import build_parser
 from didan_lite.errors import InputError
+from didan_lite.features import FeatureConfig
 from didan_lite.manifest import balanced_subset
+from didan_lite.model_selection import DEFAULT_CANDIDATES
 from didan_lite.presets import FAST, FULL, preset
 
 
@@ -31,6 +33,11 @@ def test_presets_are_consistent():
     assert FULL.max_per_class is None and FAST.max_per_class >= 20
     assert FAST.config.train.epochs <= FULL.config.train.epochs
     assert FAST.with_progress(True).config.train.progress and not FAST.config.train.progress
+    # fast mode tries fewer weights, but from the default grid and at least two: notebook 5's weight lesson needs a choice
+    assert set(FAST.config.weight_candidates) <= set(DEFAULT_CANDIDATES) and len(FAST.config.weight_candidates) >= 2
+    assert FULL.config.weight_candidates == DEFAULT_CANDIDATES
+    # a shorter input, never a longer one, and the full mode keeps the library's
+    assert FAST.config.features.n_frames <= FULL.config.features.n_frames == FeatureConfig().n_frames
 
 
 def test_balanced_subset_caps_each_emotion_and_is_reproducible():
