@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder (default runs/compare)")
     run.add_argument("--epochs", type=valid.integer_at_least(1, "--epochs"), help="training epochs (default 20)")
     run.add_argument("--weight", type=valid.alignment_weight, default="auto",
-                     help="alignment trade-off weight, or 'auto': chosen per method by deep embedded validation "
-                          "on held-out source speakers, never target labels (default auto)")
+                     help="alignment trade-off weight, or 'auto': per method, the largest candidate whose held-out "
+                          "source error is within one standard error of the best, never target labels (default auto)")
     run.add_argument("--batch-size", type=valid.integer_at_least(2, "--batch-size"), help="batch size per domain (default 32)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     run.add_argument("--strict", action="store_true", help="stop on the first unreadable audio file instead of skipping it")
