@@ -1,4 +1,4 @@
-"""Choosing the alignment weight without target labels: the one-standard-error rule, and DEV beside it.
+r"""Choosing the alignment weight without target labels: the one-standard-error rule, and DEV beside it.
 
 Notebook: notebooks/05_ida_vs_mmd.ipynb contrasts this choice with the target-label oracle.
 
