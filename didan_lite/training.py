@@ -87,8 +87,10 @@ class TrainConfig:
             raise InputError(f"lr_schedule {self.lr_schedule!r} is unknown; use 'constant' or 'cosine'.")
         if self.mixup < 0 or min(self.spec_augment) < 0 or len(self.spec_augment) != 2:
             raise InputError(f"mixup must be >= 0 and spec_augment two widths >= 0; got {self.mixup}, {self.spec_augment}.")
-        if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0 or self.alignment_weight < 0:
+        if self.epochs < 1 or self.batch_size < 2 or not 0 < self.learning_rate < math.inf:
             raise InputError(f"Training settings out of range: {self}.")
+        if not 0 <= self.alignment_weight < math.inf:
+            raise InputError(f"alignment_weight must be a finite number >= 0; got {self.alignment_weight}.")
 
     def weight_at(self, epoch: int) -> float:
         """Trade-off weight during ``epoch`` (0-based).

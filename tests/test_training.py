@@ -114,3 +114,9 @@ def test_checkpoint_of_other_data_with_the_same_shapes_is_refused(tmp_path):
     train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
     with pytest.raises(InputError, match="other settings"):
         train_didan(blob_domain(16, 0.0, 5), blob_domain(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -0.1])
+def test_train_config_refuses_a_weight_that_is_not_a_finite_number_at_least_zero(weight):
+    with pytest.raises(InputError, match="alignment_weight must be a finite number"):
+        TrainConfig(alignment_weight=weight)
