@@ -3,7 +3,7 @@
     python benchmarks/cross_corpus.py --task B-C,C-B --seeds 21,22,23 --data-root ../shared/corpora \\
         --out benchmarks/results/real
 
-Methods default to every row of the README table: ``opensmile-svm`` (the
+Methods default to every method of the package: ``opensmile-svm`` (the
 classical reference), source-only, MMD, CORAL, DANN and each IDA variant.
 The alignment weight is chosen per task and method without target labels
 (``--weight auto``: the one-standard-error rule on held-out source speakers by

@@ -70,10 +70,10 @@ VARIANTS: dict[str, dict] = {
     "ida-class": {"method": "ida-class", "options": {"min_confidence": 0.5}},
     "ida-w01": {"method": "ida", "train": {"alignment_weight": 0.1}},
     "mmd-w01": {"method": "mmd", "train": {"alignment_weight": 0.1}},
-    "ida-class05": {"method": "ida-class", "options": {"min_confidence": 0.5}},
+    "ida-class05": {"method": "ida-class", "options": {"min_confidence": 0.5}},  # = ida-class; name of B-C-ida-dev-r2
     "ida-div1": {"method": "ida", "options": {"diversity": 1.0}},
     "ida-div03": {"method": "ida", "options": {"diversity": 0.3}},
-    "ida-div05": {"method": "ida", "options": {"diversity": 0.5}},
+    "ida-div05": {"method": "ida", "options": {"diversity": 0.5}},  # = ida since r5 (the default); kept for the files
     "ida-div1-w1": {"method": "ida", "options": {"diversity": 1.0}, "train": {"alignment_weight": 1.0}},
 }
 

@@ -13,8 +13,9 @@ Protocol (fixed before any result was seen):
    last-epoch model on every target utterance (UAR, WAR). Target labels are
    used for evaluation only.
 5. The alignment weight of each aligning method is chosen without target
-   labels (``weight="auto"``, :mod:`didan_lite.model_selection`: DEV on the
-   held-out source speakers, one selection seed), or fixed by the caller.
+   labels (``weight="auto"``, :mod:`didan_lite.model_selection`: the
+   one-standard-error rule on the held-out source speakers' error, or DEV; one
+   selection seed), or fixed by the caller.
 6. ``opensmile-svm`` (:mod:`didan_lite.classical`) is the classical reference
    row: same split, same target, no adaptation.
 7. Write ``metrics.json`` (per method and seed), ``report.md`` (mean +- sd,
@@ -92,6 +93,10 @@ class ExperimentConfig:
     ``"dev"`` (deep embedded validation). Neither reads a target label."""
     classical: ClassicalConfig = ClassicalConfig()
     """Settings of the ``opensmile-svm`` reference row."""
+
+    def __post_init__(self) -> None:
+        if self.weight_criterion not in CRITERIA:
+            raise InputError(f"Unknown weight criterion {self.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
 
 
 @dataclass
@@ -464,9 +469,6 @@ def choose_weight(
     Returns:
         The choice and the run of every candidate weight.
     """
-    if config.weight_criterion not in CRITERIA:
-        raise InputError(f"Unknown weight criterion {config.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
-
     def scored(weight: float) -> tuple[float, RunResult]:
         run = _train(task, method, seed, config, weight, checkpoint_dir, progress)
         return (run.dev_risk if config.weight_criterion == "dev" else 1.0 - run.source_uar), run

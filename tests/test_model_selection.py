@@ -51,12 +51,18 @@ def test_one_standard_error_rule_takes_the_most_aligned_weight_the_source_cannot
     assert "at most 0.449" in choice.reason and choice.summary()["rule"] == "source-1se"
     many, _ = select_weight("m", [1.0, 0.1, 0.3], lambda w: (errors[w], w), 7, rule="source-1se", n_heldout=10_000)
     assert many.chosen == 0.1  # with many held-out utterances the differences are real: the best error wins
-    with pytest.raises(ValueError, match="held-out"):
-        select_weight("m", [0.1], lambda w: (0.5, w), 7, rule="source-1se")
+    trained = []
+    with pytest.raises(ValueError, match="held-out"):  # refused before any candidate is trained
+        select_weight("m", [0.1], lambda w: (trained.append(w), (0.5, w))[1], 7, rule="source-1se")
+    assert trained == []
+    perfect, _ = select_weight("m", [0.1, 0.3], lambda w: ({0.1: 0.0, 0.3: 0.01}[w], w), 7, n_heldout=50)
+    assert perfect.rule == "source-1se" and perfect.chosen == 0.1  # a zero error has no spread: only ties pass
+    single, _ = select_weight("m", [0.3], lambda w: (0.5, w), 7, n_heldout=50)
+    assert single.chosen == 0.3
 
 
 def test_select_weight_keeps_the_lowest_score_and_breaks_ties_towards_the_smaller_weight():
-    choice, runs = select_weight("m", [1.0, 0.1, 0.3], lambda w: ({0.1: 0.5, 0.3: 0.2, 1.0: 0.2}[w], f"run{w}"), 7)
+    choice, runs = select_weight("m", [1.0, 0.1, 0.3], lambda w: ({0.1: 0.5, 0.3: 0.2, 1.0: 0.2}[w], f"run{w}"), 7, rule="dev")
     assert choice.chosen == 0.3 and choice.candidates == [0.1, 0.3, 1.0] and runs[0.3] == "run0.3"
     assert "0.3: 0.200" in choice.reason and choice.summary()["selection_seed"] == 7
 

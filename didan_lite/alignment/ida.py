@@ -62,16 +62,19 @@ centred batch (:func:`spectral_spread`), weighted by :math:`\gamma` = ``diversit
   not stop it. Measured at weight 0.3 on development seed 0 without the term,
   the effective rank of the aligned layer fell from 3.4 to 1.3 (B->C), 3.7 to
   1.3 (C->B) and 2.2 to 1.25 (synthetic, seeds 0-1), and held-out *source* UAR
-  fell by 12-19 points. :math:`\sigma` is the logarithm of the batch's
+  fell by 12-20 points. :math:`\sigma` is the logarithm of the batch's
   nuclear-to-Frobenius norm ratio: 0 on a line, larger the more evenly the
   batch spreads over directions, and scale invariant (batch nuclear-norm
   maximisation, Cui et al., CVPR 2020, applied to features). With
   :math:`\gamma = 0.5` the rank stayed at 2.5, 3.6 and 2.05 and held-out source
-  UAR at 67.2, 64.0 and 52.5 (benchmarks/results/*-ida-dev-r3..r5). The price:
+  UAR at 67.2, 64.0 and 52.5 (benchmarks/results/issue8-round2.md). The price:
   less alignment by the proxy A-distance on B->C and on the synthetic pair.
   Chosen on those unsupervised figures and held-out source speakers, never on
   target labels; whitening the features (Mahalanobis distances) and holding
   the source features fixed were tried and collapsed as well (rank 1.1).
+  ``ida-class`` and ``ida-layer`` inherit the term; in ``ida-layer`` it also
+  spreads the 5-d class scores of the last layer, as batch nuclear-norm
+  maximisation does for predictions. Neither was re-tuned with it.
 - *Why a within-corpus temperature.* It sets "near" relative to the spacing of
   samples inside a corpus; the same :math:`\tau` serves numerator and denominator.
 
@@ -132,7 +135,7 @@ variations absent from the source) remains.
 no setting depends on the feature scale). Without one, a target could be
 rebuilt trivially (with :math:`B_s - 1 \ge D` any target is in the source span).
 
-- ``"ridge"`` (default): :math:`W = \arg\min \lVert T - WS \rVert_F^2 + \lambda \lVert W \rVert_F^2
+- ``"ridge"`` (the first reading's): :math:`W = \arg\min \lVert T - WS \rVert_F^2 + \lambda \lVert W \rVert_F^2
   = T S^\top (S S^\top + \lambda I)^{-1}` with :math:`\lambda = \alpha\,\mathrm{tr}(S S^\top)/B_s`
   (:math:`\alpha` times the mean eigenvalue of the Gram matrix). Closed form
   (one Cholesky solve of a :math:`B_s \times B_s` system), and a
@@ -286,12 +289,16 @@ def spectral_spread(features: Tensor) -> Tensor:
     r"""Log of the nuclear-to-Frobenius norm ratio of a centred batch: 0 when it lies on one line, up to :math:`\tfrac12\log\min(B-1, D)`.
 
     Scale invariant; raising it spreads the batch over more directions (batch nuclear-norm maximisation,
-    Cui et al., CVPR 2020). Shape: features (B, D) -> scalar.
+    Cui et al., CVPR 2020). A single sample or a constant batch gives 0. Its ceiling grows with the batch
+    size (:math:`\tfrac12\log 7 \approx 0.97` for fast mode's 8 samples per corpus, 1.72 for 32), so the
+    same ``diversity`` weighs a little less in small batches. Shape: features (B, D) -> scalar.
     """
     centred = features - features.mean(0)
+    energy = centred.pow(2).sum()
+    if features.shape[0] < 2 or energy <= torch.finfo(centred.dtype).eps ** 2 * features.pow(2).sum():
+        return 0.0 * features.sum()  # a single sample or a constant batch: no direction at all, zero gradient
     singular = torch.linalg.svdvals(centred)
-    tiny = torch.finfo(centred.dtype).tiny
-    return torch.log(singular.sum().clamp_min(tiny)) - 0.5 * torch.log(singular.pow(2).sum().clamp_min(tiny))
+    return torch.log(singular.sum()) - 0.5 * torch.log(singular.pow(2).sum())
 
 
 class IDALoss(AlignmentLoss):
@@ -423,7 +430,9 @@ class IDALoss(AlignmentLoss):
             usable = (target_groups[:, None] == source_groups[None, :]).any(1)
             self.last_coefficients = torch.zeros(len(usable), len(f_s), device=f_s.device)
             if int(usable.sum()) < (2 if self.reference == "self" else 1):
-                return 0.0 * f_s.sum()  # nothing to align: zero, with zero gradients
+                # Nothing to align: zero, with zero gradients (the spread term is skipped too, so such a
+                # batch contributes 0 instead of about -diversity * 0.9 in the class-aware variants).
+                return 0.0 * f_s.sum()
             f_t, target_groups = f_t[usable], target_groups[usable]
             loss, coefficients = self._one_direction(f_s, f_t, source_groups, target_groups)
             self.last_coefficients = self.last_coefficients.to(coefficients.dtype).index_put(
@@ -431,9 +440,13 @@ class IDALoss(AlignmentLoss):
             )
         if self.symmetric:
             loss = 0.5 * (loss + self._one_direction(f_t, f_s, target_groups, source_groups)[0])
-        if self.diversity:
-            loss = loss - self.diversity * 0.5 * (spectral_spread(f_s) + spectral_spread(f_t))
-        return loss
+        return loss - self._spread(f_s, f_t)
+
+    def _spread(self, f_s: Tensor, f_t: Tensor) -> Tensor | float:
+        """The spread term, ``diversity`` times the mean spectral spread of the two batches (0 when off)."""
+        if not self.diversity:
+            return 0.0
+        return self.diversity * 0.5 * (spectral_spread(f_s) + spectral_spread(f_t))
 
 
 class LayerAdaptedIDALoss(AlignmentLoss):
