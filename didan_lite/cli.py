@@ -25,6 +25,7 @@ from didan_lite import validation as valid
 from didan_lite.alignment import ALIGNMENT_METHODS
 from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
+from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--weight", type=valid.alignment_weight, default="auto",
                      help="alignment trade-off weight, or 'auto': per method, the largest candidate whose held-out "
                           "source error is within one standard error of the best, never target labels (default auto)")
+    run.add_argument("--criterion", choices=list(CRITERIA), default=DEFAULT_CRITERION,
+                     help="how --weight auto chooses, never from target labels: source-1se (the one-standard-error rule "
+                          "on held-out source speakers, the default) or dev (deep embedded validation)")
     run.add_argument("--batch-size", type=valid.integer_at_least(2, "--batch-size"), help="batch size per domain (default 32)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     run.add_argument("--strict", action="store_true", help="stop on the first unreadable audio file instead of skipping it")
@@ -107,7 +111,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
         config, seeds = FAST.config, list(FAST.seeds)
         source, target = (balanced_subset(read_manifest(path), FAST.max_per_class) for path in (source, target))
-    config = dataclasses.replace(config, strict=args.strict)
+    config = dataclasses.replace(config, strict=args.strict, weight_criterion=args.criterion)
     overrides = {
         key: value
         for key, value in {

@@ -228,6 +228,7 @@ CASES: dict[str, Case] = {
     "weight-inf": Case(_options("--weight", "inf"), ("--weight", "'inf'", "finite")),
     "weight-negative": Case(_options("--weight", "-1"), ("--weight", "'-1'", ">= 0")),
     "weight-word": Case(_options("--weight", "strong"), ("--weight", "'strong'", "not a number")),
+    "criterion-unknown": Case(_options("--criterion", "oracle"), ("--criterion", "'oracle'", "source-1se")),
     "epochs-zero": Case(_options("--epochs", "0"), ("--epochs", "0", ">= 1")),
     "epochs-fraction": Case(_options("--epochs", "1.5"), ("--epochs", "'1.5'", "whole number")),
     "seed-negative": Case(_options("--seeds", "-1"), ("--seeds", "-1", ">= 0")),

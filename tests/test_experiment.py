@@ -68,6 +68,17 @@ def test_cli_runs_end_to_end_and_prints_the_table(tone_corpora, tmp_path, capsys
     assert metrics["weight"] == 0.3 and metrics["weight_selection"] == [] and metrics["runs"][1]["alignment_weight"] == 0.3
 
 
+def test_cli_weight_criterion_reaches_the_choice(tone_corpora, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "data"))
+    source, target = tone_corpora
+    out = tmp_path / "out"
+    code = main(["compare", "--source", str(source), "--target", str(target), "--methods", "mmd", "--seeds", "0",
+                 "--epochs", "1", "--criterion", "dev", "--out", str(out), "--no-figures", "--quiet"])
+    assert code == 0
+    choice = json.loads((out / "metrics.json").read_text())["weight_selection"][0]
+    assert choice["rule"] == "dev" and "DEV risk" in choice["reason"]
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
