@@ -5,7 +5,8 @@ Notebook: notebooks/05_ida_vs_mmd.ipynb runs it and reads its outputs.
 Protocol (fixed before any result was seen):
 
 1. Read both manifests and keep the emotions they share.
-2. Spectrograms (:mod:`didan_lite.features`), normalised per corpus.
+2. Spectrograms (:mod:`didan_lite.features`), normalised per corpus (or per
+   speaker: ``ExperimentConfig.normalise_by``).
 3. Hold out a fifth of the *source speakers* (fixed split, the same for every
    method and seed); their UAR is the within-corpus reference.
 4. Train every method with the same backbone, data, schedule and seeds on the
@@ -39,7 +40,7 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, ClassicalConfig, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig, corpus_statistics, default_cache_dir, extract_corpus, stack_normalised
+from didan_lite.features import FeatureConfig, default_cache_dir, extract_corpus, normalise_by_group
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
@@ -91,12 +92,19 @@ class ExperimentConfig:
     """How ``weight="auto"`` chooses among them, a key of :data:`didan_lite.model_selection.CRITERIA`:
     ``"source-1se"`` (the most aligned weight within one standard error of the best held-out source error) or
     ``"dev"`` (deep embedded validation). Neither reads a target label."""
+    normalise_by: Literal["corpus", "speaker"] = "corpus"
+    """Statistics each spectrogram is standardised with (per frequency bin): its corpus's (the default), or its
+    speaker's (speaker IDs of the target are unlabelled metadata; no emotion label is read). Per speaker raised
+    held-out source UAR on EmoDB and the synthetic pair but lowered it on CASIA (development seeds 0, 1;
+    benchmarks/results/issue8-round3.md), so it is an option, not the default."""
     classical: ClassicalConfig = ClassicalConfig()
     """Settings of the ``opensmile-svm`` reference row."""
 
     def __post_init__(self) -> None:
         if self.weight_criterion not in CRITERIA:
             raise InputError(f"Unknown weight criterion {self.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
+        if self.normalise_by not in ("corpus", "speaker"):
+            raise InputError(f"Unknown normalisation {self.normalise_by!r}; use 'corpus' or 'speaker'.")
 
 
 @dataclass
@@ -194,8 +202,8 @@ def load_task(
     tensors, skipped, names, paths = [], [], [], []
     for frame in (source, target):
         extracted = extract_corpus(frame, config.features, cache_dir=config.cache_dir, strict=config.strict, progress=progress)
-        stats = corpus_statistics(extracted.spectrograms)
-        x = stack_normalised(extracted.spectrograms, stats, _stored_frames(config))
+        groups = extracted.manifest["speaker"] if config.normalise_by == "speaker" else [0] * len(extracted.manifest)
+        x = normalise_by_group(extracted.spectrograms, list(groups), _stored_frames(config))
         y = torch.tensor(emotion_indices(extracted.manifest, emotions))
         tensors.append((x, y, extracted.manifest))
         skipped += extracted.skipped

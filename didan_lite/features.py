@@ -378,3 +378,30 @@ def stack_normalised(
     """
     mean, std = stats.mean[:, None], stats.std[:, None]
     return torch.stack([fix_length(torch.from_numpy((s - mean) / std), n_frames, policy) for s in spectrograms]).float()
+
+
+def normalise_by_group(
+    spectrograms: Sequence[np.ndarray],
+    groups: Sequence[object],
+    n_frames: int,
+    policy: Literal["center", "start"] = "center",
+) -> torch.Tensor:
+    """Normalise each spectrogram with the per-bin statistics of its group, then stack them at one length.
+
+    One group for the whole corpus is per-corpus normalisation; one group per
+    speaker is per-speaker normalisation (Schuller et al., 2010), which also
+    removes what a speaker's voice and microphone add to every utterance.
+    Padding uses 0, the group's mean of each bin.
+
+    Shape:
+        list of (n_bins, T_i), groups (N,) -> (N, n_bins, n_frames), float32
+    """
+    if len(groups) != len(spectrograms):
+        raise ValueError(f"{len(groups)} group labels for {len(spectrograms)} spectrograms")
+    labels = np.asarray(groups, dtype=object)
+    out = torch.empty(len(spectrograms), spectrograms[0].shape[0] if len(spectrograms) else 0, n_frames)
+    for group in dict.fromkeys(labels.tolist()):
+        members = np.flatnonzero(labels == group)
+        chosen = [spectrograms[i] for i in members]
+        out[torch.from_numpy(members)] = stack_normalised(chosen, corpus_statistics(chosen), n_frames, policy)
+    return out

@@ -12,13 +12,9 @@ from didan_lite.alignment import ALIGNMENT_METHODS, AlignmentLoss, make_alignmen
 from didan_lite.alignment.coral import coral_distance
 from didan_lite.alignment.dann import DANNLoss, reversal_coefficient
 from didan_lite.alignment.gradient_reversal import reverse_gradient
-from didan_lite.alignment.ida import (
-    AROUSAL,
-    IDALoss,
-    label_groups,
-    reconstruction_coefficients,
-)
+from didan_lite.alignment.ida import IDALoss, reconstruction_coefficients
 from didan_lite.alignment.kernels import BANDWIDTH_MULTIPLIERS
+from didan_lite.alignment.lida import AROUSAL, label_groups
 from didan_lite.alignment.mmd import MMDLoss, gaussian_mmd_squared, linear_mmd_squared
 from didan_lite.errors import InputError
 from didan_lite.manifest import CANONICAL_EMOTIONS

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from didan_lite.cli import main
+from didan_lite.errors import InputError
 from didan_lite.experiment import ExperimentConfig, compare, load_task
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
@@ -53,6 +57,23 @@ def test_held_out_source_speakers_are_not_trained_on(tone_corpora, tmp_path):
     frame = read_manifest(source)
     assert len(task.source_train.x) + len(task.source_test.x) == len(frame)
     assert 0 < len(task.source_test.x) < len(task.source_train.x)
+
+
+@pytest.mark.parametrize("normalise_by", ["corpus", "speaker"])
+def test_normalisation_statistics_per_corpus_or_per_speaker(tone_corpora, tmp_path, normalise_by):
+    source, target = tone_corpora
+    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "c"), normalise_by=normalise_by)
+    task = load_task(source, target, config=config, progress=False)
+    speakers = np.array([Path(path).name.split("_")[0] for path in task.target_paths])
+    means = {s: task.target.x[torch.from_numpy(speakers == s)].mean(dim=(0, 2)) for s in np.unique(speakers)}
+    per_speaker_zero = all(torch.allclose(m, torch.zeros_like(m), atol=1e-4) for m in means.values())
+    assert per_speaker_zero == (normalise_by == "speaker")  # tones of one register: speakers differ in level
+    assert torch.allclose(task.target.x.mean(dim=(0, 2)), torch.zeros(task.target.x.shape[1]), atol=1e-4)
+
+
+def test_unknown_normalisation_is_refused():
+    with pytest.raises(InputError, match="'utterance'"):
+        ExperimentConfig(normalise_by="utterance")
 
 
 def test_cli_runs_end_to_end_and_prints_the_table(tone_corpora, tmp_path, capsys, monkeypatch):

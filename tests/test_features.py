@@ -18,6 +18,7 @@ from didan_lite.features import (
     load_audio,
     random_crop,
     spectrogram,
+    normalise_by_group,
     stack_normalised,
 )
 from didan_lite.manifest import read_manifest
@@ -113,6 +114,23 @@ def test_normalisation_uses_the_corpus_statistics():
     assert np.allclose(frames.mean(1), 0, atol=1e-5) and np.allclose(frames.std(1), 1, atol=1e-3)
     with pytest.raises(InputError, match="NaN"):
         corpus_statistics([np.full((4, 5), np.nan)])
+
+
+def test_group_normalisation_uses_each_groups_statistics():
+    rng = np.random.default_rng(1)
+    # two "speakers" with different levels: per-speaker statistics remove the level, per-corpus ones keep it
+    specs = [rng.normal(level, 2.0, (4, 40)).astype(np.float32) for level in (0.0, 0.0, 10.0, 10.0)]
+    speakers = ["a", "a", "b", "b"]
+    by_speaker = normalise_by_group(specs, speakers, 40)
+    assert by_speaker.shape == (4, 4, 40)
+    for members in ([0, 1], [2, 3]):
+        frames = by_speaker[members].permute(1, 0, 2).reshape(4, -1).numpy()
+        assert np.allclose(frames.mean(1), 0, atol=1e-4) and np.allclose(frames.std(1), 1, atol=1e-2)
+    by_corpus = normalise_by_group(specs, [0] * 4, 40)
+    assert torch.allclose(by_corpus, stack_normalised(specs, corpus_statistics(specs), 40))
+    assert by_corpus[2:].mean() - by_corpus[:2].mean() > 1.5
+    with pytest.raises(ValueError, match="3 group labels for 4"):
+        normalise_by_group(specs, speakers[:3], 40)
 
 
 def test_cache_is_keyed_by_content_and_settings(make_tone_corpus, tmp_path, monkeypatch):

@@ -20,7 +20,8 @@ from typing import Any, Callable, Mapping, Sequence
 from didan_lite.alignment.base import DEFAULT_LAYER, AlignmentLoss
 from didan_lite.alignment.coral import CORALLoss
 from didan_lite.alignment.dann import DANNLoss
-from didan_lite.alignment.ida import IDALoss, LayerAdaptedIDALoss, label_groups, reconstruction_coefficients
+from didan_lite.alignment.ida import IDALoss, reconstruction_coefficients
+from didan_lite.alignment.lida import LayerAdaptedIDALoss, label_groups
 from didan_lite.alignment.mmd import LinearMMDLoss, MMDLoss
 from didan_lite.errors import InputError
 
