@@ -15,7 +15,9 @@ Methods run in the outer loop and tasks in the inner one, and after every
 ``results.md`` / ``results.json`` are rewritten, so a benchmark stopped early
 leaves every finished method on disk; started again with the same arguments it
 resumes from the checkpoints of ``--out`` (finished runs are loaded, not
-retrained). ``--task synthetic`` runs the embedded pair.
+retrained). ``--task synthetic`` runs the embedded pair; ``--target-channel telephone``
+re-records each target corpus through a simulated telephone channel first (a channel condition on top of the
+corpus gap).
 
 The one place that reads target labels for anything but scoring is the table
 marked ORACLE: each candidate weight's target UAR on the selection seed,
@@ -38,6 +40,7 @@ import torch
 
 from didan_lite.atomic import atomic_write
 from didan_lite.experiment import METHODS, Comparison, ExperimentConfig, add_method, load_task
+from didan_lite.manifest import read_manifest
 from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 from didan_lite.report import results_markdown, runs_markdown, write_metrics, write_report
 from didan_lite.runtime import pick_device
@@ -62,6 +65,19 @@ def task_manifests(task: str, data_root: Path | None) -> tuple[Path, Path, list[
     source = data_fetch.corpus_manifest(preset.source, data_root / preset.source if data_root else None)
     target = data_fetch.corpus_manifest(preset.target, data_root / preset.target if data_root else None)
     return source, target, list(preset.emotions)
+
+
+CHANNELS = {"telephone": "TELEPHONE_CHANNEL"}
+"""Recording conditions ``--target-channel`` can impose on the target (names in :mod:`didan_lite.synthetic`)."""
+
+
+def rerecorded(manifest: Path, channel: str) -> Path:
+    """The target corpus re-recorded through ``channel`` (made once, under the data folder, then reused)."""
+    import didan_lite.synthetic as synthetic
+
+    corpus = read_manifest(manifest)["corpus"].iloc[0]
+    out = synthetic.default_root().parent / "rerecorded" / f"{corpus}-{channel}"
+    return synthetic.rerecord_corpus(manifest, out, getattr(synthetic, CHANNELS[channel]), tag=channel, progress=False)
 
 
 def task_section(name: str, comparison: Comparison) -> list[str]:
@@ -107,6 +123,9 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--options", type=json.loads, default={},
                         help='alignment options per method as JSON, e.g. \'{"ida": {"regulariser": "simplex"}}\'')
+    parser.add_argument("--target-channel", choices=sorted(CHANNELS),
+                        help="re-record every target corpus through this simulated channel first (a channel gap on top "
+                             "of the corpus gap; didan_lite.synthetic.rerecord_corpus); tasks are then named TASK+CHANNEL")
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
 
@@ -125,6 +144,9 @@ def main() -> None:
     comparisons, seconds = {}, {}
     for name in [t for t in args.task.split(",") if t]:
         source, target, emotions = task_manifests(name, args.data_root)
+        if args.target_channel:
+            target = rerecorded(target, args.target_channel)
+            name = f"{name}+{args.target_channel}"
         task = load_task(source, target, emotions=emotions, config=config, progress=False)
         comparisons[name] = Comparison(task, [], args.out / name, weight=weight)
         seconds[name] = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import librosa
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 from scipy import signal
@@ -296,3 +297,37 @@ def test_make_default_corpora_honours_didan_lite_data(tmp_path, monkeypatch, cou
     monkeypatch.delenv("DIDAN_LITE_DATA")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert synthetic.default_root() == tmp_path / "home" / ".cache" / "didan_lite" / "synthetic"
+
+
+def _band_fraction(path: str, low: float, high: float) -> float:
+    audio, rate = sf.read(path)
+    freqs, power = signal.welch(audio, rate, nperseg=512)
+    return float(power[(freqs >= low) & (freqs <= high)].sum() / power.sum())
+
+
+def test_rerecord_corpus_imposes_the_channel_and_resumes(tmp_path):
+    # broadband noise bursts, 22.05 kHz: the telephone copy must be 16 kHz and band-limited to 300-3400 Hz
+    rng = np.random.default_rng(0)
+    rows = []
+    for index, emotion in enumerate(["anger", "sadness", "anger", "sadness"]):
+        path = tmp_path / "src" / f"u{index}.wav"
+        path.parent.mkdir(exist_ok=True)
+        sf.write(path, (0.1 * (1 + index) * rng.standard_normal(22050)).astype(np.float32), 22050)
+        rows.append({"path": str(path), "emotion": emotion, "speaker": f"s{index % 2}", "corpus": "noise"})
+    source = pd.DataFrame(rows)
+    out = tmp_path / "noise-telephone"
+    manifest = synthetic.rerecord_corpus(source, out, synthetic.TELEPHONE_CHANNEL, tag="telephone", progress=False)
+    copy = read_manifest(manifest)
+    assert len(copy) == 4 and set(copy["corpus"]) == {"noise-telephone"}
+    assert list(copy["emotion"]) == [r["emotion"] for r in rows] and list(copy["speaker"]) == [r["speaker"] for r in rows]
+    assert all(sf.info(path).samplerate == synthetic.TELEPHONE_CHANNEL.sample_rate for path in copy["path"])
+    for original, copied in zip(source["path"], copy["path"]):
+        assert _band_fraction(original, 4000, 8000) > 0.2 and _band_fraction(copied, 4000, 8000) < 0.02
+    # the level is set once for the corpus: louder originals stay louder
+    levels = [np.sqrt(np.mean(sf.read(path)[0] ** 2)) for path in copy["path"]]
+    assert levels == sorted(levels) and levels[3] / levels[0] > 2  # 4x louder before the channel
+    stamps = [Path(path).stat().st_mtime_ns for path in copy["path"]]
+    synthetic.rerecord_corpus(source, out, synthetic.TELEPHONE_CHANNEL, tag="telephone", progress=False)
+    assert [Path(path).stat().st_mtime_ns for path in copy["path"]] == stamps  # reused, not rewritten
+    with pytest.raises(InputError, match="other settings"):
+        synthetic.rerecord_corpus(source, out, synthetic.TELEPHONE_CHANNEL, tag="telephone", seed=1, progress=False)

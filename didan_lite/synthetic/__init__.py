@@ -16,6 +16,8 @@ One module per concept, in the order an utterance is made:
 ``corpora``         :class:`CorpusSpec` and the default pair
 ``utterance``       :func:`synthesize_utterance`: all of the above in one call
 ``generate``        :func:`generate_corpus`: WAVs, manifest, completion stamp
+``rerecord``        :func:`rerecord_corpus`: a *real* corpus passed through a
+                    channel (the same speech, another recording condition)
 ==================  ==========================================================
 
 ``DEFAULT_SOURCE`` ("synth-studio": studio microphone, German-like language,
@@ -50,6 +52,7 @@ from didan_lite.synthetic.language import (
     Vowel,
     draw_text,
 )
+from didan_lite.synthetic.rerecord import rerecord_corpus
 from didan_lite.synthetic.prosody import EMOTION_PROSODY, EMOTIONS, EmotionProsody
 from didan_lite.synthetic.utterance import synthesize_utterance
 from didan_lite.synthetic.voice import REFERENCE_VOCAL_TRACT_CM, Speaker, SpeakerPopulation, draw_speakers
@@ -59,5 +62,5 @@ __all__ = [
     "GERMAN_LIKE", "MANDARIN_LIKE", "REFERENCE_LEVEL_DBFS", "REFERENCE_VOCAL_TRACT_CM", "STAMP_NAME",
     "STUDIO_CHANNEL", "TELEPHONE_CHANNEL", "TONE_SHAPES", "Channel", "Consonant", "CorpusSpec", "EmotionProsody",
     "Language", "Speaker", "SpeakerPopulation", "Syllable", "Vowel", "default_root", "draw_speakers", "draw_text",
-    "generate_corpus", "make_default_corpora", "synthesize_utterance",
+    "generate_corpus", "make_default_corpora", "rerecord_corpus", "synthesize_utterance",
 ]
