@@ -44,6 +44,7 @@ from didan_lite.manifest import read_manifest
 from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 from didan_lite.report import results_markdown, runs_markdown, write_metrics, write_report
 from didan_lite.runtime import pick_device
+from didan_lite.synthetic import TELEPHONE_CHANNEL, default_root, rerecord_corpus
 from didan_lite.training import TrainConfig
 from didan_lite.verdicts import verdict_lines
 
@@ -67,17 +68,16 @@ def task_manifests(task: str, data_root: Path | None) -> tuple[Path, Path, list[
     return source, target, list(preset.emotions)
 
 
-CHANNELS = {"telephone": "TELEPHONE_CHANNEL"}
-"""Recording conditions ``--target-channel`` can impose on the target (names in :mod:`didan_lite.synthetic`)."""
+CHANNELS = {"telephone": TELEPHONE_CHANNEL}
+"""Recording conditions ``--target-channel`` can impose on the target."""
 
 
 def rerecorded(manifest: Path, channel: str) -> Path:
-    """The target corpus re-recorded through ``channel`` (made once, under the data folder, then reused)."""
-    import didan_lite.synthetic as synthetic
-
+    """The target corpus re-recorded through ``channel``: made once under the data folder
+    (``$DIDAN_LITE_DATA/rerecorded``, else ``~/.cache/didan_lite/rerecorded``), then reused."""
     corpus = read_manifest(manifest)["corpus"].iloc[0]
-    out = synthetic.default_root().parent / "rerecorded" / f"{corpus}-{channel}"
-    return synthetic.rerecord_corpus(manifest, out, getattr(synthetic, CHANNELS[channel]), tag=channel, progress=False)
+    out = default_root().parent / "rerecorded" / f"{corpus}-{channel}"
+    return rerecord_corpus(manifest, out, CHANNELS[channel], tag=channel, progress=False)
 
 
 def task_section(name: str, comparison: Comparison) -> list[str]:

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--weight", type=valid.alignment_weight, default="auto",
                      help="alignment trade-off weight, or 'auto': per method, the largest candidate whose held-out "
                           "source error is within one standard error of the best, never target labels (default auto)")
-    run.add_argument("--criterion", choices=list(CRITERIA), default=DEFAULT_CRITERION,
+    run.add_argument("--criterion", choices=list(CRITERIA),
                      help="how --weight auto chooses, never from target labels: source-1se (the one-standard-error rule "
                           "on held-out source speakers, the default) or dev (deep embedded validation)")
     run.add_argument("--batch-size", type=valid.integer_at_least(2, "--batch-size"), help="batch size per domain (default 32)")
@@ -111,7 +111,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
         config, seeds = FAST.config, list(FAST.seeds)
         source, target = (balanced_subset(read_manifest(path), FAST.max_per_class) for path in (source, target))
-    config = dataclasses.replace(config, strict=args.strict, weight_criterion=args.criterion)
+    if args.criterion and args.weight != "auto":
+        raise InputError(f"--criterion chooses the weight of --weight auto; drop it or drop --weight {args.weight:g}.")
+    config = dataclasses.replace(config, strict=args.strict, weight_criterion=args.criterion or DEFAULT_CRITERION)
     overrides = {
         key: value
         for key, value in {

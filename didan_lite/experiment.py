@@ -40,7 +40,8 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, ClassicalConfig, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig, default_cache_dir, extract_corpus, normalise_by_group
+from didan_lite.features import (NORMALISATIONS, FeatureConfig, default_cache_dir, extract_corpus,
+                                 normalisation_groups, normalise_by_group)
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
@@ -103,8 +104,8 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         if self.weight_criterion not in CRITERIA:
             raise InputError(f"Unknown weight criterion {self.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
-        if self.normalise_by not in ("corpus", "speaker"):
-            raise InputError(f"Unknown normalisation {self.normalise_by!r}; use 'corpus' or 'speaker'.")
+        if self.normalise_by not in NORMALISATIONS:
+            raise InputError(f"Unknown normalisation {self.normalise_by!r}; use one of {', '.join(NORMALISATIONS)}.")
 
 
 @dataclass
@@ -202,8 +203,8 @@ def load_task(
     tensors, skipped, names, paths = [], [], [], []
     for frame in (source, target):
         extracted = extract_corpus(frame, config.features, cache_dir=config.cache_dir, strict=config.strict, progress=progress)
-        groups = extracted.manifest["speaker"] if config.normalise_by == "speaker" else [0] * len(extracted.manifest)
-        x = normalise_by_group(extracted.spectrograms, list(groups), _stored_frames(config))
+        groups = normalisation_groups(extracted.manifest, config.normalise_by)
+        x = normalise_by_group(extracted.spectrograms, groups, _stored_frames(config))
         y = torch.tensor(emotion_indices(extracted.manifest, emotions))
         tensors.append((x, y, extracted.manifest))
         skipped += extracted.skipped

@@ -380,6 +380,28 @@ def stack_normalised(
     return torch.stack([fix_length(torch.from_numpy((s - mean) / std), n_frames, policy) for s in spectrograms]).float()
 
 
+NORMALISATIONS: tuple[str, ...] = ("corpus", "speaker")
+"""Whose statistics standardise an utterance (:func:`normalisation_groups`)."""
+
+
+def normalisation_groups(frame: pd.DataFrame, normalise_by: str) -> list:
+    """Statistics group of each utterance of a manifest: one for the corpus, or its speaker.
+
+    Raises:
+        InputError: an unknown ``normalise_by``; per-speaker normalisation of utterances that name no speaker.
+    """
+    if normalise_by not in NORMALISATIONS:
+        raise InputError(f"Unknown normalisation {normalise_by!r}; use one of {', '.join(NORMALISATIONS)}.")
+    if normalise_by == "corpus":
+        return [0] * len(frame)
+    unnamed = frame["speaker"].astype(str).str.strip() == ""
+    if unnamed.any():
+        raise InputError(f"Corpus {frame['corpus'].iloc[0]!r}: {int(unnamed.sum())} utterance(s) name no speaker (e.g. "
+                         f"{frame['path'][unnamed].iloc[0]}); per-speaker normalisation needs one: fill the manifest's "
+                         "speaker column or normalise per corpus.")
+    return list(frame["speaker"])
+
+
 def normalise_by_group(
     spectrograms: Sequence[np.ndarray],
     groups: Sequence[object],

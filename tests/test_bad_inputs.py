@@ -229,6 +229,7 @@ CASES: dict[str, Case] = {
     "weight-negative": Case(_options("--weight", "-1"), ("--weight", "'-1'", ">= 0")),
     "weight-word": Case(_options("--weight", "strong"), ("--weight", "'strong'", "not a number")),
     "criterion-unknown": Case(_options("--criterion", "oracle"), ("--criterion", "'oracle'", "source-1se")),
+    "criterion-with-fixed-weight": Case(_options("--criterion", "dev"), ("--criterion", "--weight 0.3")),
     "epochs-zero": Case(_options("--epochs", "0"), ("--epochs", "0", ">= 1")),
     "epochs-fraction": Case(_options("--epochs", "1.5"), ("--epochs", "'1.5'", "whole number")),
     "seed-negative": Case(_options("--seeds", "-1"), ("--seeds", "-1", ">= 0")),

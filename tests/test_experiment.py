@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import torch
 from didan_lite.cli import main
 from didan_lite.errors import InputError
 from didan_lite.experiment import ExperimentConfig, compare, load_task
+from didan_lite.features import normalisation_groups
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
 from didan_lite.training import TrainConfig
@@ -64,16 +64,22 @@ def test_normalisation_statistics_per_corpus_or_per_speaker(tone_corpora, tmp_pa
     source, target = tone_corpora
     config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "c"), normalise_by=normalise_by)
     task = load_task(source, target, config=config, progress=False)
-    speakers = np.array([Path(path).name.split("_")[0] for path in task.target_paths])
+    speaker_of = dict(zip(read_manifest(target)["path"], read_manifest(target)["speaker"]))
+    speakers = np.array([speaker_of[path] for path in task.target_paths])
     means = {s: task.target.x[torch.from_numpy(speakers == s)].mean(dim=(0, 2)) for s in np.unique(speakers)}
     per_speaker_zero = all(torch.allclose(m, torch.zeros_like(m), atol=1e-4) for m in means.values())
     assert per_speaker_zero == (normalise_by == "speaker")  # tones of one register: speakers differ in level
     assert torch.allclose(task.target.x.mean(dim=(0, 2)), torch.zeros(task.target.x.shape[1]), atol=1e-4)
 
 
-def test_unknown_normalisation_is_refused():
+def test_unknown_normalisation_or_unnamed_speakers_are_refused(tone_corpora):
     with pytest.raises(InputError, match="'utterance'"):
         ExperimentConfig(normalise_by="utterance")
+    frame = read_manifest(tone_corpora[0])
+    frame.loc[frame.index[1], "speaker"] = " "
+    with pytest.raises(InputError, match="1 utterance\\(s\\) name no speaker"):
+        normalisation_groups(frame, "speaker")
+    assert normalisation_groups(frame, "corpus") == [0] * len(frame)
 
 
 def test_cli_runs_end_to_end_and_prints_the_table(tone_corpora, tmp_path, capsys, monkeypatch):

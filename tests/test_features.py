@@ -16,9 +16,10 @@ from didan_lite.features import (
     extract_corpus,
     fix_length,
     load_audio,
+    normalisation_groups,
+    normalise_by_group,
     random_crop,
     spectrogram,
-    normalise_by_group,
     stack_normalised,
 )
 from didan_lite.manifest import read_manifest

@@ -305,29 +305,54 @@ def _band_fraction(path: str, low: float, high: float) -> float:
     return float(power[(freqs >= low) & (freqs <= high)].sum() / power.sum())
 
 
-def test_rerecord_corpus_imposes_the_channel_and_resumes(tmp_path):
-    # broadband noise bursts, 22.05 kHz: the telephone copy must be 16 kHz and band-limited to 300-3400 Hz
+def _noise_corpus(folder: Path, speakers: list[str]) -> pd.DataFrame:
+    """Broadband noise bursts at 22.05 kHz, each louder than the one before."""
     rng = np.random.default_rng(0)
     rows = []
-    for index, emotion in enumerate(["anger", "sadness", "anger", "sadness"]):
-        path = tmp_path / "src" / f"u{index}.wav"
-        path.parent.mkdir(exist_ok=True)
+    for index, speaker in enumerate(speakers):
+        path = folder / f"u{index}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
         sf.write(path, (0.1 * (1 + index) * rng.standard_normal(22050)).astype(np.float32), 22050)
-        rows.append({"path": str(path), "emotion": emotion, "speaker": f"s{index % 2}", "corpus": "noise"})
-    source = pd.DataFrame(rows)
+        rows.append({"path": str(path), "emotion": ("anger", "sadness")[index % 2], "speaker": speaker, "corpus": "noise"})
+    return pd.DataFrame(rows)
+
+
+def test_rerecord_corpus_imposes_the_channel_and_resumes(tmp_path):
+    telephone = synthetic.TELEPHONE_CHANNEL
+    source = _noise_corpus(tmp_path / "src", ["s0", "s1", "s0", "../../escape"])
     out = tmp_path / "noise-telephone"
-    manifest = synthetic.rerecord_corpus(source, out, synthetic.TELEPHONE_CHANNEL, tag="telephone", progress=False)
+    manifest = synthetic.rerecord_corpus(source, out, telephone, tag="telephone", progress=False)
     copy = read_manifest(manifest)
     assert len(copy) == 4 and set(copy["corpus"]) == {"noise-telephone"}
-    assert list(copy["emotion"]) == [r["emotion"] for r in rows] and list(copy["speaker"]) == [r["speaker"] for r in rows]
-    assert all(sf.info(path).samplerate == synthetic.TELEPHONE_CHANNEL.sample_rate for path in copy["path"])
+    assert list(copy["emotion"]) == list(source["emotion"]) and list(copy["speaker"]) == list(source["speaker"])
+    assert all(Path(path).parent == out.resolve() for path in copy["path"])  # no speaker label leaves the folder
+    assert all(sf.info(path).samplerate == telephone.sample_rate for path in copy["path"])
     for original, copied in zip(source["path"], copy["path"]):
         assert _band_fraction(original, 4000, 8000) > 0.2 and _band_fraction(copied, 4000, 8000) < 0.02
     # the level is set once for the corpus: louder originals stay louder
     levels = [np.sqrt(np.mean(sf.read(path)[0] ** 2)) for path in copy["path"]]
     assert levels == sorted(levels) and levels[3] / levels[0] > 2  # 4x louder before the channel
-    stamps = [Path(path).stat().st_mtime_ns for path in copy["path"]]
-    synthetic.rerecord_corpus(source, out, synthetic.TELEPHONE_CHANNEL, tag="telephone", progress=False)
-    assert [Path(path).stat().st_mtime_ns for path in copy["path"]] == stamps  # reused, not rewritten
-    with pytest.raises(InputError, match="other settings"):
-        synthetic.rerecord_corpus(source, out, synthetic.TELEPHONE_CHANNEL, tag="telephone", seed=1, progress=False)
+    before = {path: (Path(path).stat().st_mtime_ns, sf.read(path)[0]) for path in copy["path"]}
+    Path(copy["path"][2]).unlink()  # an interrupted run: one file missing
+    synthetic.rerecord_corpus(source, out, telephone, tag="telephone", progress=False)
+    for path, (stamp, audio) in before.items():
+        assert np.array_equal(sf.read(path)[0], audio)  # the missing file is made again, identically
+        assert path == copy["path"][2] or Path(path).stat().st_mtime_ns == stamp  # the others are reused
+    with pytest.raises(InputError, match="another seed"):
+        synthetic.rerecord_corpus(source, out, telephone, tag="telephone", seed=1, progress=False)
+
+
+def test_rerecord_corpus_refuses_bad_input_before_writing(tmp_path):
+    source = _noise_corpus(tmp_path / "src", ["s0", "s1"])
+    broken = tmp_path / "src" / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEfmt not audio")
+    bad = pd.concat([source, pd.DataFrame([{"path": str(broken), "emotion": "anger", "speaker": "s0", "corpus": "noise"}])])
+    with pytest.raises(InputError, match="broken.wav"):
+        synthetic.rerecord_corpus(bad, tmp_path / "copy", synthetic.TELEPHONE_CHANNEL, progress=False)
+    assert not (tmp_path / "copy").exists()  # nothing written: the same folder works once the file is dropped
+    synthetic.rerecord_corpus(source, tmp_path / "copy", synthetic.TELEPHONE_CHANNEL, progress=False)
+    with pytest.raises(InputError, match="holds no re-recording"):
+        synthetic.rerecord_corpus(source, tmp_path / "src", synthetic.TELEPHONE_CHANNEL, progress=False)
+    (tmp_path / "copy" / "rerecording.json").write_text("{not json")
+    with pytest.raises(InputError, match="damaged"):
+        synthetic.rerecord_corpus(source, tmp_path / "copy", synthetic.TELEPHONE_CHANNEL, progress=False)
