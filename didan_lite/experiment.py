@@ -40,8 +40,7 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, ClassicalConfig, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
-from didan_lite.features import (NORMALISATIONS, FeatureConfig, default_cache_dir, extract_corpus,
-                                 normalisation_groups, normalise_by_group)
+from didan_lite.features import NORMALISATIONS, FeatureConfig, default_cache_dir, extract_corpus, normalised_tensors
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
@@ -93,6 +92,10 @@ class ExperimentConfig:
     """How ``weight="auto"`` chooses among them, a key of :data:`didan_lite.model_selection.CRITERIA`:
     ``"source-1se"`` (the most aligned weight within one standard error of the best held-out source error) or
     ``"dev"`` (deep embedded validation). Neither reads a target label."""
+    band_floor_db: float | None = None
+    """Zero the frequency bins outside the band both corpora record (:func:`didan_lite.features.shared_band`:
+    more than this many dB below a corpus's loudest bin, e.g. 40); ``None`` (default): keep every bin. It helped
+    the synthetic pair, not the real corpora re-recorded through a telephone (benchmarks/results/issue8-round3.md)."""
     normalise_by: Literal["corpus", "speaker"] = "corpus"
     """Statistics each spectrogram is standardised with (per frequency bin): its corpus's (the default), or its
     speaker's (speaker IDs of the target are unlabelled metadata; no emotion label is read). Per speaker raised
@@ -104,6 +107,8 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         if self.weight_criterion not in CRITERIA:
             raise InputError(f"Unknown weight criterion {self.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
+        if self.band_floor_db is not None and not (0 < self.band_floor_db < float("inf")):
+            raise InputError(f"band_floor_db must be a positive number of dB or None; got {self.band_floor_db}.")
         if self.normalise_by not in NORMALISATIONS:
             raise InputError(f"Unknown normalisation {self.normalise_by!r}; use one of {', '.join(NORMALISATIONS)}.")
 
@@ -201,10 +206,11 @@ def load_task(
     check_class_list(emotions)
     source, target = restrict_emotions(source, emotions), restrict_emotions(target, emotions)
     tensors, skipped, names, paths = [], [], [], []
-    for frame in (source, target):
-        extracted = extract_corpus(frame, config.features, cache_dir=config.cache_dir, strict=config.strict, progress=progress)
-        groups = normalisation_groups(extracted.manifest, config.normalise_by)
-        x = normalise_by_group(extracted.spectrograms, groups, _stored_frames(config))
+    corpora = [extract_corpus(frame, config.features, cache_dir=config.cache_dir, strict=config.strict, progress=progress)
+               for frame in (source, target)]
+    inputs = normalised_tensors(corpora, _stored_frames(config), normalise_by=config.normalise_by,
+                                band_floor_db=config.band_floor_db)
+    for extracted, x in zip(corpora, inputs):
         y = torch.tensor(emotion_indices(extracted.manifest, emotions))
         tensors.append((x, y, extracted.manifest))
         skipped += extracted.skipped

@@ -380,6 +380,23 @@ def stack_normalised(
     return torch.stack([fix_length(torch.from_numpy((s - mean) / std), n_frames, policy) for s in spectrograms]).float()
 
 
+def shared_band(corpora: Sequence[Sequence[np.ndarray]], floor_db: float) -> np.ndarray:
+    """Frequency bins every corpus records: its mean level within ``floor_db`` of its own loudest bin.
+
+    A telephone corpus has almost nothing above 3.4 kHz; per-bin normalisation
+    would blow those bins' residual noise up to unit variance, and a model
+    trained on a wide-band corpus would read noise where it learned speech.
+    Uses audio only (no label). Shape: each corpus a list of (n_bins, T_i) dB
+    spectrograms -> (n_bins,) bool.
+    """
+    keep = None
+    for spectrograms in corpora:
+        level = corpus_statistics(spectrograms).mean
+        recorded = level >= level.max() - floor_db
+        keep = recorded if keep is None else keep & recorded
+    return keep
+
+
 NORMALISATIONS: tuple[str, ...] = ("corpus", "speaker")
 """Whose statistics standardise an utterance (:func:`normalisation_groups`)."""
 
@@ -427,3 +444,32 @@ def normalise_by_group(
         chosen = [spectrograms[i] for i in members]
         out[torch.from_numpy(members)] = stack_normalised(chosen, corpus_statistics(chosen), n_frames, policy)
     return out
+
+
+def normalised_tensors(
+    corpora: Sequence[CorpusFeatures],
+    n_frames: int,
+    *,
+    normalise_by: str = "corpus",
+    band_floor_db: float | None = None,
+) -> list[torch.Tensor]:
+    """Each corpus's spectrograms standardised per corpus or per speaker and stacked at ``n_frames``.
+
+    With ``band_floor_db``, the bins outside :func:`shared_band` are set to 0 in every corpus (a line says how many).
+
+    Shape:
+        one (N_k, n_bins, n_frames) float32 tensor per corpus
+    """
+    keep = None if band_floor_db is None else shared_band([c.spectrograms for c in corpora], band_floor_db)
+    if keep is not None and keep.all():
+        keep = None
+    if keep is not None:
+        print(f"{int((~keep).sum())} of {keep.size} frequency bins lie outside the band both corpora record (more than "
+              f"{band_floor_db:g} dB below a corpus's loudest bin); they are set to 0 in both.", flush=True)
+    tensors = []
+    for corpus in corpora:
+        x = normalise_by_group(corpus.spectrograms, normalisation_groups(corpus.manifest, normalise_by), n_frames)
+        if keep is not None:
+            x[:, torch.from_numpy(~keep)] = 0.0
+        tensors.append(x)
+    return tensors

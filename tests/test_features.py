@@ -19,6 +19,7 @@ from didan_lite.features import (
     normalisation_groups,
     normalise_by_group,
     random_crop,
+    shared_band,
     spectrogram,
     stack_normalised,
 )
@@ -132,6 +133,15 @@ def test_group_normalisation_uses_each_groups_statistics():
     assert by_corpus[2:].mean() - by_corpus[:2].mean() > 1.5
     with pytest.raises(ValueError, match="3 group labels for 4"):
         normalise_by_group(specs, speakers[:3], 40)
+
+
+def test_shared_band_keeps_the_bins_every_corpus_records():
+    rng = np.random.default_rng(2)
+    wide = [rng.normal(-30.0, 3.0, (8, 50)) for _ in range(3)]
+    narrow = [np.concatenate([rng.normal(-30.0, 3.0, (6, 50)), rng.normal(-95.0, 3.0, (2, 50))]) for _ in range(3)]
+    assert shared_band([wide, wide], 40.0).all()
+    assert shared_band([wide, narrow], 40.0).tolist() == [True] * 6 + [False] * 2
+    assert shared_band([narrow, wide], 80.0).all()  # a floor below the gap keeps everything
 
 
 def test_cache_is_keyed_by_content_and_settings(make_tone_corpus, tmp_path, monkeypatch):
