@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -12,6 +14,7 @@ from didan_lite.cli import build_parser
 from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig
 from didan_lite.manifest import balanced_subset
+from didan_lite.model import ModelConfig
 from didan_lite.model_selection import DEFAULT_CANDIDATES
 from didan_lite.presets import FAST, FULL, preset
 
@@ -38,6 +41,9 @@ def test_presets_are_consistent():
     assert FULL.config.weight_candidates == DEFAULT_CANDIDATES
     # a shorter input, never a longer one, and the full mode keeps the library's
     assert FAST.config.features.n_frames <= FULL.config.features.n_frames == FeatureConfig().n_frames
+    # the library's architecture in both modes: fast mode only switches dropout (and weight decay) off
+    assert FULL.config.model == ModelConfig() and FAST.config.model.dropout == 0
+    assert dataclasses.replace(FAST.config.model, dropout=ModelConfig().dropout) == ModelConfig()
 
 
 def test_balanced_subset_caps_each_emotion_and_is_reproducible():
