@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--synthetic-seed", type=valid.seed, default=0, help="seed of the embedded corpora (default 0)")
     run = compare.add_argument_group("run")
     run.add_argument("--fast", action="store_true",
-                     help="the notebooks' fast mode (didan_lite.presets.FAST): a class-balanced subset, short inputs, "
+                     help="the notebooks' fast mode (didan_lite.presets.FAST): a class-balanced subset, coarser frames, "
                           "small batches, two candidate weights, and its seeds unless --seeds is given")
     run.add_argument("--methods", type=valid.method_list, default=["source-only", "mmd", "ida"],
                      help=f"comma-separated, among {', '.join((*CLASSICAL_METHODS, *ALIGNMENT_METHODS))} (default source-only,mmd,ida)")

@@ -51,7 +51,7 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 
 def fast_mode() -> bool:
-    """The notebooks' one switch: fast (small subset, short inputs: :data:`didan_lite.presets.FAST`) or full mode.
+    """The notebooks' one switch: fast (small subset, coarser frames: :data:`didan_lite.presets.FAST`) or full mode.
 
     ``DIDAN_LITE_FAST=1`` forces fast mode and ``DIDAN_LITE_FAST=0`` full mode;
     unset, it is fast on a machine without CUDA and full on a GPU (Colab).

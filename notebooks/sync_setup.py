@@ -60,7 +60,7 @@ DEVICE = pick_device()
 seed_everything(0)
 FAST = fast_mode()  # the one switch: DIDAN_LITE_FAST=1 or 0; unset, fast on a CPU and full on a GPU
 print(f"didan-lite {{didan_lite.__version__}} on {{DEVICE.type}}, " + (
-    "FAST mode (small class-balanced subset, short inputs; DIDAN_LITE_FAST=0 for the full run)" if FAST
+    "FAST mode (small class-balanced subset, coarser frames; DIDAN_LITE_FAST=0 for the full run)" if FAST
     else "FULL mode (every utterance, the library's default schedule, several seeds)"))"""
 
 

@@ -39,7 +39,7 @@ def test_presets_are_consistent():
     # fast mode tries fewer weights, but from the default grid and at least two: notebook 5's weight lesson needs a choice
     assert set(FAST.config.weight_candidates) <= set(DEFAULT_CANDIDATES) and len(FAST.config.weight_candidates) >= 2
     assert FULL.config.weight_candidates == DEFAULT_CANDIDATES
-    # a shorter input, never a longer one, and the full mode keeps the library's
+    # fewer input frames, never more, and the full mode keeps the library's
     assert FAST.config.features.n_frames <= FULL.config.features.n_frames == FeatureConfig().n_frames
     # the library's architecture in both modes: fast mode only switches dropout (and weight decay) off
     assert FULL.config.model == ModelConfig() and FAST.config.model.dropout == 0
