@@ -24,7 +24,7 @@ methods                   source-only, mmd, ida      + ida-class, ida-layer,
 
 Fast mode differs from full mode in the data (a class-balanced subset, a
 coarser frame hop over the same 2 s of each utterance), the batch size, the number of
-candidate weights and the explicit regularisation; the architecture and the
+candidate weights, the explicit regularisation and IDA's spread weight; the architecture and the
 schedule are the library's, so what a student sees in minutes is the model a
 GPU trains. Dropout and weight decay are switched off: in about 600 steps on
 a few hundred utterances the network is still underfitting, and with them
