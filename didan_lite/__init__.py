@@ -34,17 +34,21 @@ _NAMES: dict[str, list[str]] = {
     "didan_lite.experiment": ["ExperimentConfig", "compare", "load_task", "results_markdown", "run_method"],
     "didan_lite.features": ["FeatureConfig", "load_audio", "spectrogram"],
     "didan_lite.listening": ["audio_player", "audio_table"],
-    "didan_lite.metrics": ["confusion", "effective_rank", "proxy_a_distance", "unweighted_average_recall", "weighted_average_recall"],
+    "didan_lite.metrics": [
+        "class_alignment", "confusion", "effective_rank", "proxy_a_distance", "unweighted_average_recall",
+        "weighted_average_recall",
+    ],
     "didan_lite.model": ["DIDAN", "ModelConfig"],
     "didan_lite.plots": [
         "METHOD_COLOURS", "alignment_caption", "corpus_colours", "domain_legends", "method_colour", "plot_coefficients",
         "plot_confusion", "plot_domains_2d", "plot_spectrogram", "plot_training_curves", "set_style", "umap_projection",
     ],
     "didan_lite.presets": ["FAST", "FULL", "preset"],
+    "didan_lite.reference": ["ReferenceResult", "available_references", "load_reference"],
     "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
     "didan_lite.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],
     "didan_lite.training": ["TrainConfig", "predict", "train_didan"],
-    "didan_lite.verdicts": ["compare_methods", "leader", "learned", "verdict_lines"],
+    "didan_lite.verdicts": ["PairedVerdict", "leader", "learned", "paired_verdict", "verdict_lines"],
 }
 _MODULE_OF: dict[str, str] = {name: module for module, names in _NAMES.items() for name in names}
 __all__ = sorted(_MODULE_OF)

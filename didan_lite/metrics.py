@@ -1,7 +1,8 @@
-"""Metrics of cross-corpus SER: UAR, WAR, confusion matrices, proxy A-distance.
+"""Metrics of cross-corpus SER: UAR, WAR, confusion matrices, proxy A-distance, class alignment.
 
 Notebook: notebooks/02_cross_corpus_problem.ipynb explains UAR against WAR;
-05_ida_vs_mmd.ipynb uses the proxy A-distance.
+05_ida_vs_mmd.ipynb uses the proxy A-distance and the class alignment (the
+latter reads target labels: evaluation only).
 
 UAR (unweighted average recall, the field's main metric) is the mean of the
 per-class recalls, so every emotion counts equally however rare; WAR
@@ -16,6 +17,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix as _sk_confusion, recall_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -70,6 +72,36 @@ def proxy_a_distance(features_source: np.ndarray, features_target: np.ndarray, s
     splits = StratifiedKFold(n_splits=min(folds, n), shuffle=True, random_state=seed)
     error = 1.0 - accuracy_score(y, cross_val_predict(classifier, x, y, cv=splits))
     return float(2.0 * (1.0 - 2.0 * min(error, 0.5)))
+
+
+def class_alignment(
+    source_features: np.ndarray,
+    source_labels: Sequence[int],
+    target_features: np.ndarray,
+    target_labels: Sequence[int],
+    k: int = 5,
+) -> float:
+    """Share of target samples whose ``k`` nearest source neighbours mostly carry the target sample's own emotion, in [0, 1].
+
+    **Evaluation only: reads the target labels.** Compute it after training, to
+    score a final model, never to choose anything.
+
+    The proxy A-distance says whether the corpora overlap; this says whether the
+    *classes* line up across them. A method can mix the corpora (low proxy
+    A-distance) while putting target anger next to source sadness; then this
+    figure stays low. It equals the target accuracy of a k-nearest-neighbour
+    classifier fitted on the labelled source features (Euclidean distance in the
+    given feature space; ties in the vote go to the lowest class index), so with
+    balanced classes chance is about 1 / K.
+
+    Shape:
+        source_features (N_s, D), source_labels (N_s,), target_features (N_t, D), target_labels (N_t,)
+    """
+    source_labels, target_labels = np.asarray(source_labels), np.asarray(target_labels)
+    if len(source_features) < k:
+        raise ValueError(f"class_alignment needs at least k={k} source samples; got {len(source_features)}")
+    vote = KNeighborsClassifier(n_neighbors=k).fit(np.asarray(source_features, dtype=float), source_labels)
+    return float(np.mean(vote.predict(np.asarray(target_features, dtype=float)) == target_labels))
 
 
 def mean_and_sd(values: Sequence[float]) -> tuple[float, float]:

@@ -1,30 +1,43 @@
-"""Guarded verdicts: say that a method helped only when the numbers allow it.
+"""Verdicts from paired confidence intervals: say that a method helped only when the numbers allow it.
 
 Notebook: notebooks/05_ida_vs_mmd.ipynb prints these sentences under its results table.
 
-A few runs of a small network on a few hundred utterances are noisy, and a
-model that learned nothing scores near chance on *every* corpus, so a raw
-"MMD led" can be noise. The rules, fixed before any result was seen:
+A few runs of a small network on a few hundred utterances are noisy (the
+seed-to-seed sd of target UAR is 3-9 points on EmoDB <-> CASIA), and a model
+that learned nothing scores near chance on *every* corpus. The rules, fixed
+before any result was seen:
 
-1. **Learned**: a method's model learned only if its mean held-out *source*
-   UAR is at least chance + 15 points (:data:`LEARNED_MARGIN`; chance = 1 / K
-   for K classes). Otherwise no conclusion is drawn about it.
-2. **Beyond the spread**: a difference of mean target UAR counts only if it
-   exceeds the seed-to-seed spread, the larger sample standard deviation of
-   the two methods, with at least two seeds each (:data:`MIN_SEEDS`).
-3. A method **helps** when both rules hold and it is ahead of the baseline,
-   **hurts** when both hold and it is behind; in every other case the verdict
-   says that no conclusion can be drawn, and why.
+1. **Learned, per seed**: a run learned only if its held-out *source* UAR is at
+   least chance + 15 points (:data:`LEARNED_MARGIN`; chance = 1 / K for K
+   classes). A comparison in which any paired run of either method did not
+   learn gets no "helps" or "hurts" (judged per seed, not on the mean, so a
+   collapsed seed cannot hide behind good ones).
+2. **Paired by seed**: for a seed, every method starts from the same initial
+   weights and sees the same batches as the baseline, so the runs of one
+   (task, seed) are compared with each other: per pair the difference
+   ``d = UAR(method) - UAR(baseline)`` in points, then the mean of ``d`` with a
+   Student-t confidence interval over the pairs (95 % by default),
 
-Input: per-run records with ``method``, ``seed``, ``target_uar`` and the
-held-out source UAR (``source_heldout_uar`` as in ``metrics.json``, or
-``source_uar``), as a DataFrame, a list of dicts, or
-:class:`didan_lite.experiment.RunResult` objects; UARs in [0, 1].
+   .. math:: \\bar d \\pm t_{0.975,\\,n-1} \\, s_d / \\sqrt{n}
+
+   Several tasks in one table are pooled (every (task, seed) is a pair);
+   filter the table by task for a per-task verdict.
+3. A method **helps** when the interval lies above 0, **hurts** when it lies
+   below 0, with at least :data:`MIN_PAIRS` pairs; in every other case the
+   verdict is "no conclusion", and the sentence says why.
+
+Input: per-run records with ``method``, ``seed``, ``target_uar`` and optionally
+``task`` and the held-out source UAR (``source_heldout_uar`` as in
+``metrics.json``, or ``source_uar``; without it rule 1 is not applied), as a
+DataFrame, a list of dicts, or :class:`didan_lite.experiment.RunResult`
+objects; UARs as fractions in [0, 1].
 
 Examples::
 
-    verdict = compare_methods(runs, "ida", baseline="source-only", n_classes=5)
-    print(verdict.sentence)        # e.g. "No conclusion: ida's gain over source-only (+1.0 points) is inside ..."
+    verdict = paired_verdict(runs, "ida", baseline="source-only", n_classes=5)
+    print(verdict.sentence())
+    # e.g. "ida vs source-only: no conclusion: +1.4 points over 2 paired seeds, 95 % interval [-3.1, +6.0];
+    #       fewer than 3 paired seeds"
 """
 
 from __future__ import annotations
@@ -32,44 +45,63 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 LEARNED_MARGIN = 0.15
-"""Held-out source UAR must reach chance + this (in UAR units) for a model to count as learned."""
-MIN_SEEDS = 2
-"""Fewest seeds per method for a spread, hence for any verdict."""
+"""Held-out source UAR must reach chance + this (in UAR units), in every run, for a model to count as learned."""
+MIN_PAIRS = 3
+"""Fewest paired seeds for a "helps" or "hurts" verdict (two give an interval too wide and too unreliable to read)."""
+Outcome = Literal["helps", "hurts", "no conclusion"]
 
 
 def as_table(runs) -> pd.DataFrame:
-    """Per-run records -> DataFrame with columns method, seed, target_uar, source_uar (UAR in [0, 1])."""
+    """Per-run records -> DataFrame with columns method, seed, target_uar (and source_uar when the records have it).
+
+    Raises:
+        ValueError: a column is missing, or a UAR lies outside [0, 1] (percentages instead of fractions).
+    """
     if isinstance(runs, pd.DataFrame):
         frame = runs.copy()
     else:
-        runs = list(runs)
-        frame = pd.DataFrame([r.summary() if hasattr(r, "summary") else dict(r) for r in runs])
+        frame = pd.DataFrame([r.summary() if hasattr(r, "summary") else dict(r) for r in list(runs)])
     if "source_uar" not in frame and "source_heldout_uar" in frame:
         frame["source_uar"] = frame["source_heldout_uar"]
-    missing = {"method", "target_uar", "source_uar"} - set(frame.columns)
+    missing = {"method", "seed", "target_uar"} - set(frame.columns)
     if missing:
         raise ValueError(f"run records lack {sorted(missing)}")
+    for column in ("target_uar", "source_uar"):
+        values = frame[column].to_numpy(float) if column in frame else np.zeros(0)
+        if np.any((values < 0) | (values > 1)):
+            raise ValueError(f"{column} must be a fraction in [0, 1]; got values up to {np.nanmax(values):g} "
+                             "(divide percentages by 100)")
     return frame
 
 
 @dataclass(frozen=True)
 class Learned:
-    """Whether one method's models learned: mean held-out source UAR against chance + margin."""
+    """Whether one method's runs learned: each run's held-out source UAR against chance + margin."""
 
     method: str
     ok: bool
+    """Every run learned."""
     source_uar: float
+    """Mean held-out source UAR over the runs, in [0, 1] (nan when unknown)."""
     threshold: float
     seeds: int
+    failed_seeds: tuple[str, ...] = ()
+    """The runs that did not learn, e.g. ``("seed 33",)`` or ``("C-B seed 33",)``."""
 
     @property
     def sentence(self) -> str:
-        verb = "learned" if self.ok else "did not clearly learn"
-        return (f"{self.method} {verb}: held-out source UAR {100 * self.source_uar:.1f} % "
-                f"against the {100 * self.threshold:.1f} % required (chance + {100 * LEARNED_MARGIN:.0f} points).")
+        if np.isnan(self.source_uar):
+            return f"{self.method}: no held-out source UAR recorded, so whether it learned is unknown."
+        rule = f"chance + {100 * LEARNED_MARGIN:.0f} points = {100 * self.threshold:.1f} %"
+        if self.ok:
+            return f"{self.method} learned on all {self.seeds} seeds (held-out source UAR at least {rule})."
+        return (f"{self.method} did not learn on {len(self.failed_seeds)} of {self.seeds} seeds "
+                f"({', '.join(self.failed_seeds)}: held-out source UAR below {rule}).")
 
 
 def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[str, Learned]:
@@ -81,90 +113,165 @@ def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[s
     rows = table[table["method"] == method]
     if rows.empty:
         raise ValueError(f"no run of method {method!r}")
-    mean = float(rows["source_uar"].mean())
-    return Learned(method, mean >= threshold, mean, threshold, len(rows))
+    if "source_uar" not in rows:
+        return Learned(method, True, float("nan"), threshold, len(rows))
+    labels = [f"{task} seed {seed}" for task, seed in zip(rows["task"], rows["seed"])] if "task" in rows else \
+        [f"seed {seed}" for seed in rows["seed"]]
+    failed = tuple(label for label, uar in zip(labels, rows["source_uar"]) if not uar >= threshold)
+    return Learned(method, not failed, float(rows["source_uar"].mean()), threshold, len(rows), failed)
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """The guarded comparison of one method with a baseline (UARs in percentage points)."""
+class PairedVerdict:
+    """The paired comparison of one method with a baseline; differences in UAR percentage points."""
 
     method: str
     baseline: str
-    outcome: Literal["helps", "hurts", "no conclusion"]
-    gain: float
-    """Mean target UAR of ``method`` minus the baseline's, in points."""
-    spread: float
-    """Larger sample sd over seeds of the two methods' target UAR, in points (nan with fewer than two seeds)."""
-    method_mean: float
-    baseline_mean: float
-    sentence: str
+    n_pairs: int
+    mean_difference: float
+    """Mean over pairs of target UAR (method) - target UAR (baseline), in points (nan without pairs)."""
+    ci_low: float
+    ci_high: float
+    """Bounds of the t-interval of the mean difference, in points (nan with fewer than two pairs)."""
+    verdict: Outcome
+    reason: str
+    """Why this verdict, in words (the tail of :meth:`sentence`)."""
+    confidence: float = 0.95
+    method_mean: float = float("nan")
+    baseline_mean: float = float("nan")
+    """Mean target UAR over the paired runs, in %."""
 
     @property
     def helps(self) -> bool:
-        return self.outcome == "helps"
+        return self.verdict == "helps"
+
+    def interval(self) -> str:
+        """``[-3.1, +6.0]``, or ``[n/a]`` with fewer than two pairs."""
+        return "[n/a]" if np.isnan(self.ci_low) else f"[{_points(self.ci_low)}, {_points(self.ci_high)}]"
+
+    def sentence(self) -> str:
+        """One sentence with the numbers and the reason, e.g.
+        ``ida vs source-only: no conclusion: +1.4 points over 2 paired seeds, 95 % interval [-3.1, +6.0]; ...``."""
+        if self.n_pairs == 0:
+            return f"{self.method} vs {self.baseline}: {self.verdict}: {self.reason}"
+        seeds = "paired seed" if self.n_pairs == 1 else "paired seeds"
+        return (f"{self.method} vs {self.baseline}: {self.verdict}: {self.mean_difference:+.1f} points over "
+                f"{self.n_pairs} {seeds}, {100 * self.confidence:.0f} % interval {self.interval()}; {self.reason}")
 
 
-def _stats(rows: pd.DataFrame) -> tuple[float, float, int]:
-    values = 100 * rows["target_uar"].to_numpy(float)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else float("nan"), len(values)
+def _points(value: float) -> str:
+    """``+1.2``; a bound that one decimal would print as 0.0 gets two (``-0.04``), so its side of 0 shows."""
+    return f"{value:+.1f}" if value == 0 or abs(value) >= 0.05 else f"{value:+.2f}"
 
 
-def compare_methods(runs, method: str, *, baseline: str = "source-only", n_classes: int) -> Verdict:
-    """Rules 1-3 for ``method`` against ``baseline`` on one task."""
+def pairs(runs, method: str, baseline: str) -> pd.DataFrame:
+    """One row per (task, seed) that both methods ran: columns key(s), target_uar and source_uar of each side.
+
+    Raises:
+        ValueError: a method ran twice on one (task, seed), so pairs are ambiguous.
+    """
     table = as_table(runs)
-    rows_m, rows_b = table[table["method"] == method], table[table["method"] == baseline]
-    if rows_m.empty or rows_b.empty:
-        raise ValueError(f"need runs of both {method!r} and {baseline!r}")
-    (mean_m, sd_m, n_m), (mean_b, sd_b, n_b) = _stats(rows_m), _stats(rows_b)
-    gain, spread = mean_m - mean_b, max(sd_m, sd_b) if min(n_m, n_b) >= MIN_SEEDS else float("nan")
-    figures = f"{method} {mean_m:.1f} % vs {baseline} {mean_b:.1f} % target UAR, {gain:+.1f} points"
-    failed = [check for check in (learned(table, n_classes, method), learned(table, n_classes, baseline)) if not check.ok]
+    keys = ["task", "seed"] if "task" in table else ["seed"]
+    sides = []
+    for name, suffix in ((method, "_m"), (baseline, "_b")):
+        rows = table[table["method"] == name]
+        if rows.duplicated(keys).any():
+            raise ValueError(f"{name!r} has several runs for one {'/'.join(keys)}; pairs would be ambiguous")
+        columns = [c for c in ("target_uar", "source_uar") if c in rows]
+        sides.append(rows[keys + columns].rename(columns={c: c + suffix for c in columns}))
+    return sides[0].merge(sides[1], on=keys, how="inner")
+
+
+def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classes: int,
+                   confidence: float = 0.95) -> PairedVerdict:
+    """Rules 1-3 for ``method`` against ``baseline``: mean paired difference, t-interval and verdict.
+
+    Raises:
+        ValueError: neither method ran, or the records lack a column (see :func:`as_table`).
+    """
+    table = as_table(runs)
+    for name in (method, baseline):
+        if not (table["method"] == name).any():
+            raise ValueError(f"no run of method {name!r}")
+    paired = pairs(table, method, baseline)
+    n = len(paired)
+    if n == 0:
+        return PairedVerdict(method, baseline, 0, float("nan"), float("nan"), float("nan"), "no conclusion",
+                             "no seed was run by both, so nothing can be paired.", confidence)
+    differences = 100 * (paired["target_uar_m"].to_numpy(float) - paired["target_uar_b"].to_numpy(float))
+    mean = float(differences.mean())
+    low = high = float("nan")
+    if n >= 2:
+        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * differences.std(ddof=1) / np.sqrt(n))
+        low, high = mean - half, mean + half
+    verdict, reason = "no conclusion", ""
+    paired_runs = table.merge(paired[["task", "seed"] if "task" in paired else ["seed"]])
+    failed = [check for check in (learned(paired_runs, n_classes, method), learned(paired_runs, n_classes, baseline))
+              if not check.ok]
     if failed:
-        outcome, why = "no conclusion", " ".join(check.sentence for check in failed)
-    elif min(n_m, n_b) < MIN_SEEDS:
-        outcome, why = "no conclusion", f"it needs at least {MIN_SEEDS} seeds per method to measure the seed-to-seed spread."
-    elif abs(gain) <= spread:
-        outcome, why = "no conclusion", f"the difference is inside the seed-to-seed spread (sd up to {spread:.1f} points)."
+        reason = " ".join(check.sentence for check in failed)
+    elif n < MIN_PAIRS:
+        reason = f"fewer than {MIN_PAIRS} paired seeds are too few for a verdict."
+    elif low > 0:
+        verdict, reason = "helps", "the interval lies above 0."
+    elif high < 0:
+        verdict, reason = "hurts", "the interval lies below 0."
     else:
-        outcome = "helps" if gain > 0 else "hurts"
-        why = f"the difference exceeds the seed-to-seed spread (sd up to {spread:.1f} points) and both models learned."
-    head = {"helps": f"{method} helps over {baseline}", "hurts": f"{method} is worse than {baseline}",
-            "no conclusion": f"No conclusion on {method} against {baseline}"}[outcome]
-    return Verdict(method, baseline, outcome, gain, spread, mean_m, mean_b, f"{head} ({figures}): {why}")
+        reason = "the interval includes 0."
+    return PairedVerdict(method, baseline, n, mean, low, high, verdict, reason, confidence,
+                         float(100 * paired["target_uar_m"].mean()), float(100 * paired["target_uar_b"].mean()))
+
+
+def paired_table(runs, n_classes: int, baseline: str = "source-only", confidence: float = 0.95) -> pd.DataFrame:
+    """Per method: runs, mean and sd of target UAR (%), and the paired difference to ``baseline`` with its interval.
+
+    Columns: method, runs, target_uar_mean, target_uar_sd, n_pairs, difference, ci_low, ci_high, verdict
+    (the baseline's own row and methods without a baseline run have nan differences and an empty verdict).
+    """
+    table = as_table(runs)
+    rows = []
+    for method in dict.fromkeys(table["method"]):
+        values = 100 * table.loc[table["method"] == method, "target_uar"].to_numpy(float)
+        row = {"method": method, "runs": len(values), "target_uar_mean": float(values.mean()),
+               "target_uar_sd": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
+               "n_pairs": 0, "difference": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "verdict": ""}
+        if method != baseline and (table["method"] == baseline).any():
+            v = paired_verdict(table, method, baseline=baseline, n_classes=n_classes, confidence=confidence)
+            row.update(n_pairs=v.n_pairs, difference=v.mean_difference, ci_low=v.ci_low, ci_high=v.ci_high, verdict=v.verdict)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def leader(runs, n_classes: int) -> str:
-    """A guarded sentence on which method led: the best mean target UAR among the methods that learned,
-    named only when it beats the runner-up beyond the spread."""
+    """A guarded sentence on which method led: the best mean target UAR among the methods whose every run learned,
+    named only when its paired interval against the runner-up lies above 0."""
     table = as_table(runs)
-    checks = learned(table, n_classes)
-    learners = [m for m, check in checks.items() if check.ok]
+    learners = [m for m, check in learned(table, n_classes).items() if check.ok]
     if not learners:
-        return "No conclusion on a leader: no method's model learned (held-out source UAR below chance + 15 points)."
-    means = {m: _stats(table[table["method"] == m])[0] for m in learners}
+        return "No conclusion on a leader: no method learned on every seed."
+    means = {m: float(table.loc[table["method"] == m, "target_uar"].mean()) for m in learners}
     ranked = sorted(learners, key=means.get, reverse=True)
     if len(ranked) == 1:
-        return f"No conclusion on a leader: only {ranked[0]} learned, so there is nothing to rank it against."
-    verdict = compare_methods(table, ranked[0], baseline=ranked[1], n_classes=n_classes)
+        return f"No conclusion on a leader: only {ranked[0]} learned on every seed, so there is nothing to rank it against."
+    verdict = paired_verdict(table, ranked[0], baseline=ranked[1], n_classes=n_classes)
     if verdict.helps:
-        return f"{ranked[0]} led ({verdict.method_mean:.1f} % target UAR), ahead of {ranked[1]} beyond the seed-to-seed spread."
-    why = verdict.sentence[0].lower() + verdict.sentence[1:]
-    return f"No clear leader: {ranked[0]} had the best mean ({verdict.method_mean:.1f} %), but {why}"
+        return f"{ranked[0]} led ({100 * means[ranked[0]]:.1f} % target UAR): {verdict.sentence()}"
+    return f"No clear leader: {ranked[0]} had the best mean ({100 * means[ranked[0]]:.1f} %), but {verdict.sentence()}"
 
 
 def verdict_lines(runs, n_classes: int, baseline: str = "source-only", reference: str = "opensmile-svm") -> list[str]:
     """Every other method against ``baseline`` (when it ran), ``baseline`` against the ``reference`` row
-    (when both ran), then the leader sentence."""
+    (when both ran), then the leader sentence; each by the paired rule (pooled when the runs hold several tasks)."""
     table = as_table(runs)
     methods = list(dict.fromkeys(table["method"]))
     lines = []
     if baseline in methods:
-        lines += [compare_methods(table, m, baseline=baseline, n_classes=n_classes).sentence
+        lines += [paired_verdict(table, m, baseline=baseline, n_classes=n_classes).sentence()
                   for m in methods if m not in (baseline, reference)]
         if reference in methods:
-            lines.append(compare_methods(table, baseline, baseline=reference, n_classes=n_classes).sentence)
+            lines.append(paired_verdict(table, baseline, baseline=reference, n_classes=n_classes).sentence())
     return lines + [leader(table, n_classes)]
 
 
-__all__ = ["LEARNED_MARGIN", "MIN_SEEDS", "Learned", "Verdict", "as_table", "compare_methods", "leader", "learned", "verdict_lines"]
+__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "Learned", "PairedVerdict", "as_table", "learned", "leader", "paired_table",
+           "paired_verdict", "pairs", "verdict_lines"]
