@@ -147,7 +147,7 @@ class PairedVerdict:
 
     def interval(self) -> str:
         """``[-3.1, +6.0]``, or ``[n/a]`` with fewer than two pairs."""
-        return "[n/a]" if np.isnan(self.ci_low) else f"[{_points(self.ci_low)}, {_points(self.ci_high)}]"
+        return interval_text(self.ci_low, self.ci_high)
 
     def sentence(self) -> str:
         """One sentence with the numbers and the reason, e.g.
@@ -159,9 +159,13 @@ class PairedVerdict:
                 f"{self.n_pairs} {seeds}, {100 * self.confidence:.0f} % interval {self.interval()}; {self.reason}")
 
 
-def _points(value: float) -> str:
-    """``+1.2``; a bound that one decimal would print as 0.0 gets two (``-0.04``), so its side of 0 shows."""
-    return f"{value:+.1f}" if value == 0 or abs(value) >= 0.05 else f"{value:+.2f}"
+def interval_text(low: float, high: float) -> str:
+    """``[-3.1, +6.0]`` (points), ``[n/a]`` for nan bounds; a bound that one decimal would print as 0.0 gets two
+    (``-0.04``), so that its side of 0 shows."""
+    def points(value: float) -> str:
+        return f"{value:+.1f}" if value == 0 or abs(value) >= 0.05 else f"{value:+.2f}"
+
+    return "[n/a]" if np.isnan(low) or np.isnan(high) else f"[{points(low)}, {points(high)}]"
 
 
 def pairs(runs, method: str, baseline: str) -> pd.DataFrame:
@@ -273,5 +277,5 @@ def verdict_lines(runs, n_classes: int, baseline: str = "source-only", reference
     return lines + [leader(table, n_classes)]
 
 
-__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "Learned", "PairedVerdict", "as_table", "learned", "leader", "paired_table",
+__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "Learned", "PairedVerdict", "as_table", "interval_text", "learned", "leader", "paired_table",
            "paired_verdict", "pairs", "verdict_lines"]

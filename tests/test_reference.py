@@ -118,3 +118,22 @@ def test_unknown_task_and_damaged_file_are_named(tmp_path):
     damaged.write_text(json.dumps({"format": 1, "task": "x", "emotions": ["a", "b"], "runs": [], "provenance": {}}))
     with pytest.raises(InputError, match="provenance.command"):
         read_reference(damaged)
+
+
+def test_report_tables_give_paired_intervals_per_task_and_pooled_and_label_class_alignment():
+    from didan_lite.report import paired_markdown, plot_alignment_map, runs_markdown
+
+    runs = pd.concat([load_reference("B-C").runs, load_reference("C-B").runs])
+    runs = runs[runs["method"].isin(["source-only", "ida"])]
+    table = paired_markdown(runs, 5)
+    pooled = paired_verdict(runs, "ida", n_classes=5)
+    assert f"| pooled | ida | 10 | {100 * runs[runs.method == 'ida'].target_uar.mean():.1f} ± " in table
+    assert f"{pooled.mean_difference:+.1f} {pooled.interval()} | {pooled.verdict} |" in table
+    assert "| B-C | source-only |" in table and "(baseline)" in table and "class alignment" not in table
+    records = runs.to_dict(orient="records")
+    records[0] |= {"class_alignment": 0.42, "precision": "fp32"}
+    assert "class alignment % (reads target labels: evaluation only)" in paired_markdown(pd.DataFrame(records), 5)
+    lines = runs_markdown(records).splitlines()
+    assert lines[0].endswith("| class alignment % (eval. only) | precision |") and lines[2].endswith("| 42.0 | fp32 |")
+    figure = plot_alignment_map(records)
+    assert "reads target labels" in figure.axes[0].get_title() and len(figure.axes[0].collections) == 1
