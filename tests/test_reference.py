@@ -14,7 +14,14 @@ import pytest
 
 from didan_lite.errors import InputError
 from didan_lite.experiment import RunResult
-from didan_lite.reference import PROVENANCE_KEYS, REFERENCE_DIR, available_references, load_reference, read_reference
+from didan_lite.reference import (
+    PROVENANCE_KEYS,
+    REFERENCE_DIR,
+    available_references,
+    load_reference,
+    read_reference,
+    reference_runs,
+)
 from didan_lite.report import write_metrics
 from didan_lite.verdicts import paired_verdict
 
@@ -123,8 +130,9 @@ def test_unknown_task_and_damaged_file_are_named(tmp_path):
 def test_report_tables_give_paired_intervals_per_task_and_pooled_and_label_class_alignment():
     from didan_lite.report import paired_markdown, plot_alignment_map, runs_markdown
 
-    runs = pd.concat([load_reference("B-C").runs, load_reference("C-B").runs])
-    runs = runs[runs["method"].isin(["source-only", "ida"])]
+    runs = reference_runs("B-C", "C-B", methods=["source-only", "ida"])
+    assert set(runs["task"]) == {"B-C", "C-B"} and set(runs["method"]) == {"source-only", "ida"}
+    assert len(runs) == sum(len(load_reference(t).runs.query("method in ['source-only', 'ida']")) for t in ("B-C", "C-B"))
     table = paired_markdown(runs, 5)
     pooled = paired_verdict(runs, "ida", n_classes=5)
     assert f"| pooled | ida | 10 | {100 * runs[runs.method == 'ida'].target_uar.mean():.1f} ± " in table
