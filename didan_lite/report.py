@@ -18,17 +18,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from didan_lite.atomic import atomic_write
+from didan_lite.results import Comparison, ExperimentConfig
 from didan_lite.verdicts import LEARNED_MARGIN, MIN_PAIRS, as_table, interval_text, paired_table, verdict_lines
-
-if TYPE_CHECKING:  # only for type hints: experiment imports this module
-    from didan_lite.experiment import Comparison, ExperimentConfig
 
 
 def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
@@ -200,7 +198,7 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
 
 
 def results_markdown(table: pd.DataFrame) -> str:
-    """Markdown table of :meth:`didan_lite.experiment.Comparison.table` (percentages with one decimal)."""
+    """Markdown table of :meth:`didan_lite.results.Comparison.table` (percentages with one decimal)."""
     header = (
         "| method | target UAR % | target WAR % | held-out source UAR % | proxy A-distance | feature rank | weight | s / run | seeds |\n"
         "|---|---|---|---|---|---|---|---|---|"

@@ -29,7 +29,7 @@ before any result was seen:
 Input: per-run records with ``method``, ``seed``, ``target_uar`` and optionally
 ``task`` and the held-out source UAR (``source_heldout_uar`` as in
 ``metrics.json``, or ``source_uar``; without it rule 1 is not applied), as a
-DataFrame, a list of dicts, or :class:`didan_lite.experiment.RunResult`
+DataFrame, a list of dicts, or :class:`didan_lite.results.RunResult`
 objects; UARs as fractions in [0, 1].
 
 Examples::

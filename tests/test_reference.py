@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from didan_lite.errors import InputError
-from didan_lite.experiment import RunResult
+from didan_lite.results import RunResult
 from didan_lite.reference import (
     PROVENANCE_KEYS,
     REFERENCE_DIR,
