@@ -60,14 +60,13 @@ def _metrics_json(folder: Path) -> tuple[Path, list[RunResult]]:
 def test_every_shipped_reference_loads_with_its_provenance_and_the_run_format():
     tasks = available_references()
     assert {"synthetic", "B-C", "C-B"} <= set(tasks)
-    run_keys = set(_run("ida", 1, 0.4).summary()) - {"epochs"}
     for task in tasks:
         reference = load_reference(task)
         assert reference.task == task and (reference.runs["task"] == task).all()
         assert all(reference.provenance[key] for key in PROVENANCE_KEYS)
         assert reference.n_classes == len(reference.emotions) >= 2
-        assert set(reference.runs.columns) - {"task"} <= run_keys | {"precision", "class_alignment", "input_proxy_a_distance"}
         assert {"method", "seed", "target_uar", "source_heldout_uar"} <= set(reference.runs.columns)
+        assert "epochs" not in reference.runs and not reference.runs.map(lambda v: isinstance(v, (list, dict))).any().any()
         assert not reference.runs.duplicated(["method", "seed"]).any()
         assert (REFERENCE_DIR / f"{task}.json").stat().st_size < 100_000
 
