@@ -105,7 +105,8 @@ class Learned:
 
 
 def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[str, Learned]:
-    """Rule 1 for one method, or for every method (a dict) when ``method`` is None."""
+    """Rule 1 for one method, or for every method (a dict) when ``method`` is None (a run without a recorded
+    held-out source UAR is not judged)."""
     table = as_table(runs)
     threshold = 1.0 / n_classes + LEARNED_MARGIN
     if method is None:
@@ -117,7 +118,7 @@ def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[s
         return Learned(method, True, float("nan"), threshold, len(rows))
     labels = [f"{task} seed {seed}" for task, seed in zip(rows["task"], rows["seed"])] if "task" in rows else \
         [f"seed {seed}" for seed in rows["seed"]]
-    failed = tuple(label for label, uar in zip(labels, rows["source_uar"]) if not uar >= threshold)
+    failed = tuple(label for label, uar in zip(labels, rows["source_uar"]) if uar < threshold)  # nan: not recorded
     return Learned(method, not failed, float(rows["source_uar"].mean()), threshold, len(rows), failed)
 
 
@@ -191,7 +192,7 @@ def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classe
     """Rules 1-3 for ``method`` against ``baseline``: mean paired difference, t-interval and verdict.
 
     Raises:
-        ValueError: neither method ran, or the records lack a column (see :func:`as_table`).
+        ValueError: one of the two methods has no run, or the records lack a column (see :func:`as_table`).
     """
     table = as_table(runs)
     for name in (method, baseline):
