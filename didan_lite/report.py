@@ -143,7 +143,7 @@ def _save(fig, path: Path) -> Path:
 
 
 def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths: Sequence[Path] = ()) -> Path:
-    """``report.md``: the mean +- sd table, the guarded verdicts, the per-seed table and the weight choices."""
+    """``report.md``: the mean +- sd table, the paired differences and verdicts, the per-seed table and the weight choices."""
     task, table = comparison.task, comparison.table()
     source, target = task.corpus_names
     synthetic = any(name.startswith("synth") for name in task.corpus_names)
