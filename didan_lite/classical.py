@@ -122,7 +122,7 @@ class ClassicalFit:
     """
 
     target_pred: np.ndarray
-    heldout_pred: np.ndarray
+    heldout_pred: np.ndarray | None
     source_features: np.ndarray
     target_features: np.ndarray
 
@@ -130,7 +130,7 @@ class ClassicalFit:
 def fit_reference(
     source_features: np.ndarray,
     source_labels: np.ndarray,
-    heldout_features: np.ndarray,
+    heldout_features: np.ndarray | None,
     target_features: np.ndarray,
     config: ClassicalConfig = ClassicalConfig(),
 ) -> ClassicalFit:
@@ -139,17 +139,20 @@ def fit_reference(
     The source is standardised with the statistics of the whole source corpus
     (training and held-out speakers, labels unused), the target with its own.
 
+    ``heldout_features=None`` (a fit on every source speaker): no held-out prediction (``heldout_pred`` is None).
+
     Shape:
         source_features (N_s, D) with labels (N_s,), heldout_features (N_h, D), target_features (N_t, D).
     """
-    source_all = standardise(np.concatenate([source_features, heldout_features]))
+    held = np.empty((0, source_features.shape[1])) if heldout_features is None else heldout_features
+    source_all = standardise(np.concatenate([source_features, held]))
     train, heldout = source_all[: len(source_features)], source_all[len(source_features) :]
     target = standardise(target_features)
     classifier = SVC(kernel="linear", C=config.svm_c, class_weight=config.class_weight)
     classifier.fit(train, source_labels)
     return ClassicalFit(
         target_pred=classifier.predict(target),
-        heldout_pred=classifier.predict(heldout),
+        heldout_pred=None if heldout_features is None else classifier.predict(heldout),
         source_features=train,
         target_features=target,
     )

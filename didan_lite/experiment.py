@@ -34,13 +34,14 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
 from didan_lite.features import default_cache_dir, extract_corpus, normalised_tensors
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
+from didan_lite import metrics
 from didan_lite.metrics import (
     confusion,
     effective_rank,
@@ -48,6 +49,7 @@ from didan_lite.metrics import (
     unweighted_average_recall,
     weighted_average_recall,
 )
+from didan_lite.model import domain_statistics
 from didan_lite.model_selection import WeightChoice, dev_risk, select_weight
 from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
 from didan_lite.results import Comparison, ExperimentConfig, RunResult, TaskData
@@ -99,7 +101,7 @@ def load_task(
     corpora = [extract_corpus(frame, config.features, cache_dir=config.cache_dir, strict=config.strict, progress=progress)
                for frame in (source, target)]
     inputs = normalised_tensors(corpora, _stored_frames(config), normalise_by=config.normalise_by,
-                                band_floor_db=config.band_floor_db)
+                                band_floor_db=config.band_floor_db, config=config.features)
     for extracted, x in zip(corpora, inputs):
         y = torch.tensor(emotion_indices(extracted.manifest, emotions))
         tensors.append((x, y, extracted.manifest))
@@ -114,6 +116,7 @@ def load_task(
     if heldout_by == "utterance":
         print(f"Source corpus {names[0]!r} has a single speaker: its held-out set is a stratified fifth of its "
               "utterances, not unseen speakers (the report says so).", flush=True)
+    speakers = frame_s["speaker"].astype(str).to_numpy()
     return TaskData(
         class_names=list(emotions),
         corpus_names=(names[0], names[1]),
@@ -124,6 +127,7 @@ def load_task(
         heldout_by=heldout_by,
         source_paths=([paths[0][i] for i in train_index], [paths[0][i] for i in test_index]),
         target_paths=paths[1],
+        source_speakers=np.concatenate([speakers[train_index], speakers[test_index]]),
     )
 
 
@@ -156,6 +160,33 @@ def speaker_split(frame: pd.DataFrame, holdout: float, seed: int = 0) -> tuple[n
         ) from exc
 
 
+Split = Literal["heldout", "all"] | int
+"""What a deep run trains on: ``"heldout"`` the training speakers (scored on the held-out ones), ``"all"``
+every source speaker (a refit: no held-out score), or an int k, every speaker but selection fold k's."""
+
+
+def source_folds(task: TaskData, n_folds: int) -> list[np.ndarray]:
+    """Held-out indices (into :attr:`TaskData.source_all`) of each selection fold: speakers never split.
+
+    One fold is the task's fixed held-out split. A single-speaker source is split by utterance, stratified.
+
+    Raises:
+        InputError: more folds than source speakers.
+    """
+    n = len(task.source_train.y) + len(task.source_test.y)
+    if n_folds == 1:
+        return [np.arange(len(task.source_train.y), n)]
+    labels = task.source_all.y.numpy()
+    if task.heldout_by == "speaker":
+        speakers = task.source_speakers
+        if len(set(speakers.tolist())) < n_folds:
+            raise InputError(f"{n_folds} selection folds need at least as many source speakers; the source has "
+                             f"{len(set(speakers.tolist()))}. Lower selection_folds.")
+        return [test for _, test in GroupKFold(n_splits=n_folds).split(labels, labels, groups=speakers)]
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=0)
+    return [test for _, test in splitter.split(labels, labels)]
+
+
 def run_method(
     task: TaskData,
     method: str,
@@ -163,10 +194,13 @@ def run_method(
     config: ExperimentConfig = ExperimentConfig(),
     *,
     checkpoint: str | os.PathLike | None = None,
+    split: Split = "heldout",
 ) -> RunResult:
-    """Train one method with one seed and evaluate it on the target and the held-out source.
+    """Train one method with one seed and evaluate it on the target and the held-out source (see :data:`Split`).
 
-    ``seconds`` of the result is the sum of the epochs' training times (also for a run loaded
+    ``adabn`` trains the BatchNorm network as source-only and predicts each domain with that domain's own
+    statistics (:func:`didan_lite.model.domain_statistics`); its target UAR with the source statistics is kept
+    in ``extra``. ``seconds`` of the result is the sum of the epochs' training times (also for a run loaded
     from its checkpoint) plus this evaluation.
     """
     alignment = make_alignment(
@@ -175,31 +209,62 @@ def run_method(
         class_names=task.class_names,
         **dict(config.method_options.get(method, {})),
     )
+    source, heldout, trained_on = _split_data(task, split, config)
+    model_config = dataclasses.replace(config.model, norm="batch") if method in BATCH_NORM_METHODS else config.model
     result = train_didan(
-        task.source_train,
+        source,
         task.target,
         len(task.class_names),
         alignment=alignment,
         config=config.train,
-        model_config=config.model,
+        model_config=model_config,
         seed=seed,
         checkpoint=checkpoint,
         target_labels_for_monitoring=task.target.y,
     )
     layer = -2 if alignment is None or alignment.layer is None else alignment.layer
     began = time.perf_counter() - sum(epoch["seconds"] for epoch in result.history)
-    with cpu_threads(config.train.cpu_threads if result.model.output.weight.device.type == "cpu" else None):
-        _, source_features = predict(result.model, task.source_train.x, layer=layer)
-        target_pred, target_features = predict(result.model, task.target.x, layer=layer)
-        source_pred, heldout_features = predict(result.model, task.source_test.x, layer=layer)
-    risk = dev_risk(source_features, heldout_features, task.source_test.y.numpy(), source_pred, target_features, seed=seed)
-    return _scored_run(task, method, seed, target_pred, source_pred, source_features, target_features, began,
-                       history=result.history, dev_risk=risk,
+    model, extra = result.model, {}
+    with cpu_threads(config.train.cpu_threads if model.output.weight.device.type == "cpu" else None):
+        with domain_statistics(model, source.x):
+            _, source_features = predict(model, source.x, layer=layer)
+            heldout_pred, heldout_features = (None, None) if heldout is None else predict(model, heldout.x, layer=layer)
+            if method in BATCH_NORM_METHODS:
+                extra["target_uar_source_statistics"] = unweighted_average_recall(task.target.y.numpy(),
+                                                                                  predict(model, task.target.x)[0])
+        with domain_statistics(model, task.target.x):
+            target_pred, target_features = predict(model, task.target.x, layer=layer)
+    risk = None if heldout is None else dev_risk(source_features, heldout_features, heldout.y.numpy(), heldout_pred,
+                                                 target_features, seed=seed)
+    return _scored_run(task, method, seed, target_pred, heldout_pred, heldout, source_features, source.y.numpy(),
+                       target_features, began,
+                       history=result.history, dev_risk=risk, trained_on=trained_on, extra=extra,
                        alignment_weight=None if alignment is None else config.train.alignment_weight)
 
 
+BATCH_NORM_METHODS: tuple[str, ...] = ("adabn",)
+"""Methods trained with BatchNorm whose statistics are re-estimated per domain (AdaBN, Li et al., 2016)."""
+
+
+def _split_data(task: TaskData, split: Split, config: ExperimentConfig) -> tuple[DomainData, DomainData | None, str]:
+    """(training source, held-out source or None, description) of a :data:`Split`."""
+    if split == "heldout":
+        return task.source_train, task.source_test, "training speakers"
+    everything = task.source_all
+    if split == "all":
+        return everything, None, "all source speakers"
+    folds = source_folds(task, config.selection_folds)
+    test = folds[split]
+    train = np.setdiff1d(np.arange(len(everything.y)), test)
+    return (DomainData(everything.x[train], everything.y[train]), DomainData(everything.x[test], everything.y[test]),
+            f"selection fold {split + 1} of {len(folds)}")
+
+
 def run_classical(task: TaskData, seed: int, config: ExperimentConfig = ExperimentConfig()) -> RunResult:
-    """The ``opensmile-svm`` reference row on the task's split (``seed`` only seeds the proxy A-distance).
+    """The ``opensmile-svm`` reference row (``seed`` only seeds the proxy A-distance).
+
+    Its held-out source UAR comes from a fit on the training speakers; with ``config.refit`` the target is
+    predicted by a second fit on all source speakers (the classifier is fixed a priori, nothing is chosen).
 
     Raises:
         InputError: a task built without audio paths (``load_task`` records them).
@@ -211,28 +276,53 @@ def run_classical(task: TaskData, seed: int, config: ExperimentConfig = Experime
     features = [opensmile_functionals(p, config.classical, cache_dir=config.cache_dir)
                 for p in (train_paths, heldout_paths, task.target_paths)]
     fit = fit_reference(features[0], task.source_train.y.numpy(), features[1], features[2], config.classical)
-    return _scored_run(task, "opensmile-svm", seed, fit.target_pred, fit.heldout_pred, fit.source_features,
-                       fit.target_features, began, history=[])
+    trained_on = "training speakers"
+    if config.refit:
+        everything = np.concatenate(features[:2])
+        refit = fit_reference(everything, task.source_all.y.numpy(), None, features[2], config.classical)
+        fit = dataclasses.replace(refit, heldout_pred=fit.heldout_pred)
+        trained_on = "all source speakers"
+    labels = task.source_all.y.numpy() if config.refit else task.source_train.y.numpy()
+    return _scored_run(task, "opensmile-svm", seed, fit.target_pred, fit.heldout_pred, task.source_test,
+                       fit.source_features, labels, fit.target_features, began, history=[], trained_on=trained_on,
+                       heldout_from="a fit on the training speakers" if config.refit else "this run")
 
 
-def _scored_run(task: TaskData, method: str, seed: int, target_pred: np.ndarray, heldout_pred: np.ndarray,
-                source_features: np.ndarray, target_features: np.ndarray, began: float, **extra) -> RunResult:
-    """Every figure of one run from its predictions and features (target labels used here only, to score)."""
-    y_t, y_held = task.target.y.numpy(), task.source_test.y.numpy()
+def _scored_run(task: TaskData, method: str, seed: int, target_pred: np.ndarray, heldout_pred: np.ndarray | None,
+                heldout: DomainData | None, source_features: np.ndarray, source_labels: np.ndarray,
+                target_features: np.ndarray, began: float, **extra) -> RunResult:
+    """Every figure of one run from its predictions and features (target labels used here only, to score).
+
+    Without held-out predictions (a refit) ``source_uar`` is NaN until the caller fills in the selection's.
+    """
+    y_t = task.target.y.numpy()
+    source_uar = float("nan") if heldout_pred is None else unweighted_average_recall(heldout.y.numpy(), heldout_pred)
     return RunResult(
         method=method,
         seed=seed,
         target_uar=unweighted_average_recall(y_t, target_pred),
         target_war=weighted_average_recall(y_t, target_pred),
-        source_uar=unweighted_average_recall(y_held, heldout_pred),
+        source_uar=source_uar,
+        heldout_pred=heldout_pred,
         proxy_a_distance=proxy_a_distance(source_features, target_features, seed=seed),
         feature_rank=effective_rank(np.concatenate([source_features, target_features])),
         target_confusion=confusion(y_t, target_pred, len(task.class_names)),
+        class_alignment=_class_alignment(source_features, source_labels, target_features, y_t),
         source_features=source_features,
         target_features=target_features,
         seconds=time.perf_counter() - began,
         **extra,
     )
+
+
+def _class_alignment(source_features: np.ndarray, source_labels: np.ndarray, target_features: np.ndarray,
+                     target_labels: np.ndarray) -> float | None:
+    """ORACLE, evaluation only (reads target labels): how well the classes line up across the corpora.
+
+    :func:`didan_lite.metrics.class_alignment` once the verdicts work adds it; None until then.
+    """
+    measure = getattr(metrics, "class_alignment", None)  # LEAD: a plain call once metrics.class_alignment is merged
+    return None if measure is None else float(measure(source_features, source_labels, target_features, target_labels))
 
 
 def compare(
@@ -305,27 +395,65 @@ def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config
     """Run every seed of one method and append the runs to ``comparison`` (checkpoints in its ``out_dir``).
 
     For an aligning method with ``comparison.weight == "auto"``, the weight is chosen first
-    (:func:`choose_weight` on ``seeds[0]``). Returns the new runs.
+    (:func:`choose_weight` on ``seeds[0]``). With ``config.refit`` each seed's model is then trained on all
+    source speakers, and its held-out source UAR is the one the selection runs measured (speaker folds,
+    :func:`cross_validate`). Returns the new runs.
     """
     task, checkpoints, seeds = comparison.task, comparison.out_dir / "checkpoints", list(seeds)
-    reason = ""  # no trade-off weight: the reference row and source-only
     if method in CLASSICAL_METHODS:
         runs = [run_classical(task, seed, config) for seed in seeds]
-    elif method == "source-only":
-        runs = [_train(task, method, seed, config, None, checkpoints, progress) for seed in seeds]
-    elif comparison.weight != "auto":
-        runs = [_train(task, method, seed, config, float(comparison.weight), checkpoints, progress) for seed in seeds]
-        reason = "fixed by the caller"
-    else:
+        comparison.runs += runs
+        return runs
+    aligning = make_alignment(method, feature_dims=[*config.model.fc_dims, len(task.class_names)],
+                              class_names=task.class_names, **dict(config.method_options.get(method, {}))) is not None
+    reason, weight, selected = "", None, None  # no trade-off weight: source-only, adabn
+    if aligning and comparison.weight == "auto":
         choice, candidates = choose_weight(task, method, seeds[0], config, checkpoint_dir=checkpoints, progress=progress)
         comparison.choices.append(choice)
         comparison.candidate_runs[method] = candidates
-        runs = [candidates[choice.chosen]] + [_train(task, method, s, config, choice.chosen, checkpoints, progress) for s in seeds[1:]]
-        reason = choice.reason
+        weight, reason, selected = choice.chosen, choice.reason, candidates[choice.chosen]
+    elif aligning:
+        weight, reason = float(comparison.weight), "fixed by the caller"
+    if not config.refit and selected is not None:
+        runs = [selected] + [_train(task, method, s, config, weight, checkpoints, progress) for s in seeds[1:]]
+    elif not config.refit:
+        runs = [_train(task, method, s, config, weight, checkpoints, progress) for s in seeds]
+    else:
+        if selected is None:
+            selected = cross_validate(task, method, seeds[0], config, weight, checkpoints, progress)
+        runs = [_train(task, method, s, config, weight, checkpoints, progress, split="all") for s in seeds]
+        for run in runs:
+            run.source_uar = selected.source_uar
+            run.heldout_from = selected.heldout_from
     for run in runs:
         run.weight_reason = reason
     comparison.runs += runs
     return runs
+
+
+def cross_validate(task: TaskData, method: str, seed: int, config: ExperimentConfig = ExperimentConfig(),
+                   weight: float | None = None, checkpoint_dir: str | os.PathLike | None = None,
+                   progress: bool = False) -> RunResult:
+    """Held-out source UAR of ``method`` over the selection folds (:func:`source_folds`), pooled.
+
+    One run per fold, each trained without that fold's speakers; every source utterance is predicted once by a
+    model that never saw its speaker, and the UAR of those pooled predictions is the estimate (its standard
+    error counts every source utterance). Returns the first fold's run with ``source_uar`` replaced by the
+    pooled figure (its target figures are that fold model's: an ORACLE view only).
+    """
+    folds = source_folds(task, config.selection_folds)
+    if len(folds) == 1:
+        run = _train(task, method, seed, config, weight, checkpoint_dir, progress)
+        run.heldout_from = "the selection run (fixed held-out speakers)"
+        return run
+    runs = [_train(task, method, seed, config, weight, checkpoint_dir, progress, split=k) for k in range(len(folds))]
+    labels = task.source_all.y.numpy()
+    pooled = np.empty(len(labels), dtype=np.int64)
+    for fold, run in zip(folds, runs):
+        pooled[fold] = run.heldout_pred
+    first = dataclasses.replace(runs[0], source_uar=unweighted_average_recall(labels, pooled), heldout_pred=pooled,
+                                heldout_from=f"the selection runs ({len(folds)} speaker folds, seed {seed}, pooled)")
+    return first
 
 
 def choose_weight(
@@ -337,29 +465,35 @@ def choose_weight(
     checkpoint_dir: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> tuple[WeightChoice, dict[float, RunResult]]:
-    """Train ``method`` with every weight of ``config.weight_candidates`` on ``seed``; choose by ``config.weight_criterion``.
+    """Score ``method`` with every weight of ``config.weight_candidates`` on ``seed``; choose by ``config.weight_criterion``.
 
+    Each candidate is scored over the selection folds (:func:`cross_validate`): the held-out source error
+    pools every source utterance, so the one-standard-error rule's standard error is that of all of them.
     No target label is read: the held-out source error comes from source labels, the DEV risk from
     held-out source labels and unlabelled target features (:func:`didan_lite.model_selection.dev_risk`).
 
     Returns:
-        The choice and the run of every candidate weight.
+        The choice and the (pooled) selection run of every candidate weight.
     """
     def scored(weight: float) -> tuple[float, RunResult]:
-        run = _train(task, method, seed, config, weight, checkpoint_dir, progress)
+        run = cross_validate(task, method, seed, config, weight, checkpoint_dir, progress)
         return (run.dev_risk if config.weight_criterion == "dev" else 1.0 - run.source_uar), run
 
+    n_heldout = len(task.source_test.y) if config.selection_folds == 1 else len(task.source_all.y)
     return select_weight(method, config.weight_candidates, scored, seed, rule=config.weight_criterion,
-                         n_heldout=len(task.source_test.y))
+                         n_heldout=n_heldout)
 
 
 def _train(task: TaskData, method: str, seed: int, config: ExperimentConfig, weight: float | None,
-           checkpoint_dir: str | os.PathLike | None, progress: bool) -> RunResult:
+           checkpoint_dir: str | os.PathLike | None, progress: bool, split: Split = "heldout") -> RunResult:
     """One deep run; ``weight`` replaces the configured alignment weight (None: keep it, e.g. source-only)."""
+    where = {"heldout": "", "all": " | all source speakers"}.get(split, f" | fold {split}")
     if progress:
-        print(f"[{method} | seed {seed}{'' if weight is None else f' | weight {weight:g}'}] training on "
+        print(f"[{method} | seed {seed}{'' if weight is None else f' | weight {weight:g}'}{where}] training on "
               f"{task.corpus_names[0]} -> {task.corpus_names[1]}", flush=True)
-    name = f"{method}-seed{seed}.pt" if weight is None else f"{method}-w{weight:g}-seed{seed}.pt"
+    tag = "" if split == "heldout" else f"-{split}" if isinstance(split, str) else f"-fold{split}"
+    name = f"{method}-seed{seed}{tag}.pt" if weight is None else f"{method}-w{weight:g}-seed{seed}{tag}.pt"
     if weight is not None:
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, alignment_weight=weight))
-    return run_method(task, method, seed, config, checkpoint=None if checkpoint_dir is None else Path(checkpoint_dir) / name)
+    return run_method(task, method, seed, config, split=split,
+                      checkpoint=None if checkpoint_dir is None else Path(checkpoint_dir) / name)

@@ -11,14 +11,33 @@ window                    25 ms Hann (400 samples), FFT size 512
 hop                       10 ms (160 samples): 100 frames per second
 spectrum                  ``"logmel"``: 64 mel bands (Slaney), 0-8 kHz,
                           power in dB; ``"stft"``: 257 linear bins in dB
-fixed length              200 frames (2.0 s): longer utterances are
-                          centre-cropped, shorter ones padded with the
-                          corpus mean (0 after normalisation); training
-                          may take random crops instead
+front end                 leading and trailing silence trimmed (frames
+                          more than ``trim_db`` = 40 dB below the
+                          utterance's loudest frame), the utterance's
+                          active-speech level (mean level of its voiced
+                          frames) subtracted, a dynamic range of 80 dB
+fixed length              ``n_frames`` frames: longer utterances are
+                          centre-cropped, shorter ones *tiled* (repeated),
+                          so no padding reaches the model; training may
+                          take random crops instead
 normalisation             per corpus and per frequency bin, statistics
-                          from that corpus alone (for the target: its
-                          unlabelled audio, which is allowed)
+                          over the *voiced* frames of that corpus alone
+                          (for the target: its unlabelled audio, which
+                          is allowed)
 ========================  ===============================================
+
+**Why this front end (chosen a priori, not on any score).** What differs between
+two recordings of the same emotion and carries no emotion across corpora must not
+reach the network: the absolute level (a corpus copy that is peak-normalised puts
+its loudest emotions and its quietest at the same peak, and the order of the
+emotions' levels ran opposite in the two shared corpora), the silence before and
+after the speech and the padding of short files (both class cues inside a corpus,
+since length differs by emotion, and absent from the other corpus). So the level is
+measured on the speech itself and removed (the same utterance at any gain gives the
+same input), silence at the ends is cut by a simple energy rule, a short utterance
+is repeated rather than padded, and the corpus statistics come from voiced frames
+only. ``FeatureConfig(level="none", trim_db=None, length="pad")`` restores the
+previous front end for comparison.
 
 The spectrogram is computed with torch (``torch.stft`` and librosa's mel
 filterbank as a matrix), batched, so the same code runs on a CPU or a GPU; a
@@ -49,6 +68,12 @@ from didan_lite.progress import progress_bar
 
 POWER_FLOOR = 1e-10
 """Power floor before the logarithm: -100 dB."""
+DYNAMIC_RANGE_DB = 80.0
+"""The front end clamps every spectrogram at this many dB below its own maximum, so the floor moves with the gain."""
+LEVELS: tuple[str, ...] = ("utterance", "none")
+LENGTHS: tuple[str, ...] = ("tile", "pad")
+_POST_CACHE = ("n_frames", "trim_db", "level", "length")
+"""Settings applied after the cache (by :func:`front_end` and the stacking), so they do not change a cache key."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +88,21 @@ class FeatureConfig:
     fmin: float = 0.0
     fmax: float | None = None
     n_frames: int = 200
+    trim_db: float | None = 40.0
+    """Leading and trailing frames more than this many dB below the utterance's loudest frame are cut, and
+    only frames within it count as voiced (level, corpus statistics); ``None``: keep every frame."""
+    level: Literal["utterance", "none"] = "utterance"
+    """``"utterance"``: subtract each utterance's active-speech level (mean dB of its voiced frames); ``"none"``."""
+    length: Literal["tile", "pad"] = "tile"
+    """How a short utterance reaches ``n_frames``: repeated (``"tile"``) or padded with the corpus mean (``"pad"``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in ("logmel", "stft"):
             raise InputError(f"Feature kind {self.kind!r} is unknown; use 'logmel' or 'stft'.")
+        if self.level not in LEVELS or self.length not in LENGTHS:
+            raise InputError(f"level must be one of {LEVELS} and length one of {LENGTHS}; got {self.level!r}, {self.length!r}.")
+        if self.trim_db is not None and not 0 < self.trim_db < DYNAMIC_RANGE_DB:
+            raise InputError(f"trim_db must be None or a number of dB in (0, {DYNAMIC_RANGE_DB:g}); got {self.trim_db}.")
         if self.sample_rate < 4000 or self.window_ms <= 0 or self.hop_ms <= 0 or self.n_frames < 8:
             raise InputError(f"Feature settings {self} are out of range (sample_rate >= 4000, positive window/hop, n_frames >= 8).")
 
@@ -91,9 +127,10 @@ class FeatureConfig:
         return self.n_mels if self.kind == "logmel" else self.n_fft // 2 + 1
 
     def key(self) -> str:
-        """Short hash of the settings that change a cached spectrogram (not ``n_frames``)."""
+        """Short hash of the settings that change a cached spectrogram (not those applied after the cache)."""
         settings = dataclasses.asdict(self)
-        settings.pop("n_frames")
+        for name in _POST_CACHE:
+            settings.pop(name)
         return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -169,11 +206,14 @@ def spectrogram(audio: np.ndarray | torch.Tensor, config: FeatureConfig = Featur
     return 10.0 * torch.log10(power.clamp_min(POWER_FLOOR))
 
 
-def fix_length(spec: np.ndarray | torch.Tensor, n_frames: int, policy: Literal["center", "start"] = "center", pad_value: float = 0.0) -> torch.Tensor:
+def fix_length(spec: np.ndarray | torch.Tensor, n_frames: int, policy: Literal["center", "start"] = "center",
+               pad_value: float = 0.0, *, tile: bool = False) -> torch.Tensor:
     """Crop or pad the last (time) axis to exactly ``n_frames``.
 
     ``"center"`` keeps the middle of a long utterance and pads a short one
     equally on both sides; ``"start"`` keeps the beginning and pads at the end.
+    With ``tile`` a short utterance is repeated from its start instead of padded: every frame the model
+    sees is a frame of the utterance.
 
     Shape:
         (..., n_bins, T) -> (..., n_bins, n_frames)
@@ -185,6 +225,8 @@ def fix_length(spec: np.ndarray | torch.Tensor, n_frames: int, policy: Literal["
     if length >= n_frames:
         offset = (length - n_frames) // 2 if policy == "center" else 0
         return spec[..., offset : offset + n_frames]
+    if tile:
+        return spec.repeat(*([1] * (spec.ndim - 1)), -(-n_frames // length))[..., :n_frames]
     missing = n_frames - length
     left = missing // 2 if policy == "center" else 0
     return torch.nn.functional.pad(spec, (left, missing - left), value=pad_value)
@@ -343,6 +385,29 @@ def _load_entry(entry: Path, config: FeatureConfig) -> np.ndarray | None:
     return spec if np.all(np.isfinite(spec)) else None
 
 
+def front_end(spec: np.ndarray, config: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The a-priori front end of one utterance: dynamic range, silence trimmed at the ends, level removed.
+
+    1. Clamp at :data:`DYNAMIC_RANGE_DB` below the spectrogram's maximum (a gain moves the floor with it).
+    2. Frame level: dB of the frame's mean power over the bins. Voiced: within ``config.trim_db`` of the loudest.
+    3. Cut the frames before the first and after the last voiced frame.
+    4. ``level="utterance"``: subtract the mean level of the voiced frames (the active-speech level).
+
+    Scaling the audio by any gain adds the same dB to every bin and so leaves the result unchanged.
+
+    Shape:
+        (n_bins, T) dB -> ((n_bins, T'), voiced (T',) bool), T' <= T
+    """
+    spec = np.maximum(np.asarray(spec, dtype=np.float32), spec.max() - DYNAMIC_RANGE_DB)
+    frame_db = 10.0 * np.log10(np.mean(10.0 ** (spec.astype(np.float64) / 10.0), axis=0))
+    voiced = np.ones(spec.shape[1], bool) if config.trim_db is None else frame_db >= frame_db.max() - config.trim_db
+    first, last = np.flatnonzero(voiced)[[0, -1]]
+    spec, voiced, frame_db = spec[:, first : last + 1], voiced[first : last + 1], frame_db[first : last + 1]
+    if config.level == "utterance":
+        spec = spec - np.float32(frame_db[voiced].mean())
+    return spec, voiced
+
+
 @dataclass(frozen=True)
 class NormalisationStats:
     """Per-bin mean and standard deviation (dB) of one corpus. Shape: (n_bins,) each."""
@@ -351,13 +416,17 @@ class NormalisationStats:
     std: np.ndarray
 
 
-def corpus_statistics(spectrograms: Sequence[np.ndarray]) -> NormalisationStats:
-    """Per-frequency-bin mean and std over every frame of every utterance of a corpus.
+def corpus_statistics(spectrograms: Sequence[np.ndarray], voiced: Sequence[np.ndarray] | None = None) -> NormalisationStats:
+    """Per-frequency-bin mean and std over every frame (or every ``voiced`` frame) of every utterance of a corpus.
+
+    Shape: spectrograms (n_bins, T_i) each, voiced (T_i,) bool each -> (n_bins,) mean and std.
 
     Raises:
         InputError: non-finite values (NaN features) in the spectrograms.
     """
-    frames = np.concatenate([np.asarray(s, dtype=np.float64) for s in spectrograms], axis=1)
+    if voiced is None:
+        voiced = [slice(None)] * len(spectrograms)
+    frames = np.concatenate([np.asarray(s, dtype=np.float64)[:, v] for s, v in zip(spectrograms, voiced)], axis=1)
     if not np.all(np.isfinite(frames)):
         raise InputError("Spectrograms contain NaN or infinite values; check the audio files (load_audio rejects such files).")
     return NormalisationStats(frames.mean(axis=1).astype(np.float32), np.maximum(frames.std(axis=1), 1e-3).astype(np.float32))
@@ -368,16 +437,20 @@ def stack_normalised(
     stats: NormalisationStats,
     n_frames: int,
     policy: Literal["center", "start"] = "center",
+    *,
+    tile: bool = False,
 ) -> torch.Tensor:
     """Normalise each spectrogram with its corpus's statistics and stack them at one length.
 
-    Padding uses 0, which after normalisation is the corpus mean of each bin.
+    Padding uses 0, which after normalisation is the corpus mean of each bin; with ``tile`` short
+    spectrograms are repeated instead (:func:`fix_length`).
 
     Shape:
         list of (n_bins, T_i) -> (N, n_bins, n_frames), float32
     """
     mean, std = stats.mean[:, None], stats.std[:, None]
-    return torch.stack([fix_length(torch.from_numpy((s - mean) / std), n_frames, policy) for s in spectrograms]).float()
+    return torch.stack([fix_length(torch.from_numpy((s - mean) / std), n_frames, policy, tile=tile)
+                        for s in spectrograms]).float()
 
 
 def shared_band(corpora: Sequence[Sequence[np.ndarray]], floor_db: float) -> np.ndarray:
@@ -424,16 +497,20 @@ def normalise_by_group(
     groups: Sequence[object],
     n_frames: int,
     policy: Literal["center", "start"] = "center",
+    *,
+    voiced: Sequence[np.ndarray] | None = None,
+    tile: bool = False,
 ) -> torch.Tensor:
     """Normalise each spectrogram with the per-bin statistics of its group, then stack them at one length.
 
     One group for the whole corpus is per-corpus normalisation; one group per
     speaker is per-speaker normalisation (Schuller et al., 2010), which also
     removes what a speaker's voice and microphone add to every utterance.
-    Padding uses 0, the group's mean of each bin.
+    Padding uses 0, the group's mean of each bin (or ``tile``: repeat); with ``voiced`` masks the statistics
+    come from voiced frames only.
 
     Shape:
-        list of (n_bins, T_i), groups (N,) -> (N, n_bins, n_frames), float32
+        list of (n_bins, T_i), groups (N,), voiced (T_i,) each -> (N, n_bins, n_frames), float32
     """
     if len(groups) != len(spectrograms):
         raise ValueError(f"{len(groups)} group labels for {len(spectrograms)} spectrograms")
@@ -442,7 +519,8 @@ def normalise_by_group(
     for group in dict.fromkeys(labels.tolist()):
         members = np.flatnonzero(labels == group)
         chosen = [spectrograms[i] for i in members]
-        out[torch.from_numpy(members)] = stack_normalised(chosen, corpus_statistics(chosen), n_frames, policy)
+        stats = corpus_statistics(chosen, None if voiced is None else [voiced[i] for i in members])
+        out[torch.from_numpy(members)] = stack_normalised(chosen, stats, n_frames, policy, tile=tile)
     return out
 
 
@@ -452,10 +530,13 @@ def normalised_tensors(
     *,
     normalise_by: str = "corpus",
     band_floor_db: float | None = None,
+    config: FeatureConfig | None = None,
 ) -> list[torch.Tensor]:
-    """Each corpus's spectrograms standardised per corpus or per speaker and stacked at ``n_frames``.
+    """Each corpus's spectrograms through :func:`front_end`, standardised per corpus or per speaker, stacked at ``n_frames``.
 
-    With ``band_floor_db``, the bins outside :func:`shared_band` are set to 0 in every corpus (a line says how many).
+    ``config`` sets the front end and the length policy (``None``: no front end, padding, as before the front
+    end existed). With ``band_floor_db``, the bins outside :func:`shared_band` are set to 0 in every corpus
+    (a line says how many).
 
     Shape:
         one (N_k, n_bins, n_frames) float32 tensor per corpus
@@ -468,7 +549,11 @@ def normalised_tensors(
               f"{band_floor_db:g} dB below a corpus's loudest bin); they are set to 0 in both.", flush=True)
     tensors = []
     for corpus in corpora:
-        x = normalise_by_group(corpus.spectrograms, normalisation_groups(corpus.manifest, normalise_by), n_frames)
+        specs, voiced = corpus.spectrograms, None
+        if config is not None:
+            specs, voiced = zip(*(front_end(s, config) for s in specs))
+        x = normalise_by_group(specs, normalisation_groups(corpus.manifest, normalise_by), n_frames, voiced=voiced,
+                               tile=config is not None and config.length == "tile")
         if keep is not None:
             x[:, torch.from_numpy(~keep)] = 0.0
         tensors.append(x)

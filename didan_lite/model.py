@@ -29,10 +29,14 @@ subtracts the mean, ``"none"`` keeps the corpus-normalised input.
 GroupNorm rather than BatchNorm: BatchNorm's running statistics would mix
 source and target batches differently for each method (an adaptation effect
 of its own, AdaBN), so the methods would not differ only by their loss.
+``norm="batch"`` builds the BatchNorm network that the ``adabn`` method
+(:func:`domain_statistics`, Li et al., 2016) trains on the source and then
+re-estimates on each domain: the cheapest adaptation there is.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -74,10 +78,14 @@ class ModelConfig:
     dropout: float = 0.3
     input_norm: Literal["none", "cmn", "cmvn"] = "none"
     """Per-utterance normalisation of the input spectrogram (see the module docstring)."""
+    norm: Literal["group", "batch"] = "group"
+    """Normalisation after each convolution: GroupNorm, or BatchNorm (the ``adabn`` method)."""
 
     def __post_init__(self) -> None:
         if self.input_norm not in INPUT_NORMS:
             raise InputError(f"input_norm {self.input_norm!r} is unknown; use one of {', '.join(INPUT_NORMS)}.")
+        if self.norm not in ("group", "batch"):
+            raise InputError(f"norm {self.norm!r} is unknown; use 'group' or 'batch'.")
 
 
 class DIDANOutput(NamedTuple):
@@ -115,7 +123,7 @@ class DIDAN(nn.Module):
         for channels in config.conv_channels:
             blocks += [
                 nn.Conv2d(in_channels, channels, kernel_size=3, padding=1, bias=False),
-                nn.GroupNorm(min(8, channels), channels),
+                nn.GroupNorm(min(8, channels), channels) if config.norm == "group" else nn.BatchNorm2d(channels),
                 nn.ReLU(inplace=True),
                 nn.MaxPool2d(2, ceil_mode=True),
             ]
@@ -144,3 +152,37 @@ class DIDAN(nn.Module):
         scores = self.output(h)
         fc_outputs.append(scores)
         return DIDANOutput(scores, fc_outputs)
+
+
+@contextlib.contextmanager
+def domain_statistics(model: DIDAN, x: torch.Tensor, batch_size: int = 64):
+    """Inside the block, every BatchNorm layer of ``model`` normalises with the statistics of ``x`` (AdaBN).
+
+    The running mean and variance are re-estimated as the plain average over ``x`` (batches of
+    ``batch_size``, no gradient); the model's own statistics come back on leaving the block. A model
+    without BatchNorm is left as it is.
+
+    Shape: x (N, n_bins, n_frames).
+    """
+    layers = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [(m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone(), m.momentum) for m in layers]
+    was_training = model.training
+    try:
+        if layers:
+            device = next(model.parameters()).device
+            for m in layers:
+                m.reset_running_stats()
+                m.momentum = None  # cumulative average over the batches
+            model.train()
+            with torch.no_grad():
+                for start in range(0, len(x), batch_size):
+                    model(x[start : start + batch_size].to(device))
+            model.eval()
+        yield model
+    finally:
+        for m, (mean, var, count, momentum) in zip(layers, saved):
+            m.running_mean.copy_(mean)
+            m.running_var.copy_(var)
+            m.num_batches_tracked.copy_(count)
+            m.momentum = momentum
+        model.train(was_training)

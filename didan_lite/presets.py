@@ -80,7 +80,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from didan_lite.errors import InputError
-from didan_lite.experiment import ExperimentConfig
+from didan_lite.results import ExperimentConfig
 from didan_lite.features import FeatureConfig
 from didan_lite.model import ModelConfig
 from didan_lite.runtime import fast_mode
@@ -119,9 +119,11 @@ FAST = Preset(
     config=ExperimentConfig(
         features=FeatureConfig(hop_ms=16.0, n_frames=125),
         model=ModelConfig(dropout=0.0),
-        train=TrainConfig(batch_size=8, weight_decay=0.0, monitor_every=4, progress=False),
+        train=TrainConfig(batch_size=8, weight_decay=0.0, monitor_every=4, progress=False, steps_per_epoch=None),
         weight_candidates=(0.1, 1.0),
         method_options={"ida": {"diversity": 3.0}},
+        refit=False,
+        selection_folds=1,
     ),
     seeds=(0, 1),
     methods=("source-only", "mmd", "ida"),

@@ -12,6 +12,7 @@ from typing import Literal, Mapping
 
 import numpy as np
 import pandas as pd
+import torch
 
 from didan_lite.classical import ClassicalConfig
 from didan_lite.errors import InputError
@@ -28,7 +29,10 @@ __all__ = ["Comparison", "ExperimentConfig", "RunResult", "TaskData"]
 class ExperimentConfig:
     """Everything that defines a comparison besides the data, methods and seeds."""
 
-    features: FeatureConfig = FeatureConfig()
+    features: FeatureConfig = FeatureConfig(hop_ms=16.0, n_frames=125)
+    """The input of every deep method: 2 s at a 16 ms hop (125 frames), the fast preset's, which tied the 10 ms
+    hop's 200 frames on held-out source speakers (70.2 against 69.9 %, benchmarks/results/fast_mode_development.md)
+    at five eighths of the cost of a step; the budget is counted in steps (:class:`TrainConfig`)."""
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     holdout_speakers: float = 0.2
@@ -55,12 +59,20 @@ class ExperimentConfig:
     benchmarks/results/issue8-round3.md), so it is an option, not the default."""
     classical: ClassicalConfig = ClassicalConfig()
     """Settings of the ``opensmile-svm`` reference row."""
+    refit: bool = True
+    """After every choice is made on held-out source speakers, train each seed's final model on *all* source
+    speakers (as the classical row and the literature do); its held-out source UAR is the selection's."""
+    selection_folds: int = 2
+    """Speaker folds of the held-out source estimate (every source utterance is predicted once by a model that
+    never saw its speaker; the error is pooled). 1: the fixed held-out split of ``holdout_speakers``."""
 
     def __post_init__(self) -> None:
         if self.weight_criterion not in CRITERIA:
             raise InputError(f"Unknown weight criterion {self.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
         if self.band_floor_db is not None and not (0 < self.band_floor_db < float("inf")):
             raise InputError(f"band_floor_db must be a positive number of dB or None; got {self.band_floor_db}.")
+        if self.selection_folds < 1:
+            raise InputError(f"selection_folds must be at least 1; got {self.selection_folds}.")
         if self.normalise_by not in NORMALISATIONS:
             raise InputError(f"Unknown normalisation {self.normalise_by!r}; use one of {', '.join(NORMALISATIONS)}.")
 
@@ -79,6 +91,7 @@ class TaskData:
             (a single-speaker source: a stratified fifth of its utterances).
         source_paths: audio of (source_train, source_test), in the tensors' order.
         target_paths: audio of the target, in the tensors' order.
+        source_speakers: speaker per source utterance (order of ``source_all``).
     """
 
     class_names: list[str]
@@ -90,6 +103,15 @@ class TaskData:
     heldout_by: str = "speaker"
     source_paths: tuple[list[str], list[str]] | None = None
     target_paths: list[str] | None = None
+    source_speakers: np.ndarray | None = None
+    """Speaker of every source utterance, training speakers first then held-out ones (the order of
+    :attr:`source_all`); selection folds split them."""
+
+    @property
+    def source_all(self) -> DomainData:
+        """Every source utterance: the training speakers', then the held-out speakers' (what a refit trains on)."""
+        return DomainData(torch.cat([self.source_train.x, self.source_test.x]),
+                          torch.cat([self.source_train.y, self.source_test.y]))
 
 
 @dataclass
@@ -113,6 +135,16 @@ class RunResult:
     weight_reason: str = ""
     dev_risk: float | None = None
     """DEV estimate of the target's class-balanced error, from held-out source labels only (None: not a deep run)."""
+    trained_on: str = "training speakers"
+    """``"training speakers"`` (held-out speakers left out), ``"all source speakers"`` (a refit), or a fold."""
+    heldout_from: str = "this run"
+    """Where ``source_uar`` comes from: this run's held-out speakers, or the selection runs (a refit)."""
+    heldout_pred: np.ndarray | None = None
+    """Predicted class of every held-out source utterance (None: a refit has none)."""
+    class_alignment: float | None = None
+    """Class-level alignment of the features (reads TARGET labels; evaluation only; None: not computed)."""
+    extra: dict = field(default_factory=dict)
+    """Further figures of a method, e.g. adabn's target UAR with the source statistics."""
 
     def summary(self) -> dict:
         """The JSON-serialisable figures of this run."""
@@ -128,6 +160,10 @@ class RunResult:
             "alignment_weight": self.alignment_weight,
             "weight_reason": self.weight_reason,
             "dev_risk": self.dev_risk,
+            "trained_on": self.trained_on,
+            "source_heldout_from": self.heldout_from,
+            "class_alignment": self.class_alignment,
+            **self.extra,
             "epochs": self.history,
         }
 

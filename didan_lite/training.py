@@ -13,7 +13,18 @@ only the alignment term differs. The objective of one step is
 with one-hot source labels :math:`Y_s`, features :math:`F` of a fully
 connected layer, and the trade-off weight :math:`\\lambda(e)` zero for the first
 ``warmup_epochs`` epochs, then ramped linearly to ``alignment_weight`` (see
-:meth:`TrainConfig.weight_at`).
+:meth:`TrainConfig.weight_at`). The regression is class-weighted by default
+(each class weighs the same in total, as in UAR, the metric), and the budget is
+counted in optimisation steps (``steps_per_epoch`` times ``epochs``), so a small
+source corpus gets as many updates as a large one.
+
+**Paired runs.** For one seed every method starts from the same initial weights
+and sees the same source batches, crops and target batches in the same order:
+the network is built right after seeding (before any alignment term draws a
+number), and the source order, the target order and the augmentations each draw
+from their own generator, so whether the target batch is fed or not (warm-up,
+source-only) changes nothing in the source stream. A difference between two
+methods on one seed is then due to the methods, not to the draw.
 
 Target labels are never used for training or for choosing a model: the model
 returned is the one of the last epoch. When they are given, the target UAR
@@ -56,6 +67,11 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     task_loss: Literal["mse", "ce"] = "mse"
+    class_weighted: bool = True
+    """Weigh each source example by N / (C n_y), so every class counts the same in total (UAR is the metric)."""
+    steps_per_epoch: int | None = 15
+    """Optimisation steps per epoch (batches drawn from a reshuffled cycle over the source); the budget is
+    ``epochs * steps_per_epoch`` steps whatever the corpus size. ``None``: one pass over the source per epoch."""
     alignment_weight: float = 0.3
     warmup_epochs: int = 5
     n_frames: int | None = None
@@ -87,7 +103,8 @@ class TrainConfig:
             raise InputError(f"lr_schedule {self.lr_schedule!r} is unknown; use 'constant' or 'cosine'.")
         if self.mixup < 0 or min(self.spec_augment) < 0 or len(self.spec_augment) != 2:
             raise InputError(f"mixup must be >= 0 and spec_augment two widths >= 0; got {self.mixup}, {self.spec_augment}.")
-        if self.epochs < 1 or self.batch_size < 2 or not 0 < self.learning_rate < math.inf:
+        if (self.epochs < 1 or self.batch_size < 2 or not 0 < self.learning_rate < math.inf
+                or (self.steps_per_epoch is not None and self.steps_per_epoch < 1)):
             raise InputError(f"Training settings out of range: {self}.")
         if not 0 <= self.alignment_weight < math.inf:
             raise InputError(f"alignment_weight must be a finite number >= 0; got {self.alignment_weight}.")
@@ -130,15 +147,34 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
 
 
-def task_loss(scores: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
-    """Regression of scores (B, C) onto label vectors (MSE), or cross-entropy.
+def task_loss(scores: torch.Tensor, labels: torch.Tensor, kind: str, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Regression of scores (B, C) onto label vectors (MSE), or cross-entropy; a weighted mean with ``weights`` (B,).
 
     ``labels`` are class indices (B,) (one-hot label vectors) or label vectors (B, C) (mixup).
     """
     targets = F.one_hot(labels, scores.shape[1]).to(scores.dtype) if labels.ndim == 1 else labels.to(scores.dtype)
     if kind == "ce":
-        return F.cross_entropy(scores, targets)
-    return F.mse_loss(scores, targets)
+        per_example = F.cross_entropy(scores, targets, reduction="none")
+    else:
+        per_example = (scores - targets).pow(2).mean(1)
+    if weights is None:
+        return per_example.mean()
+    return (weights * per_example).sum() / weights.sum().clamp_min(1e-12)
+
+
+def class_weights(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """N / (C' n_c) per class c (0 for a class without examples; C' the classes present). Shape: (N,) -> (n_classes,)."""
+    counts = torch.bincount(labels.cpu(), minlength=n_classes).float()
+    present = counts > 0
+    weights = torch.zeros(n_classes)
+    weights[present] = len(labels) / (int(present.sum()) * counts[present])
+    return weights
+
+
+def _generators(seed: int) -> dict[str, torch.Generator]:
+    """One generator per random stream of a run: source order, target order, source augmentation."""
+    return {name: torch.Generator().manual_seed(seed * 3 + offset)
+            for offset, name in enumerate(("source", "target", "augment"))}
 
 
 def _mixup(x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, generator: torch.Generator):
@@ -206,8 +242,6 @@ def train_didan(
     if len(source.x) < 2 or len(target.x) < 2:
         raise InputError(f"Need at least two utterances per domain (source {len(source.x)}, target {len(target.x)}).")
     seed_everything(seed)
-    if alignment is not None:
-        _initialise(alignment)
     device = pick_device(config.device)
     with cpu_threads(config.cpu_threads if device.type == "cpu" else None):
         return _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint,
@@ -218,7 +252,8 @@ def _initialise(alignment: AlignmentLoss) -> None:
     """Draw the initial weights of a learnable alignment term (DANN's discriminator) from the run's seed.
 
     The term is built before :func:`train_didan` seeds the generators, so its
-    weights would otherwise depend on whatever drew random numbers before.
+    weights would otherwise depend on whatever drew random numbers before. Called after the network is
+    built, so the network's initial weights are the same for every method of a seed.
     """
     for module in alignment.modules():
         if callable(getattr(module, "reset_parameters", None)):
@@ -227,11 +262,14 @@ def _initialise(alignment: AlignmentLoss) -> None:
 
 def _train(source, target, n_classes, alignment, config, model_config, seed, checkpoint, target_labels_for_monitoring, device) -> TrainResult:
     model = DIDAN(source.x.shape[1], n_classes, model_config).to(device)
+    if alignment is not None:
+        _initialise(alignment)
     parameters = list(model.parameters()) + (list(alignment.parameters()) if alignment is not None else [])
     if alignment is not None:
         alignment.to(device)
     optimiser = torch.optim.Adam(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(seed)
+    generators = _generators(seed)
+    weights_of_class = class_weights(source.y, n_classes).to(device) if config.class_weighted else None
     source, target_x = source.to(device), target.x.to(device)
     history: list[dict] = []
     start_epoch = 0
@@ -242,15 +280,12 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         "alignment": None if alignment is None else repr(alignment),
         "data": _data_digest(source, target_x, n_classes),
     }
-    target_order = torch.randperm(len(target_x), generator=generator)
-    target_cursor = 0
+    cycles = {"source": _Cycle(len(source.x), generators["source"]), "target": _Cycle(len(target_x), generators["target"])}
     if checkpoint is not None and Path(checkpoint).is_file():
-        start_epoch, history, target_order, target_cursor = _resume(
-            Path(checkpoint), fingerprint, model, optimiser, alignment, generator
-        )
+        start_epoch, history = _resume(Path(checkpoint), fingerprint, model, optimiser, alignment, generators, cycles)
 
     batch = min(config.batch_size, len(source.x))
-    steps_per_epoch = max(1, len(source.x) // batch)
+    steps_per_epoch = config.steps_per_epoch or max(1, len(source.x) // batch)
     amp = config.mixed_precision and device.type == "cuda"
     epochs = progress_bar(range(start_epoch, config.epochs), desc="epochs", enabled=config.progress, leave=False)
     for epoch in epochs:
@@ -258,25 +293,20 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         weight = config.weight_at(epoch) if alignment is not None else 0.0
         aligning = weight > 0
         began = time.perf_counter()
-        order = torch.randperm(len(source.x), generator=generator)
         sums = torch.zeros(2, device=device)
+        part_sums: dict[str, torch.Tensor] = {}
         for step in range(steps_per_epoch):
             if aligning:
                 alignment.set_progress((epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch))
-            index_s = order[step * batch : (step + 1) * batch].to(device)
-            if target_cursor + batch > len(target_x):
-                target_order, target_cursor = torch.randperm(len(target_x), generator=generator), 0
-            index_t = target_order[target_cursor : target_cursor + batch].to(device)
-            target_cursor += batch
+            index_s = cycles["source"].next(batch).to(device)
+            index_t = cycles["target"].next(batch).to(device)
             x_s, y_s = source.x[index_s], source.y[index_s]
             labels = y_s
             if config.mixup > 0:
-                x_s, labels, y_s = _mixup(x_s, y_s, n_classes, config.mixup, generator)
-            inputs = torch.cat([x_s, target_x[index_t]]) if aligning else x_s
-            if config.n_frames is not None:
-                inputs = random_crop(inputs, config.n_frames, generator)
-            if any(config.spec_augment):
-                inputs = mask_bands_and_frames(inputs, *config.spec_augment, generator=generator)
+                x_s, labels, y_s = _mixup(x_s, y_s, n_classes, config.mixup, generators["augment"])
+            x_s = _augment(x_s, config, generators["augment"])
+            x_t = _augment(target_x[index_t], config, generators["target"])  # drawn every step, fed or not
+            inputs = torch.cat([x_s, x_t]) if aligning else x_s
             if config.lr_schedule == "cosine":
                 progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
                 for group in optimiser.param_groups:
@@ -284,7 +314,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(inputs)
             n_s = len(x_s)
-            loss_task = task_loss(out.scores[:n_s].float(), labels, config.task_loss)
+            loss_task = task_loss(out.scores[:n_s].float(), labels, config.task_loss,
+                                  None if weights_of_class is None else weights_of_class[y_s])
             loss = loss_task
             if aligning:
                 fc_s = [f[:n_s].float() for f in out.fc_outputs]
@@ -292,6 +323,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
                 loss_align = alignment.from_layers(fc_s, fc_t, y_s=y_s, scores_t=fc_t[-1].detach())
                 loss = loss_task + weight * loss_align
                 sums[1] += loss_align.detach()
+                for name, value in (alignment.last_parts or {"total": loss_align}).items():
+                    part_sums[name] = part_sums.get(name, 0.0) + value.detach().float()
             sums[0] += loss_task.detach()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -302,6 +335,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             "task_loss": means[0],
             "alignment_loss": means[1] if aligning else None,
             "alignment_weight": weight,
+            "alignment_parts": {name: float(total) / steps_per_epoch for name, total in part_sums.items()} if aligning else None,
             "seconds": time.perf_counter() - began,
         }
         if target_labels_for_monitoring is not None and (
@@ -312,9 +346,32 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         history.append(record)
         epochs.set_postfix(loss=f"{means[0]:.3f}")
         if checkpoint is not None and ((epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs):
-            _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generator, history, target_order, target_cursor)
+            _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generators, history, cycles)
     model.eval()
     return TrainResult(model, history)
+
+
+class _Cycle:
+    """Batches of indices from a reshuffled cycle over N examples (a new permutation when too few remain)."""
+
+    def __init__(self, n: int, generator: torch.Generator) -> None:
+        self.n, self.generator = n, generator
+        self.order, self.cursor = torch.randperm(n, generator=generator), 0
+
+    def next(self, batch: int) -> torch.Tensor:
+        if self.cursor + batch > self.n:
+            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
+        self.cursor += batch
+        return self.order[self.cursor - batch : self.cursor]
+
+
+def _augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """Random crop and SpecAugment masks of one domain's batch, drawn from that domain's generator."""
+    if config.n_frames is not None:
+        x = random_crop(x, config.n_frames, generator)
+    if any(config.spec_augment):
+        x = mask_bands_and_frames(x, *config.spec_augment, generator=generator)
+    return x
 
 
 def _data_digest(source: DomainData, target_x: torch.Tensor, n_classes: int) -> str:
@@ -325,7 +382,7 @@ def _data_digest(source: DomainData, target_x: torch.Tensor, n_classes: int) -> 
     return digest.hexdigest()
 
 
-def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generator, history, target_order, target_cursor) -> None:
+def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generators, history, cycles) -> None:
     """Write a checkpoint of plain data only: tensors, numbers, strings (``torch.load(weights_only=True)`` reads it)."""
     numpy_rng = np.random.get_state()
     state = {
@@ -334,14 +391,13 @@ def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment
         "model": model.state_dict(),
         "optimiser": optimiser.state_dict(),
         "alignment": None if alignment is None else alignment.state_dict(),
-        "generator": generator.get_state(),
+        "generators": {name: g.get_state() for name, g in generators.items()},
         "torch_rng": torch.get_rng_state(),
         "numpy_rng": {"name": numpy_rng[0], "keys": torch.from_numpy(numpy_rng[1].astype(np.int64)),
                       "pos": int(numpy_rng[2]), "has_gauss": int(numpy_rng[3]), "cached_gaussian": float(numpy_rng[4])},
         "python_rng": json.dumps(random.getstate()),
         "history": json.dumps(history, default=float),
-        "target_order": target_order,
-        "target_cursor": target_cursor,
+        "cycles": {name: {"order": c.order, "cursor": c.cursor} for name, c in cycles.items()},
     }
     with atomic_write(path, "wb") as handle:
         torch.save(state, handle)
@@ -372,7 +428,7 @@ def load_checkpoint(path: str | Path) -> dict:
         ) from exc
 
 
-def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
+def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generators, cycles) -> tuple[int, list[dict]]:
     state = load_checkpoint(path)  # on the CPU; load_state_dict moves each tensor to its parameter's device
     if not isinstance(state, dict) or state.get("fingerprint") != _canonical(fingerprint):
         raise InputError(
@@ -382,13 +438,16 @@ def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generato
     optimiser.load_state_dict(state["optimiser"])
     if alignment is not None and state["alignment"] is not None:
         alignment.load_state_dict(state["alignment"])
-    generator.set_state(state["generator"])
+    for name, generator in generators.items():
+        generator.set_state(state["generators"][name])
+    for name, cycle in cycles.items():
+        cycle.order, cycle.cursor = state["cycles"][name]["order"], state["cycles"][name]["cursor"]
     torch.set_rng_state(state["torch_rng"])
     numpy_rng = state["numpy_rng"]
     np.random.set_state((numpy_rng["name"], numpy_rng["keys"].numpy().astype(np.uint32), numpy_rng["pos"],
                          numpy_rng["has_gauss"], numpy_rng["cached_gaussian"]))
     random.setstate(_as_tuples(json.loads(state["python_rng"])))
-    return state["epoch"], json.loads(state["history"]), state["target_order"], state["target_cursor"]
+    return state["epoch"], json.loads(state["history"])
 
 
 def _as_tuples(value):

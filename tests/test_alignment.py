@@ -21,7 +21,7 @@ from didan_lite.manifest import CANONICAL_EMOTIONS
 
 CLASS_NAMES = ("anger", "fear", "happiness", "neutral", "sadness")
 FEATURE_DIMS = (24, 16, len(CLASS_NAMES))
-METHODS = tuple(name for name in ALIGNMENT_METHODS if name != "source-only")
+METHODS = tuple(name for name in ALIGNMENT_METHODS if name not in ("source-only", "adabn"))
 REGULARISERS = ("ridge", "simplex", "sparse")
 FIRST_READING = {"reference": "spread", "symmetric": False, "diversity": 0.0}  # the span-based reading, before the anti-collapse default
 

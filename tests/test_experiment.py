@@ -62,7 +62,9 @@ def test_held_out_source_speakers_are_not_trained_on(tone_corpora, tmp_path):
 @pytest.mark.parametrize("normalise_by", ["corpus", "speaker"])
 def test_normalisation_statistics_per_corpus_or_per_speaker(tone_corpora, tmp_path, normalise_by):
     source, target = tone_corpora
-    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "c"), normalise_by=normalise_by)
+    # the grouping alone: without the front end (whose level removal and tiling move the means off zero)
+    plain = dataclasses.replace(TINY.features, level="none", trim_db=None, length="pad")
+    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "c"), normalise_by=normalise_by, features=plain)
     task = load_task(source, target, config=config, progress=False)
     speaker_of = dict(zip(read_manifest(target)["path"], read_manifest(target)["speaker"]))
     speakers = np.array([speaker_of[path] for path in task.target_paths])
@@ -151,3 +153,43 @@ def test_report_does_not_import_the_experiment():
     code = ("import sys, didan_lite.report, didan_lite.results; "
             "sys.exit(1 if 'didan_lite.experiment' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_refit_trains_every_seed_on_every_source_speaker(tone_corpora, tmp_path, monkeypatch):
+    import didan_lite.experiment as experiment
+
+    sizes = []
+    real = experiment.train_didan
+
+    def spy(source, target, *args, **kwargs):
+        sizes.append(len(source.y))
+        return real(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(experiment, "train_didan", spy)
+    source, target = tone_corpora
+    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "cache"), weight_candidates=(0.1, 1.0), selection_folds=2)
+    comparison = compare(source, target, methods=["source-only", "mmd"], seeds=[0, 1], out_dir=tmp_path / "run",
+                         config=config, progress=False, figures=False)
+    n_source = len(comparison.task.source_all.y)
+    # source-only: two selection folds then two refits; mmd: two folds per candidate weight, then two refits
+    folds = sizes[:2]
+    assert sum(n_source - n for n in folds) == n_source  # the folds hold out every source utterance once
+    assert sizes[2:4] == [n_source, n_source] and sizes[-2:] == [n_source, n_source] and len(sizes) == 2 + 2 + 4 + 2
+    for run in comparison.runs:
+        assert run.trained_on == "all source speakers" and "2 speaker folds" in run.heldout_from
+        assert 0 <= run.source_uar <= 1
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert {r["trained_on"] for r in metrics["runs"]} == {"all source speakers"}
+
+
+def test_selection_folds_never_split_a_speaker(tone_corpora, tmp_path):
+    from didan_lite.experiment import source_folds
+
+    source, target = tone_corpora
+    task = load_task(source, target, config=dataclasses.replace(TINY, cache_dir=str(tmp_path / "c")), progress=False)
+    folds = source_folds(task, 3)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(len(task.source_all.y)))
+    held = [set(task.source_speakers[f].tolist()) for f in folds]
+    assert all(not (a & b) for i, a in enumerate(held) for b in held[i + 1 :])
+    with pytest.raises(InputError, match="selection folds"):
+        source_folds(task, 4)

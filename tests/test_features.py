@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import librosa
+import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 import torch
@@ -189,3 +190,58 @@ def test_unreadable_files_are_skipped_with_one_warning_or_fatal_when_strict(make
     assert manifest.loc[1, "path"] not in set(result.manifest["path"])
     with pytest.raises(InputError, match="cannot be decoded"):
         extract_corpus(manifest, cache_dir=tmp_path / "cache", strict=True, progress=False)
+
+
+def _speech_like(seed: int = 0, seconds: float = 0.8) -> np.ndarray:
+    """A modulated harmonic sound with noise (no exact zeros), as a stand-in for an utterance."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(16_000 * seconds)) / 16_000
+    voice = sum(np.sin(2 * np.pi * k * 180 * t) / k for k in range(1, 6)) * (1.2 + np.sin(2 * np.pi * 4 * t))
+    return (0.2 * voice + 0.005 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def _corpus(signals) -> features.CorpusFeatures:
+    """Spectrograms of ``signals`` as one corpus (no files: the manifest only names them)."""
+    manifest = pd.DataFrame({"path": [f"u{i}.wav" for i in range(len(signals))], "speaker": "s", "corpus": "c"})
+    return features.CorpusFeatures([spectrogram(s).numpy() for s in signals], manifest, [])
+
+
+def test_front_end_gives_the_same_input_at_any_gain():
+    config = FeatureConfig()
+    signals = [_speech_like(seed) for seed in range(4)]
+    loud = features.normalised_tensors([_corpus(signals)], 120, config=config)[0]
+    # every utterance at its own gain: the level cue is gone from each input, and the corpus statistics agree
+    quiet = features.normalised_tensors([_corpus([g * s for g, s in zip((0.05, 0.3, 2.0, 0.01), signals)])], 120,
+                                        config=config)[0]
+    assert torch.allclose(loud, quiet, atol=1e-3)
+    # without the front end the gains reach the model
+    raw = features.normalised_tensors([_corpus([g * s for g, s in zip((0.05, 0.3, 2.0, 0.01), signals)])], 120)[0]
+    assert not torch.allclose(raw, loud, atol=0.1)
+
+
+def test_front_end_trims_silence_and_padding_so_none_reaches_the_model():
+    config = FeatureConfig()
+    speech = _speech_like(1)
+    padded = np.concatenate([np.zeros(8000, np.float32), speech, np.zeros(12_000, np.float32)])  # 0.5 s + 0.75 s of zeros
+    spec, voiced = features.front_end(spectrogram(padded).numpy(), config)
+    bare, _ = features.front_end(spectrogram(speech).numpy(), config)
+    assert abs(spec.shape[1] - bare.shape[1]) <= 4 and voiced[0] and voiced[-1]  # the padding is cut
+    assert spec.min() > -100.0 + 20  # no frame of the -100 dB floor is left
+    # the stacked input of a short utterance is the utterance repeated: no column of padding
+    x = features.normalised_tensors([_corpus([padded, _speech_like(2, 3.0)])], 200, config=config)[0]
+    short = x[0]
+    n = spec.shape[1]
+    assert n < 200 and torch.equal(short[:, n : 2 * n], short[:, :n])
+    assert not any(torch.all(short[:, j] == short[0, j]) for j in range(200))  # no constant (padding) column
+
+
+def test_fix_length_tiles_a_short_spectrogram():
+    spec = torch.arange(6.0).reshape(2, 3)
+    assert fix_length(spec, 7, tile=True)[0].tolist() == [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0]
+    assert fix_length(spec, 2, tile=True)[0].tolist() == [0.0, 1.0]  # long ones are still centre-cropped
+
+
+def test_corpus_statistics_use_voiced_frames_only():
+    spec = np.array([[0.0, 10.0, -50.0]], np.float32)
+    stats = corpus_statistics([spec], [np.array([True, True, False])])
+    assert stats.mean.tolist() == [5.0]

@@ -12,11 +12,11 @@ from data_fetch import notebook_data
 from didan_lite.alignment import ALIGNMENT_METHODS
 from didan_lite.cli import build_parser
 from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig
 from didan_lite.manifest import balanced_subset
 from didan_lite.model import ModelConfig
 from didan_lite.model_selection import DEFAULT_CANDIDATES
 from didan_lite.presets import FAST, FULL, preset
+from didan_lite.results import ExperimentConfig
 
 
 def test_preset_follows_the_fast_switch_and_names(monkeypatch):
@@ -39,8 +39,9 @@ def test_presets_are_consistent():
     # fast mode tries fewer weights, but from the default grid and at least two: notebook 5's weight lesson needs a choice
     assert set(FAST.config.weight_candidates) <= set(DEFAULT_CANDIDATES) and len(FAST.config.weight_candidates) >= 2
     assert FULL.config.weight_candidates == DEFAULT_CANDIDATES
-    # fewer input frames, never more, and the full mode keeps the library's
-    assert FAST.config.features.n_frames <= FULL.config.features.n_frames == FeatureConfig().n_frames
+    # fewer input frames, never more, and the full mode keeps the experiment's default input and protocol
+    assert FAST.config.features.n_frames <= FULL.config.features.n_frames == ExperimentConfig().features.n_frames
+    assert FULL.config.refit and FULL.config.selection_folds >= 2
     # the library's architecture in both modes: fast mode only switches dropout (and weight decay) off
     assert FULL.config.model == ModelConfig() and FAST.config.model.dropout == 0
     assert dataclasses.replace(FAST.config.model, dropout=ModelConfig().dropout) == ModelConfig()

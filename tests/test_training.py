@@ -120,3 +120,86 @@ def test_checkpoint_of_other_data_with_the_same_shapes_is_refused(tmp_path):
 def test_train_config_refuses_a_weight_that_is_not_a_finite_number_at_least_zero(weight):
     with pytest.raises(InputError, match="alignment_weight must be a finite number"):
         TrainConfig(alignment_weight=weight)
+
+
+_FORWARD = DIDAN.forward
+
+
+def _recorded_run(monkeypatch, method: str, config: TrainConfig) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Initial first-layer weights and the source part of every batch the network saw."""
+    seen, first = [], []
+    forward = _FORWARD
+
+    def spy(self, x):
+        if not first:
+            first.append(self.conv[0].weight.detach().clone())
+        if self.training:
+            seen.append(x[: config.batch_size].detach().clone())
+        return forward(self, x)
+
+    monkeypatch.setattr(DIDAN, "forward", spy)
+    alignment = make_alignment(method, feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
+    train_didan(blob_domain(40, 0.0, 0), blob_domain(24, 2.0, 1), 2, alignment=alignment, config=config,
+                model_config=SMALL, seed=3)
+    return first[0], seen
+
+
+@pytest.mark.parametrize("method", ["mmd", "dann", "ida"])
+def test_every_method_starts_from_the_same_weights_and_sees_the_same_source_batches(monkeypatch, method):
+    # random crops and a target batch fed after the warm-up only: the source stream must not notice
+    config = dataclasses.replace(FAST, epochs=3, warmup_epochs=1, alignment_weight=0.5, n_frames=16, steps_per_epoch=4)
+    init_so, batches_so = _recorded_run(monkeypatch, "source-only", config)
+    init_m, batches_m = _recorded_run(monkeypatch, method, config)
+    assert torch.equal(init_so, init_m)
+    assert len(batches_so) == len(batches_m) == 12
+    assert all(torch.equal(a, b) for a, b in zip(batches_so, batches_m))
+
+
+def test_the_budget_is_counted_in_steps():
+    config = dataclasses.replace(FAST, epochs=2, steps_per_epoch=5)
+    calls = []
+    for n in (20, 80):  # a small and a large source get the same number of updates
+        counted = []
+        original = torch.optim.Adam.step
+
+        def step(self, *args, **kwargs):
+            counted.append(1)
+            return original(self, *args, **kwargs)
+
+        torch.optim.Adam.step = step
+        try:
+            train_didan(blob_domain(n, 0.0, 0), blob_domain(16, 0.0, 1), 2, config=config, model_config=SMALL)
+        finally:
+            torch.optim.Adam.step = original
+        calls.append(len(counted))
+    assert calls == [10, 10]
+
+
+def test_class_weighted_loss_counts_every_class_the_same():
+    labels = torch.tensor([0, 0, 0, 1])
+    weights = training.class_weights(labels, 3)
+    assert weights.tolist() == pytest.approx([4 / 6, 2.0, 0.0])
+    scores = torch.zeros(4, 3)
+    # one error per class weighs the same: the lone class-1 example counts as much as the three of class 0
+    per_class = training.task_loss(scores, labels, "mse", weights[labels])
+    assert per_class.item() == pytest.approx(training.task_loss(scores, labels, "mse").item())
+    always = {c: torch.nn.functional.one_hot(torch.full((4,), c), 3).float() for c in (0, 1)}
+    weighted = {c: training.task_loss(always[c], labels, "mse", weights[labels]).item() for c in (0, 1)}
+    plain = {c: training.task_loss(always[c], labels, "mse").item() for c in (0, 1)}
+    assert weighted[0] == pytest.approx(weighted[1])  # always the majority class is no better than the minority
+    assert plain[0] < plain[1]  # unweighted, predicting the majority class pays
+
+
+def test_history_logs_the_alignment_loss_in_its_parts():
+    config = dataclasses.replace(FAST, alignment_weight=0.5, warmup_epochs=1, epochs=3)
+    for method, parts in (("ida", {"reconstruction", "spread"}), ("mmd", {"total"})):
+        alignment = make_alignment(method, feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
+        history = train_didan(blob_domain(32, 0.0, 0), blob_domain(24, 2.0, 1), 2, alignment=alignment,
+                              config=config, model_config=SMALL).history
+        assert history[0]["alignment_parts"] is None  # warm-up: no alignment term computed
+        for row in history[1:]:
+            assert set(row["alignment_parts"]) == parts and all(math.isfinite(v) for v in row["alignment_parts"].values())
+        if method == "ida":  # the total is the reconstruction minus the weighted spread, epoch by epoch
+            row = history[-1]
+            expected = row["alignment_parts"]["reconstruction"] - alignment.diversity * row["alignment_parts"]["spread"]
+            assert row["alignment_loss"] == pytest.approx(expected, rel=1e-4, abs=1e-5)

@@ -60,6 +60,7 @@ _FIRST_READING = {"regulariser": "ridge", "reference": "spread", "symmetric": Fa
 
 _METHODS: dict[str, _Method | None] = {
     "source-only": None,
+    "adabn": None,  # no loss: BatchNorm statistics re-estimated per domain (didan_lite.experiment.BATCH_NORM_METHODS)
     "ida": _Method(IDALoss),
     "ida-ridge": _Method(IDALoss, defaults=_FIRST_READING),
     "ida-symmetric": _Method(IDALoss, lambda dims, names, options: {"symmetric": True}, {"regulariser": "ridge", "reference": "spread", "diversity": 0.0}),
@@ -78,7 +79,7 @@ ALIGNMENT_METHODS: tuple[str, ...] = tuple(_METHODS)
 def make_alignment(
     method: str, *, feature_dims: Sequence[int], class_names: Sequence[str], **options: Any
 ) -> AlignmentLoss | None:
-    """Build the alignment loss called ``method``; ``None`` for ``"source-only"``.
+    """Build the alignment loss called ``method``; ``None`` for ``"source-only"`` and ``"adabn"`` (no loss term).
 
     Args:
         method: one of ``ALIGNMENT_METHODS``.

@@ -83,11 +83,17 @@ class AlignmentLoss(nn.Module):
         - y_s: (B_s,) integer source labels; scores_t: (B_t, C) target scores
           (only the class-aware losses read them).
         - Output: scalar.
+
+    Attributes:
+        last_parts: the named parts of the last loss computed (detached scalars), e.g. IDA's
+            ``{"reconstruction": ..., "spread": ...}``; empty for a loss with one part. The trainer averages
+            them per epoch into the history's ``"alignment_parts"``.
     """
 
     def __init__(self, layer: int | None = DEFAULT_LAYER) -> None:
         super().__init__()
         self.layer = layer
+        self.last_parts: dict[str, Tensor] = {}
 
     def forward(self, f_s: Tensor, f_t: Tensor, *, y_s: Tensor | None = None, scores_t: Tensor | None = None) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")

@@ -211,8 +211,9 @@ __all__ = [
     "spectral_spread",
 ]
 
-REFERENCES: tuple[str, ...] = ("self", "spread")
-"""What the cross-domain residual is divided by: the leave-one-out self-reconstruction residual (default), or the
+REFERENCES: tuple[str, ...] = ("self", "self-detached", "spread")
+"""What the cross-domain residual is divided by: the leave-one-out self-reconstruction residual (``"self"``), the
+same held constant for the gradient (``"self-detached"``: no push away from own-corpus neighbours), or the
 within-domain spread (the first reading, which a collapse of the features can satisfy)."""
 DEFAULT_DIVERSITY = 0.5
 """Weight of the spectral-spread term in the default IDA (see the module docstring: why a spread term)."""
@@ -247,7 +248,8 @@ class IDALoss(AlignmentLoss):
         regulariser: ``"simplex"`` (default), ``"ridge"`` or ``"sparse"``.
         strength: relative regularisation strength (``None``: the regulariser's default).
         symmetric: also rebuild the source from the target and average the two residuals.
-        reference: ``"self"`` (default: divide by the own-corpus reconstruction residual) or ``"spread"``.
+        reference: ``"self"`` (default: divide by the own-corpus reconstruction residual), ``"self-detached"``
+            (the same, constant for the gradient) or ``"spread"``.
         diversity: weight of the spectral-spread term subtracted from the loss (0: none).
         groups: group id per class index (None: marginal IDA; ``range(C)``:
             class-aware IDA). Needs ``y_s`` and ``scores_t`` in :meth:`forward`.
@@ -339,9 +341,10 @@ class IDALoss(AlignmentLoss):
         self, basis: Tensor, target: Tensor, basis_groups: Tensor | None, target_groups: Tensor | None
     ) -> tuple[Tensor, Tensor]:
         """Residual of rebuilding ``target`` from ``basis``, and the coefficients used."""
-        if self.reference == "self":
+        if self.reference != "spread":
             return self_referenced_residual(
-                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups
+                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups,
+                detach_reference=self.reference == "self-detached",
             )
         coefficients = reconstruction_coefficients(
             basis, target, self.regulariser, self.strength, source_groups=basis_groups, target_groups=target_groups
@@ -362,9 +365,10 @@ class IDALoss(AlignmentLoss):
             # altogether, so they do not move the means, spreads or scale either.
             usable = (target_groups[:, None] == source_groups[None, :]).any(1)
             self.last_coefficients = torch.zeros(len(usable), len(f_s), device=f_s.device)
-            if int(usable.sum()) < (2 if self.reference == "self" else 1):
+            if int(usable.sum()) < (1 if self.reference == "spread" else 2):
                 # Nothing to align: zero, with zero gradients (the spread term is skipped too, so such a
                 # batch contributes 0 instead of about -diversity * 0.9 in the class-aware variants).
+                self.last_parts = {}
                 return 0.0 * f_s.sum()
             f_t, target_groups = f_t[usable], target_groups[usable]
             loss, coefficients = self._one_direction(f_s, f_t, source_groups, target_groups)
@@ -373,10 +377,14 @@ class IDALoss(AlignmentLoss):
             )
         if self.symmetric:
             loss = 0.5 * (loss + self._one_direction(f_t, f_s, target_groups, source_groups)[0])
-        return loss - self._spread(f_s, f_t)
+        spread = self._spread(f_s, f_t)
+        self.last_parts = {"reconstruction": loss.detach()}
+        if self.diversity:
+            self.last_parts["spread"] = spread.detach()
+        return loss - self.diversity * spread
 
     def _spread(self, f_s: Tensor, f_t: Tensor) -> Tensor | float:
-        """The spread term, ``diversity`` times the mean spectral spread of the two batches (0 when off)."""
+        """The mean spectral spread of the two batches (0 when the spread term is off)."""
         if not self.diversity:
             return 0.0
-        return self.diversity * 0.5 * (spectral_spread(f_s) + spectral_spread(f_t))
+        return 0.5 * (spectral_spread(f_s) + spectral_spread(f_t))
