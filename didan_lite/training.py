@@ -37,6 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from didan_lite import __version__
 from didan_lite.alignment import AlignmentLoss
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
@@ -241,6 +242,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         "seed": seed,
         "alignment": None if alignment is None else repr(alignment),
         "data": _data_digest(source, target_x, n_classes),
+        "architecture": [[name, list(value.shape)] for name, value in model.state_dict().items()],
+        "version": __version__,
     }
     target_order = torch.randperm(len(target_x), generator=generator)
     target_cursor = 0
@@ -297,6 +300,10 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             loss.backward()
             optimiser.step()
         means = (sums / steps_per_epoch).tolist()  # the one host synchronisation of the epoch
+        if not all(math.isfinite(value) for value in means):  # stop before a diverged state is saved as finished
+            raise InputError(f"Training diverged at epoch {epoch + 1} (task loss {means[0]:.3g}, alignment loss "
+                             f"{means[1]:.3g}, weight {weight:g}){f' in run {Path(checkpoint).name}' if checkpoint else ''}; "
+                             "lower the alignment weight or the learning rate (the diverged state was not saved; the run is not finished).")
         record = {
             "epoch": epoch + 1,
             "task_loss": means[0],
@@ -347,6 +354,11 @@ def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment
         torch.save(state, handle)
 
 
+CHECKPOINT_KEYS: tuple[str, ...] = ("fingerprint", "epoch", "model", "optimiser", "alignment", "generator", "torch_rng",
+                                     "numpy_rng", "python_rng", "history", "target_order", "target_cursor")
+"""What a complete checkpoint holds (:func:`_save`)."""
+
+
 def _canonical(fingerprint: dict) -> str:
     """The run's settings as one JSON string: what a checkpoint must match to be resumed."""
     return json.dumps(fingerprint, sort_keys=True, default=str)
@@ -378,6 +390,15 @@ def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generato
         raise InputError(
             f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
         )
+    try:
+        return _restore(state, model, optimiser, alignment, generator)
+    except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise InputError(f"Checkpoint {path} does not load completely ({type(exc).__name__}: {reason}); "
+                         "delete it to train this run afresh.") from exc
+
+
+def _restore(state: dict, model, optimiser, alignment, generator) -> tuple[int, list[dict], torch.Tensor, int]:
     model.load_state_dict(state["model"])
     optimiser.load_state_dict(state["optimiser"])
     if alignment is not None and state["alignment"] is not None:

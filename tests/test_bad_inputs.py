@@ -88,12 +88,15 @@ class Setting:
     data: Path
     marker: Path = field(init=False)
     report_before: str | None = None
+    data_args: list[str] | None = None  # None: --source and --target; a row may give other data options instead
 
     def __post_init__(self) -> None:
         self.marker = self.tmp / "code-ran.txt"
 
     def own_corpora(self) -> None:
-        """Work on a copy of the corpora (for rows that damage them)."""
+        """Work on a copy of the corpora (for rows that damage them); a second call keeps the copy."""
+        if self.source.is_relative_to(self.tmp):
+            return
         for name in ("source", "target"):
             manifest = getattr(self, name)
             shutil.copytree(manifest.parent, self.tmp / manifest.parent.name)
@@ -202,6 +205,165 @@ def _data_dir_read_only(s: Setting) -> list[str]:
     return QUICK
 
 
+# ---------------------------------------------------------------- issue 21: builders
+
+
+def _rows(s: Setting, which: str = "source") -> pd.DataFrame:
+    s.own_corpora()
+    return pd.read_csv(getattr(s, which), dtype=str, keep_default_na=False)
+
+
+def _rewrite(s: Setting, frame: pd.DataFrame, which: str = "source") -> list[str]:
+    frame.to_csv(getattr(s, which), index=False)
+    return QUICK
+
+
+def _target_is_source(s: Setting) -> list[str]:
+    s.target = s.source
+    return QUICK
+
+
+def _target_shares_audio(s: Setting) -> list[str]:
+    source, target = _rows(s), _rows(s, "target")
+    shared = source.iloc[[0]].assign(path=str(_first_file(s)), corpus=target["corpus"].iloc[0])
+    return _rewrite(s, pd.concat([target, shared]), "target")
+
+
+def _target_shares_renamed_audio(s: Setting) -> list[str]:
+    """The same audio under another name in the target's folder: found by content, not by path."""
+    target = _rows(s, "target")
+    copy = s.target.parent / "renamed.wav"
+    shutil.copyfile(_first_file(s), copy)
+    extra = target.iloc[[0]].assign(path="renamed.wav")
+    return _rewrite(s, pd.concat([target, extra]), "target")
+
+
+def _file_two_labels(s: Setting) -> list[str]:
+    frame = _rows(s)
+    other = frame.iloc[[0]].assign(emotion="sadness" if frame["emotion"].iloc[0] != "sadness" else "anger")
+    return _rewrite(s, pd.concat([frame, other]))
+
+
+def _duplicate_rows(s: Setting) -> list[str]:
+    frame = _rows(s)
+    return _rewrite(s, pd.concat([frame, frame.iloc[[0, 1]]]))
+
+
+def _column_twice(s: Setting) -> list[str]:
+    frame = _rows(s)
+    text = s.source.read_text().splitlines()
+    text[0] += ",emotion"
+    text[1:] = [line + ",sadness" for line in text[1:]]
+    s.source.write_text("\n".join(text) + "\n")
+    assert len(frame)
+    return QUICK
+
+
+def _empty_speaker(s: Setting) -> list[str]:
+    frame = _rows(s)
+    frame.loc[2, "speaker"] = ""
+    return _rewrite(s, frame)
+
+
+def _ragged_row(s: Setting) -> list[str]:
+    _rows(s)
+    with open(s.source, "a") as handle:
+        handle.write("x.wav,anger,anger,s0,,,tones-a,one,too,many\n")
+    return QUICK
+
+
+def _long_name_row(s: Setting) -> list[str]:
+    frame = _rows(s)
+    frame.loc[0, "path"] = "x" * 300 + ".wav"
+    return _rewrite(s, frame)
+
+
+def _long_out(s: Setting) -> list[str]:
+    s.out = s.tmp / ("o" * 300)
+    return QUICK
+
+
+def _dangling_link(s: Setting) -> list[str]:
+    _rows(s)
+    path = _first_file(s)
+    path.unlink()
+    path.symlink_to(s.tmp / "annex" / "objects" / "gone.wav")  # git-annex style: the content is not there
+    return QUICK
+
+
+def _fifo_source(s: Setting) -> list[str]:
+    s.source = s.tmp / "source.fifo"
+    os.mkfifo(s.source)  # nobody writes to it: opening it would block forever
+    return QUICK
+
+
+def _rewrite_audio(s: Setting, samples: np.ndarray, rate: int = 16_000, subtype: str = "PCM_16") -> list[str]:
+    s.own_corpora()
+    sf.write(_first_file(s), samples, rate, subtype=subtype)
+    return QUICK + ["--strict"]
+
+
+def _dc_audio(s: Setting) -> list[str]:
+    return _rewrite_audio(s, np.full(16_000, 0.5, np.float32))
+
+
+def _loud_audio(s: Setting) -> list[str]:
+    return _rewrite_audio(s, 1e20 * np.sin(np.arange(16_000, dtype=np.float32) / 10), subtype="FLOAT")
+
+
+def _lying_rate(s: Setting) -> list[str]:
+    """A header declaring 1 Hz: 3,200 bytes of samples would decode as 1,600 s and resample to gigabytes."""
+    args = _rewrite_audio(s, np.zeros(1_600, np.float32) + 0.1 * np.sin(np.arange(1_600)), rate=1)
+    return args
+
+
+def _too_short_for_opensmile(s: Setting) -> list[str]:
+    """30 ms: one spectrogram window fits, openSMILE's eGeMAPS does not; both paths refuse it, before training."""
+    args = _rewrite_audio(s, 0.3 * np.sin(np.arange(480, dtype=np.float32) / 5))
+    return [*args, "--methods", "source-only,opensmile-svm"]
+
+
+def _in_out(name: str, text: str) -> Callable[[Setting], list[str]]:
+    def build(s: Setting) -> list[str]:
+        s.out.mkdir(parents=True)
+        (s.out / name).write_text(text)
+        return QUICK
+
+    return build
+
+
+def _incomplete_checkpoint(s: Setting) -> list[str]:
+    path = s.out / "checkpoints" / "source-only-seed0.pt"
+    path.parent.mkdir(parents=True)
+    torch.save({"fingerprint": "{}", "epoch": 1, "model": {}}, path)  # plain data, no optimiser state
+    return QUICK
+
+
+def _data_root_without_task(s: Setting) -> list[str]:
+    return [*QUICK, "--data-root", str(s.tmp)]
+
+
+def _missing_data_root(s: Setting) -> list[str]:
+    s.data_args = ["--task", "B-C", "--data-root", str(s.tmp / "nonexistent" / "corpora")]
+    return QUICK
+
+
+def _fresh_cache(*argv: str) -> Callable[[Setting], list[str]]:
+    """Options run with an empty feature cache (a cached file is not decoded again, so its header is not re-read)."""
+    def build(s: Setting) -> list[str]:
+        s.data = s.tmp / "fresh-data"
+        return [*QUICK, *argv]
+
+    return build
+
+
+def _cuda_absent(s: Setting) -> list[str]:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: --device cuda is valid here")
+    return [*QUICK, "--device", "cuda"]
+
+
+
 def _options(*argv: str) -> Callable[[Setting], list[str]]:
     def build(s: Setting) -> list[str]:
         return [*QUICK, *argv]  # later options win over QUICK's
@@ -226,7 +388,7 @@ CASES: dict[str, Case] = {
     # 3: numeric options, at parse time
     "weight-nan": Case(_options("--weight", "nan"), ("--weight", "'nan'", "finite")),
     "weight-inf": Case(_options("--weight", "inf"), ("--weight", "'inf'", "finite")),
-    "weight-negative": Case(_options("--weight", "-1"), ("--weight", "'-1'", ">= 0")),
+    "weight-negative": Case(_options("--weight", "-1"), ("--weight", "'-1'", "[0, 1000]")),
     "weight-word": Case(_options("--weight", "strong"), ("--weight", "'strong'", "not a number")),
     "criterion-unknown": Case(_options("--criterion", "oracle"), ("--criterion", "'oracle'", "source-1se")),
     "criterion-with-fixed-weight": Case(_options("--criterion", "dev"), ("--criterion", "--weight 0.3")),
@@ -251,11 +413,57 @@ CASES: dict[str, Case] = {
     "data-dir-is-a-file": Case(_data_dir_file, ("data folder", "is a file", "DIDAN_LITE_DATA")),
     "data-dir-read-only": Case(_data_dir_read_only, ("data folder", "cannot be written", "DIDAN_LITE_DATA")),
     # 9: every audio error names the file
-    "too-short-audio": Case(_too_short, ("s0_anger_0.wav", "shorter than one analysis window"), extracts=True),
+    "too-short-audio": Case(_too_short, ("s0_anger_0.wav", "shorter than the 100 ms"), extracts=True),
     "truncated-audio": Case(_truncated, ("s0_anger_0.wav", "truncated"), extracts=True),
     # 10: a single-speaker source too small for the stratified fallback
     "single-speaker-too-small": Case(_single_speaker_too_small, ("'solo'", "single speaker", "too few"), extracts=True),
+    # ---- issue 21
+    # 1: a target that holds source audio (by content)
+    "target-is-source": Case(_target_is_source, ("Every target file", "also a source file", "other recordings")),
+    "target-shares-audio": Case(_target_shares_audio, ("1 of the 13 target file(s)", "--allow-overlap")),
+    "target-shares-renamed-audio": Case(_target_shares_renamed_audio, ("by content", "renamed.wav", "--allow-overlap")),
+    # 2-5, 22: manifest rows
+    "file-two-labels": Case(_file_two_labels, ("s0_anger_0.wav", "two different labels", "anger and sadness")),
+    "duplicate-rows": Case(_duplicate_rows, ("2 file(s) more than once", "Remove the duplicates")),
+    "column-twice": Case(_column_twice, ("['emotion'] more than once",)),
+    "empty-speaker": Case(_empty_speaker, ("empty 'speaker'", "line(s) 4")),
+    "ragged-row": Case(_ragged_row, ("not a readable CSV", "Expected 7 fields", "fix that row")),
+    # 6, 10, 20, 21: audio judged by name, from the header where it can be
+    "dc-offset-audio": Case(_dc_audio, ("s0_anger_0.wav", "silent", "mean-removed"), extracts=True),
+    "absurd-amplitude": Case(_loud_audio, ("s0_anger_0.wav", "absurd amplitude", "1e+20"), extracts=True),
+    "header-rate-1hz": Case(_lying_rate, ("s0_anger_0.wav", "sample rate of 1 Hz"), extracts=True),
+    "longer-than-limit": Case(_fresh_cache("--strict", "--max-audio-seconds", "0.5"),
+                              ("s0_anger_0.wav", "more than the 0.5 s limit", "--max-audio-seconds"), extracts=True),
+    "too-short-for-opensmile": Case(_too_short_for_opensmile, ("s0_anger_0.wav", "30.0 ms", "every method"),
+                                    extracts=True),
+    # 9: devices, before any work
+    "device-meta": Case(_options("--device", "meta"), ("'meta'", "cannot train", "--device")),
+    "device-cuda-absent": Case(_cuda_absent, ("'cuda'", "CUDA is not available", "--device")),
+    # 11, 14, 17: files that are not there, not regular, or named too long
+    "source-is-a-fifo": Case(_fifo_source, ("source.fifo", "not a regular file")),
+    "dangling-symlink": Case(_dangling_link, ("s0_anger_0.wav", "symbolic link to a missing file")),
+    "row-name-too-long": Case(_long_name_row, ("name of 304 bytes", "255 bytes")),
+    "out-name-too-long": Case(_long_out, ("output folder", "255 bytes", "--out")),
+    # 12: bounded floats
+    "weight-huge": Case(_options("--weight", "1e300"), ("--weight", "'1e300'", "[0, 1000]")),
+    # 15, 16: damaged files of the output folder
+    "settings-not-an-object": Case(_in_out("settings.json", "[]"), ("settings.json is corrupt", "list", "another --out")),
+    "settings-null": Case(_in_out("settings.json", "null"), ("settings.json is corrupt", "NoneType")),
+    "metrics-corrupt": Case(_in_out("metrics.json", "{not json"), ("metrics.json is corrupt", "another --out")),
+    "checkpoint-incomplete": Case(_incomplete_checkpoint, ("source-only-seed0.pt", "incomplete", "optimiser", "delete it")),
+    # 24: options without effect, a data root that is not there
+    "data-root-without-task": Case(_data_root_without_task, ("--data-root", "only with --task", "--task B-C")),
+    "data-root-missing": Case(_missing_data_root, ("--data-root", "nonexistent", "not an existing folder")),
+    "synthetic-seed-with-manifests": Case(_options("--synthetic-seed", "3"), ("--synthetic-seed", "drop it", "--source")),
 }
+
+
+def _files(folder: Path) -> list[Path]:
+    """Everything under ``folder`` (none when it does not exist or cannot even be named)."""
+    try:
+        return sorted(folder.rglob("*")) if folder.is_dir() else []
+    except OSError:  # a name too long for the file system
+        return []
 
 
 @pytest.mark.filterwarnings("ignore:Skipped .* unreadable file")
@@ -271,9 +479,10 @@ def test_bad_input_is_refused_with_one_line_before_work(name, corpora, tmp_path,
     monkeypatch.setattr(experiment, "train_didan", lambda *a, **k: trained.append(1) or pytest.fail("trained"))
     real_extract = experiment.extract_corpus
     monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: extracted.append(1) or real_extract(*a, **k))
-    files_before = sorted(p for p in s.out.rglob("*")) if s.out.is_dir() else []
+    files_before = _files(s.out)
 
-    code = main(["compare", "--source", str(s.source), "--target", str(s.target), "--out", str(s.out), *argv])
+    data = ["--source", str(s.source), "--target", str(s.target)] if s.data_args is None else s.data_args
+    code = main(["compare", *data, "--out", str(s.out), *argv])
 
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
@@ -284,7 +493,7 @@ def test_bad_input_is_refused_with_one_line_before_work(name, corpora, tmp_path,
     assert not trained
     assert bool(extracted) == case.extracts, "extraction ran although the input could be refused before it"
     assert not s.marker.exists(), "a checkpoint ran code"
-    files_after = sorted(p for p in s.out.rglob("*")) if s.out.is_dir() else []
+    files_after = _files(s.out)
     assert files_after == files_before, "the refused run wrote into the output folder"
     if s.report_before is not None:
         assert (s.out / "report.md").read_text() == s.report_before
@@ -332,15 +541,20 @@ def test_library_refuses_bad_run_values_before_work(corpora, tmp_path, monkeypat
 
 
 def test_same_task_with_more_methods_reuses_the_folder(corpora, tmp_path, monkeypatch, capsys):
-    """Case 5, allowed side: other methods or seeds on the same task extend the folder and say so."""
+    """Case 5, allowed side, and issue 21 item 8: other methods or seeds on the same task extend the folder,
+    the report keeps every run of the folder (loaded, not retrained), and a line says so."""
     source, target, data = corpora
     monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
     base = ["compare", "--source", str(source), "--target", str(target), "--out", str(tmp_path / "o"), *QUICK]
     assert main(base) == 0
-    assert main([*base, "--methods", "source-only,mmd"]) == 0
-    assert "replacing the report of methods ['source-only']" in capsys.readouterr().out
+    checkpoint = tmp_path / "o" / "checkpoints" / "source-only-seed0.pt"
+    finished = checkpoint.stat().st_mtime_ns
+    assert main([*base, "--methods", "mmd"]) == 0
+    assert "also holds runs of methods ['source-only']" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert [run["method"] for run in metrics["runs"]] == ["source-only", "mmd"]
+    assert "source-only" in (tmp_path / "o" / "report.md").read_text()
+    assert checkpoint.stat().st_mtime_ns == finished, "the finished run was retrained"
 
 
 def test_verify_names_truncated_silent_and_nan_files(tmp_path, capsys):
@@ -349,8 +563,8 @@ def test_verify_names_truncated_silent_and_nan_files(tmp_path, capsys):
     truncated, silent, nan = (next(tree.root.glob(f"{key}.[wW][aA][vV]")) for key in sorted(tree.rows)[:3])
     data = truncated.read_bytes()
     truncated.write_bytes(data[: len(data) - 200])
-    sf.write(silent, np.zeros(800, np.float32), 16_000)
-    sf.write(nan, np.full(800, np.nan, np.float32), 16_000, subtype="FLOAT")
+    sf.write(silent, np.zeros(3200, np.float32), 16_000)
+    sf.write(nan, np.full(3200, np.nan, np.float32), 16_000, subtype="FLOAT")
     assert data_fetch_main(["verify", "casia", "--root", str(tree.root)]) == 1
     out = capsys.readouterr().out
     for path, word in ((truncated, "truncated"), (silent, "silent"), (nan, "NaN")):
@@ -389,7 +603,7 @@ def test_short_audio_error_names_the_file_in_the_library(make_tone_corpus, tmp_p
     manifest = read_manifest(make_tone_corpus("c", per_class=1))
     path = manifest.loc[0, "path"]
     sf.write(path, 0.3 * np.ones(50, np.float32), 16_000)
-    with pytest.raises(Exception, match="shorter than one analysis window") as caught:
+    with pytest.raises(Exception, match="shorter than the 100 ms every method needs") as caught:
         extract_corpus(manifest, FeatureConfig(), cache_dir=tmp_path / "cache", strict=True, progress=False)
     assert path in str(caught.value)
 
