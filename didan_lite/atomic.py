@@ -13,8 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-from didan_lite.errors import InputError
-from didan_lite.folders import disk_full_error
+from didan_lite.folders import DiskFull, disk_full_error
 
 
 @contextlib.contextmanager
@@ -24,8 +23,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> It
     The rename is atomic on POSIX and Windows when both live on one file system,
     which holds because the temporary file is created in the target's folder.
     On an exception the temporary file is removed and ``path`` is untouched;
-    a full disk becomes an :class:`InputError` naming the folder
-    (:func:`didan_lite.folders.disk_full_error`).
+    a full disk becomes a :class:`didan_lite.folders.DiskFull` whose message
+    is one line naming the folder.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +51,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> It
         raise
 
 
-def _disk_full(exc: BaseException, path: Path, written: int | None) -> InputError | None:
+def _disk_full(exc: BaseException, path: Path, written: int | None) -> DiskFull | None:
     """The one-line error of a full disk, also when a writer (torch.save) wrapped the OSError in a RuntimeError."""
     while exc is not None:
         if isinstance(exc, OSError) and exc.errno is None and "requested and" in str(exc):  # numpy's short write

@@ -41,6 +41,7 @@ from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, ClassicalConfig, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
 from didan_lite.features import NORMALISATIONS, FeatureConfig, default_cache_dir, extract_corpus, normalised_tensors
+from didan_lite.folders import hold_folder
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
     confusion,
@@ -52,16 +53,15 @@ from didan_lite.metrics import (
 )
 from didan_lite.model import ModelConfig
 from didan_lite.model_selection import CRITERIA, DEFAULT_CANDIDATES, DEFAULT_CRITERION, WeightChoice, dev_risk, select_weight
+from didan_lite.overlap import OVERLAP_KEY, check_overlap, record_overlap
 from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
 from didan_lite.runtime import cpu_threads
 from didan_lite.training import DomainData, TrainConfig, predict, train_didan
-from didan_lite.folders import hold_folder
-from didan_lite.overlap import OVERLAP_KEY, check_overlap, record_overlap
 from didan_lite.validation import (
     check_checkpoints,
-    check_device,
     check_class_list,
     check_classes_present,
+    check_device,
     check_run_values,
     check_writable_folder,
     claim_output_folder,

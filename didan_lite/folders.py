@@ -131,8 +131,20 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
                 os.unlink(lock)
 
 
-def disk_full_error(exc: OSError, path: str | os.PathLike, written: int | None = None) -> InputError | None:
+class DiskFull(OSError):
+    """A full disk while writing; ``str()`` is one line naming the folder, the free space and what to do.
+
+    Not an :class:`InputError`: a file that cannot be cached must stop the run, not be skipped as unreadable.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def disk_full_error(exc: OSError, path: str | os.PathLike, written: int | None = None) -> DiskFull | None:
     """One-line error for a full disk (ENOSPC, EDQUOT) while writing ``path``; ``None`` for any other OSError."""
+    if isinstance(exc, DiskFull):
+        return exc
     if exc.errno not in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return None
     folder = Path(path).parent
@@ -141,5 +153,6 @@ def disk_full_error(exc: OSError, path: str | os.PathLike, written: int | None =
     except OSError:
         free = "free space unknown"
     needed = f"; it needed more than the {written / 1e6:.1f} MB written" if written else ""
-    return InputError(f"The disk holding {folder} is full ({free}) while writing {Path(path).name}{needed}; free some "
-                      "space there (or give another --out / DIDAN_LITE_DATA) and run the same command again to resume.")
+    return DiskFull(errno.ENOSPC, f"The disk holding {folder} is full ({free}) while writing {Path(path).name}{needed}; "
+                    "free some space there (or give another --out / DIDAN_LITE_DATA) and run the same command again "
+                    "to resume.")

@@ -1,6 +1,6 @@
-"""Bad inputs and faults (issue 11): each is refused with one line before work starts, or handled without a wrong result.
+"""Bad inputs and faults (issues 11 and 21): each is refused with one line before work starts, or handled without a wrong result.
 
-Cases of the issue and where they are pinned:
+Cases of issue 11 and where they are pinned:
 
 ==  ==================================================  =============================================
  1  checkpoint that would run code on resume            CASES["checkpoint-runs-code"],
@@ -22,6 +22,40 @@ Cases of the issue and where they are pinned:
 11  Ctrl-C during training (bad seeds: see 3)         test_ctrl_c_stops_with_one_line_and_resumes
 12  same seed, same result, every method                test_same_seed_gives_bit_identical_training,
                                                         test_classical_reference_is_deterministic
+==  ==================================================  =============================================
+
+Cases of issue 21 (data_fetch rows are in tests/test_data_fetch_cli.py and test_data_fetch_download.py):
+
+==  ==================================================  =============================================
+ 1  target identical to / sharing audio with source     CASES["target-is-source"], ["target-shares-audio"],
+                                                        ["target-shares-renamed-audio"],
+                                                        test_partial_overlap_runs_when_allowed_and_the_report_says_so
+ 2  one file, two labels                                CASES["file-two-labels"]
+ 3  duplicate rows                                      CASES["duplicate-rows"]
+ 4  a column given twice                                CASES["column-twice"]
+ 5  empty required values                              CASES["empty-speaker"]
+ 6  constant-DC file                                    CASES["dc-offset-audio"], test_verify_rejects_absurd_amplitude_and_dc_by_name
+ 7  two runs on one --out                               test_a_second_run_on_a_held_folder_is_refused_and_a_stale_lock_taken_over
+ 8  other methods on a finished folder                  test_same_task_with_more_methods_reuses_the_folder
+ 9  absent or unusable device, before any work          CASES["device-meta"], CASES["device-cuda-absent"]
+10  header lying about rate or length                   CASES["header-rate-1hz"], CASES["longer-than-limit"]
+11  a FIFO as manifest                                  CASES["source-is-a-fifo"]
+12  huge weight; non-finite loss                        CASES["weight-huge"], test_a_diverging_run_stops_with_one_line_and_is_not_finished
+13  disk full on --out or on the cache                  test_a_full_disk_is_one_line_naming_the_folder (tmpfs; skipped without root)
+14  dangling symlink                                    CASES["dangling-symlink"], test_a_dangling_symlink_is_named_as_a_missing_file
+15  settings.json not an object, corrupt metrics.json   CASES["settings-not-an-object"], ["settings-null"], ["metrics-corrupt"]
+16  incomplete or other-shape checkpoint; fingerprint   CASES["checkpoint-incomplete"],
+                                                        test_a_checkpoint_that_does_not_load_completely_is_refused_by_name,
+                                                        test_the_fingerprint_holds_the_architecture_and_the_version
+17  a name over 255 bytes                               CASES["row-name-too-long"], CASES["out-name-too-long"]
+18  data_fetch prepare: unwritable destinations         test_prepare_checks_where_it_writes_before_any_work
+19  zip with a symlink member                           test_a_bad_archive_is_an_error_and_is_kept[symlink-member]
+20  absurd amplitude                                    CASES["absurd-amplitude"], test_verify_rejects_absurd_amplitude_and_dc_by_name
+21  too short for opensmile-svm, decided before training CASES["too-short-for-opensmile"]
+22  ragged CSV row                                      CASES["ragged-row"]
+23  skipped files: one clean line and a list            test_skipped_files_are_one_clean_line_and_listed_in_the_output_folder
+24  options without effect, a missing data root         CASES["data-root-without-task"], ["data-root-missing"],
+                                                        ["synthetic-seed-with-manifests"]
 ==  ==================================================  =============================================
 
 Each row of ``CASES`` runs ``python -m didan_lite compare`` (in-process) on tiny
@@ -703,3 +737,168 @@ def test_progress_is_whole_lines_off_a_terminal(capsys):
     assert not isinstance(bar, LineProgress)
     bar.close()
     assert not isinstance(progress_bar(range(3), enabled=False), LineProgress)
+
+
+# ---------------------------------------------------------------- issue 21: cases beyond the table
+
+
+def _compare_argv(source: Path, target: Path, out: Path, *extra: str) -> list[str]:
+    return ["compare", "--source", str(source), "--target", str(target), "--out", str(out), *QUICK, *extra]
+
+
+def _single_error(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_partial_overlap_runs_when_allowed_and_the_report_says_so(corpora, tmp_path, monkeypatch, capsys):
+    """Item 1, allowed side: --allow-overlap runs, and the report and the metrics name the overlap."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    s = Setting(tmp_path, source, target, tmp_path / "o", data)
+    _target_shares_audio(s)
+    assert main(_compare_argv(s.source, s.target, s.out, "--allow-overlap")) == 0
+    assert "1 of the 13 target file(s) are also source files" in capsys.readouterr().out
+    assert "1 target file(s) are also source files" in (s.out / "report.md").read_text().splitlines()[0]
+    assert json.loads((s.out / "metrics.json").read_text())["source_target_overlap"] == 1
+
+
+def test_a_second_run_on_a_held_folder_is_refused_and_a_stale_lock_taken_over(corpora, tmp_path, monkeypatch, capsys):
+    """Item 7 with two real processes: one holds --out; a second compare is refused naming it, writes and trains
+    nothing; once the holder is killed (its lock left behind, stale), the same command runs."""
+    import subprocess
+    import sys
+
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    out = tmp_path / "o"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom didan_lite.folders import hold_folder\n"
+         f"with hold_folder({str(out)!r}):\n    print('held', flush=True)\n    time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        trained = []
+        with monkeypatch.context() as patch:
+            patch.setattr(experiment, "train_didan", lambda *a, **k: trained.append(1) or pytest.fail("trained"))
+            assert main(_compare_argv(source, target, out)) == 2
+        line = _single_error(capsys)
+        assert "in use by another run" in line and f"process {holder.pid}" in line and "another --out" in line
+        assert [p.name for p in out.iterdir()] == [".didan_lite.lock"] and not trained
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (out / ".didan_lite.lock").read_text().strip() == str(holder.pid)  # killed: the lock is stale
+    assert main(_compare_argv(source, target, out)) == 0
+    assert f"took over the lock of process {holder.pid}" in capsys.readouterr().out
+    assert (out / "report.md").is_file() and not (out / ".didan_lite.lock").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 48 kB file system (tmpfs), where the machine lets this process mount one."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    if not ROOT_USER or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8); the disk-full case cannot be made here")
+    import subprocess
+
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mount)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.strip()})")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("full", ["out", "cache"])
+def test_a_full_disk_is_one_line_naming_the_folder(corpora, tmp_path, monkeypatch, capsys, small_disk, full):
+    """Item 13: a full --out (a checkpoint does not fit) or feature cache: one line, exit 2, no partial file left."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(small_disk if full == "cache" else data))
+    out = small_disk / "o" if full == "out" else tmp_path / "o"
+    assert main(_compare_argv(source, target, out, "--strict")) == 2
+    line = _single_error(capsys)
+    assert "is full" in line and str(small_disk) in line and "run the same command again" in line
+    assert not [p for p in small_disk.rglob("*.part")], "a partial file was left"
+
+
+def test_skipped_files_are_one_clean_line_and_listed_in_the_output_folder(corpora, tmp_path, monkeypatch, capsys):
+    """Item 23: without --strict an unusable file is skipped with one line (count and where the list is);
+    no warning with a line of package source; the list names the file and why."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    s = Setting(tmp_path, source, target, tmp_path / "o", data)
+    s.own_corpora()
+    bad = _first_file(s)
+    sf.write(bad, np.zeros(16_000, np.float32), 16_000)  # silent
+    assert main(_compare_argv(s.source, s.target, s.out)) == 0
+    captured = capsys.readouterr()
+    listing = s.out / "skipped_files.tsv"
+    said = [line for line in (captured.out + captured.err).splitlines() if "Skipped" in line]
+    assert said == [f"Skipped 1 unusable audio file(s) (unreadable, silent, too short ...); the list with reasons is in "
+                    f"{listing}. Pass --strict (strict=True) to stop on the first one instead."]
+    assert "warnings.warn" not in captured.err and ".py:" not in captured.err
+    rows = listing.read_text().splitlines()
+    assert rows[0] == "path\treason" and rows[1].startswith(f"{bad}\t") and "silent" in rows[1]
+
+
+def test_a_diverging_run_stops_with_one_line_and_is_not_finished(tmp_path):
+    """Item 12 through the library: a loss that becomes non-finite stops training; no finished checkpoint is left."""
+    config = TrainConfig(epochs=2, batch_size=8, progress=False, device="cpu", warmup_epochs=0, alignment_weight=1e300)
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    alignment = make_alignment("mmd", feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
+    path = tmp_path / "mmd-seed0.pt"
+    with pytest.raises(InputError, match="diverged at epoch 1") as caught:
+        train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, alignment=alignment, config=config,
+                    model_config=model, checkpoint=path)
+    assert "mmd-seed0.pt" in str(caught.value) and "\n" not in str(caught.value)
+    assert not path.exists()
+
+
+def _finished_checkpoint(tmp_path: Path) -> tuple[Path, Callable[[ModelConfig], None]]:
+    config = TrainConfig(epochs=1, batch_size=8, progress=False, device="cpu")
+    path = tmp_path / "run.pt"
+
+    def train(model: ModelConfig) -> None:
+        train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
+
+    return path, train
+
+
+@pytest.mark.parametrize("damage", ["layer-shapes", "no-optimiser"])
+def test_a_checkpoint_that_does_not_load_completely_is_refused_by_name(tmp_path, damage):
+    """Item 16: same fingerprint, other layer shapes or a missing part: one line naming the file, nothing trained."""
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    path, train = _finished_checkpoint(tmp_path)
+    train(model)
+    state = training.load_checkpoint(path)
+    if damage == "layer-shapes":
+        name = next(iter(state["model"]))
+        state["model"][name] = torch.zeros(3, *state["model"][name].shape[1:])
+    else:
+        del state["optimiser"]
+    torch.save(state, path)
+    with pytest.raises(InputError, match="does not load completely" if damage == "layer-shapes" else "lacks optimiser"):
+        if damage == "layer-shapes":
+            train(model)
+        else:
+            from didan_lite.validation import check_checkpoints
+
+            check_checkpoints([path])
+
+
+def test_the_fingerprint_holds_the_architecture_and_the_version(tmp_path, monkeypatch):
+    """Item 16: a checkpoint of another architecture or package version is another run's, not resumed."""
+    from didan_lite import __version__
+
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    path, train = _finished_checkpoint(tmp_path)
+    train(model)
+    fingerprint = json.loads(training.load_checkpoint(path)["fingerprint"])
+    assert fingerprint["version"] == __version__ and ["output.weight", [2, 8]] in fingerprint["architecture"]
+    monkeypatch.setattr(training, "__version__", "0.0.0-other")
+    with pytest.raises(InputError, match="belongs to a run with other settings"):
+        train(model)
