@@ -421,7 +421,7 @@ def compare(
         raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
     settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
-    shared = check_overlap(source_manifest, target_manifest, allow=allow_overlap)
+    shared = check_overlap(source_manifest, target_manifest, emotions=emotions, allow=allow_overlap)
     with hold_folder(out_dir):
         task = load_task(source_manifest, target_manifest, emotions=emotions, config=config, progress=progress)
         settings = claim_output_folder(out_dir, {**settings, OVERLAP_KEY: shared}, write=True)

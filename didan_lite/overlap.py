@@ -15,13 +15,14 @@ import json
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
 from didan_lite.features import file_digest
-from didan_lite.manifest import read_manifest
+from didan_lite.manifest import read_manifest, restrict_emotions, shared_emotions
 
 OVERLAP_KEY = "source_target_overlap"
 """Key of the overlap in the recorded settings and in ``metrics.json``: the number of shared target files."""
@@ -47,19 +48,22 @@ def shared_audio(source: pd.DataFrame, target: pd.DataFrame) -> list[str]:
     return shared
 
 
-def check_overlap(source_manifest, target_manifest, *, allow: bool = False) -> int:
-    """Refuse a target that holds source audio; return the number of target files shared with the source.
+def check_overlap(source_manifest, target_manifest, *, emotions: Sequence[str] | None = None, allow: bool = False) -> int:
+    """Refuse a target that holds source audio of the task; return the number of target files shared with the source.
 
     Args:
         source_manifest, target_manifest: CSV paths or data frames.
+        emotions: the task's emotions (``None``: those both manifests share); other rows are not compared.
         allow: accept a partial overlap (it is then reported); a target made only of source audio is always refused.
 
     Raises:
-        InputError: naming the shared files and what to do.
+        InputError: naming the shared files and what to do; fewer than two shared emotions.
     """
     source, target = read_manifest(source_manifest), read_manifest(target_manifest)
+    emotions = shared_emotions(source, target) if emotions is None else emotions
+    source, target = restrict_emotions(source, emotions), restrict_emotions(target, emotions)
     shared = shared_audio(source, target)
-    if not shared:
+    if not shared or target.empty:
         return 0
     first = shared[0]
     if len(shared) == len(target):
