@@ -12,6 +12,7 @@ import warnings
 from typing import Sequence
 
 from didan_lite.errors import InputError
+from didan_lite.folders import disk_full_error
 from didan_lite.manifest import read_manifest
 
 from data_fetch import cache
@@ -111,6 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk while writing a manifest or derived audio: one line too
+        full = disk_full_error(exc, exc.filename or "?")
+        if full is None:
+            raise
+        print(f"error: {full}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again; a download continues where it stopped.", file=sys.stderr)

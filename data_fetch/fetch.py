@@ -28,6 +28,7 @@ import errno
 import logging
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import zipfile
@@ -40,6 +41,7 @@ import requests
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
+from didan_lite.folders import check_writable_folder
 from didan_lite.progress import progress_bar
 
 from data_fetch import cache, integrity
@@ -339,6 +341,10 @@ def extract_archive(
             raise ArchiveError(
                 f"{archive} has members that would land outside the folder ({unsafe[:3]}); it is not the corpus. {redo}"
             )
+        links = [m.filename for m in members if stat.S_ISLNK(m.external_attr >> 16)]
+        if links:
+            raise ArchiveError(f"{archive} has symbolic-link members ({links[:3]}); a corpus archive holds plain files, "
+                               f"so it is not the corpus. {redo}")
         require_free_space(target.parent, sum(m.file_size for m in members), f"extracting {archive.name}")
         for stale in target.parent.glob(f".{target.name}.partial-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -364,7 +370,8 @@ def extract_archive(
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise _disk_full(exc, partial) from exc
-            raise
+            raise ArchiveError(f"{archive} cannot be unpacked ({exc.strerror or exc}: {exc.filename}); nothing was "
+                               f"kept of it. {redo}") from exc
         finally:
             shutil.rmtree(partial, ignore_errors=True)
     return target
@@ -395,6 +402,8 @@ def download(
         raise InputError(f"{spec.display_name} {why}: data_fetch does not download it.\n{spec.instructions(base)}")
     if spec.is_video:
         require_pyav(spec.display_name)
+    check_writable_folder(base, f"The cache folder (--data-dir or ${cache.ENV_VAR})",
+                          f"give a writable --data-dir or set {cache.ENV_VAR} to a writable folder")
     folder = cache.downloads_dir(base)
     if not (folder / spec.remote.filename).is_file():
         ensure_licence_accepted(spec, accept_license, base)

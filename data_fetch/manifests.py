@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from didan_lite.errors import InputError
+from didan_lite.folders import check_writable_folder
 from didan_lite.manifest import write_manifest
 from didan_lite.progress import progress_bar
 
@@ -120,6 +121,22 @@ def _no_utterances(spec: CorpusSpec, root: Path, scan: Scan) -> InputError:
     )
 
 
+def _check_destinations(spec: CorpusSpec, base: Path, out: str | os.PathLike | None) -> None:
+    """Before any work, as ``compare`` does: the manifest path and, when written, the cache folder must be writable.
+
+    Raises:
+        InputError: ``out`` is a folder or lies in an unwritable one; the cache folder is a file or unwritable.
+    """
+    if out is not None:
+        out = Path(out).expanduser().absolute()
+        if out.is_dir():
+            raise InputError(f"The manifest path (--out) {out} is a folder; give a file path such as {out / spec.key}.csv.")
+        check_writable_folder(out.parent, "The manifest's folder (--out)", "give another --out")
+    if out is None or spec.is_video:
+        check_writable_folder(base, f"The cache folder (--data-dir or ${cache.ENV_VAR})",
+                              f"give a writable --data-dir or set {cache.ENV_VAR} to a writable folder")
+
+
 def prepare(
     name: str,
     root: str | os.PathLike | None = None,
@@ -146,11 +163,13 @@ def prepare(
     ``fru``, ``oth``, ``xxx``) are left out silently.
 
     Raises:
-        InputError: no copy, no utterance found, or (``strict``) unusable files.
+        InputError: no copy, an unwritable manifest path or cache folder (checked first), no utterance found,
+            or (``strict``) unusable files.
     """
     spec = get_corpus(name)
     base = cache.data_dir(data_dir)
     root = find_copy(spec, root, base)
+    _check_destinations(spec, base, out)
     scan = scan_corpus(spec, root)
     if not scan.found:
         raise _no_utterances(spec, root, scan)

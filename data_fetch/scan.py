@@ -18,6 +18,8 @@ from pathlib import Path, PurePosixPath
 
 import soundfile
 
+from didan_lite.audio import file_problem
+
 from data_fetch.corpora import CorpusSpec
 from data_fetch.layouts import LabelConflict, NotInLayout, Utterance
 from data_fetch.video_audio import require_pyav
@@ -114,6 +116,9 @@ def audio_problem(path: Path, *, is_video: bool = False) -> str | None:
     WAV files are opened with ``soundfile.info`` (header only, ~0.1 ms);
     videos with PyAV, which must find an audio track.
     """
+    problem = file_problem(path)  # a dangling link (git-annex, DataLad) or a pipe: named, never opened
+    if problem:
+        return problem
     if is_video:
         return _video_problem(path)
     try:

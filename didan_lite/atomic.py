@@ -7,10 +7,13 @@ interrupted run leaves either the old file or the new one, never a fragment.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
+
+from didan_lite.folders import DiskFull, disk_full_error
 
 
 @contextlib.contextmanager
@@ -19,11 +22,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> It
 
     The rename is atomic on POSIX and Windows when both live on one file system,
     which holds because the temporary file is created in the target's folder.
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched;
+    a full disk becomes a :class:`didan_lite.folders.DiskFull` whose message
+    is one line naming the folder.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise disk_full_error(exc, path) or exc
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -31,10 +39,29 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> It
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as exc:
+        written = None
+        with contextlib.suppress(OSError):
+            written = os.path.getsize(tmp_name)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        full = _disk_full(exc, path, written)
+        if full is not None:
+            raise full from exc
         raise
+
+
+def _disk_full(exc: BaseException, path: Path, written: int | None) -> DiskFull | None:
+    """The one-line error of a full disk, also when a writer (torch.save) wrapped the OSError in a RuntimeError."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno is None and "requested and" in str(exc):  # numpy's short write
+            return disk_full_error(OSError(errno.ENOSPC, str(exc)), path, written)
+        if isinstance(exc, OSError):
+            return disk_full_error(exc, path, written)
+        if isinstance(exc, RuntimeError) and "No space left" in str(exc):
+            return disk_full_error(OSError(errno.ENOSPC, str(exc)), path, written)
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _umask() -> int:

@@ -1,15 +1,26 @@
 """Reading one audio file safely: decode it, or refuse it with one line that names it.
 
-Both the feature extractor (:func:`didan_lite.features.load_audio`) and the
-corpus check (``python -m data_fetch verify``) read files through
-:func:`read_audio`, so a file is refused for the same reasons everywhere:
-missing, empty, undecodable, truncated, silent or holding NaN/infinite samples.
+Both the feature extractor (:func:`didan_lite.features.load_audio`), hence the
+deep methods and ``opensmile-svm`` alike, and the corpus check
+(``python -m data_fetch verify``) read files through :func:`read_audio`, so a
+file is refused for the same reasons everywhere: missing (also a dangling
+symbolic link), not a regular file, empty, undecodable, a header outside the
+sanity limits, truncated, shorter than :data:`MIN_SECONDS`, holding NaN/infinite
+or absurdly loud samples, or silent.
+
+Sanity limits, checked from the header before anything is decoded (a header
+lying about its rate would otherwise decode 3 kB into gigabytes): a sample rate
+in [:data:`MIN_SAMPLE_RATE`, :data:`MAX_SAMPLE_RATE`] Hz and at most
+``max_seconds()`` of audio (default :data:`DEFAULT_MAX_SECONDS`; raise it with
+the environment variable ``DIDAN_LITE_MAX_AUDIO_SECONDS`` or
+``compare --max-audio-seconds``).
 Only numpy and soundfile are needed (no torch), so ``data_fetch`` can use it.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from pathlib import Path
 
@@ -19,7 +30,19 @@ import soundfile as sf
 from didan_lite.errors import InputError
 
 SILENCE_PEAK = 1e-5
-"""Peak amplitude (full scale = 1) under which a file is taken as silent."""
+"""Peak amplitude (full scale = 1) of the mean-removed signal under which a file is taken as silent
+(a constant offset, DC, is silence too)."""
+MAX_PEAK = 100.0
+"""Peak amplitude (full scale = 1) above which a float file is refused as absurd (40 dB over full scale)."""
+MIN_SECONDS = 0.1
+"""Shortest usable file: openSMILE's eGeMAPS functionals need about 60 ms and one spectrogram window 25 ms,
+so the deep methods and ``opensmile-svm`` refuse the same files, before any training."""
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1_000, 768_000
+"""Sample rates (Hz) a header may declare."""
+DEFAULT_MAX_SECONDS = 600.0
+"""Longest file decoded, unless ``DIDAN_LITE_MAX_AUDIO_SECONDS`` says otherwise (10 minutes of 16 kHz
+float32 audio is 38 MB)."""
+MAX_SECONDS_VAR = "DIDAN_LITE_MAX_AUDIO_SECONDS"
 
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # data-chunk sizes that streaming writers leave: "up to the end of the file"
 
@@ -55,23 +78,79 @@ class AudioFault(InputError):
         self.path, self.reason = Path(path), reason
 
 
+def max_seconds() -> float:
+    """Longest audio file decoded (s): ``$DIDAN_LITE_MAX_AUDIO_SECONDS`` or :data:`DEFAULT_MAX_SECONDS`.
+
+    Raises:
+        InputError: the variable is not a positive number.
+    """
+    text = os.environ.get(MAX_SECONDS_VAR, "").strip()
+    if not text:
+        return DEFAULT_MAX_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise InputError(f"{MAX_SECONDS_VAR}={text!r} is not a positive number of seconds; unset it or give e.g. 1200.")
+    return value
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not a readable regular file (missing, dangling link, pipe, name too long), without opening it."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"is a symbolic link to a missing file ({os.readlink(path)}): the file is missing"
+        return "does not exist"
+    except OSError as exc:  # a name too long, a parent that is a file, a loop of links
+        return f"cannot be opened ({exc.strerror or exc})"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a folder, pipe or device)"
+    return None
+
+
+def header_problem(path: str | os.PathLike) -> str | None:
+    """Why the header of a readable file puts it outside the sanity limits, or ``None`` (header only, nothing decoded)."""
+    try:
+        info = sf.info(str(path))
+    except Exception:  # undecodable: read_audio names it when decoding
+        return None
+    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
+        return (f"declares a sample rate of {info.samplerate:,} Hz, outside the sane range "
+                f"[{MIN_SAMPLE_RATE:,}, {MAX_SAMPLE_RATE:,}] Hz (a damaged or hostile header)")
+    seconds, limit = info.frames / info.samplerate, max_seconds()
+    if seconds > limit:
+        return (f"declares {seconds:,.0f} s of audio, more than the {limit:g} s limit (raise it with "
+                f"{MAX_SECONDS_VAR} or --max-audio-seconds if the file is genuine)")
+    return None
+
+
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Decode a whole audio file and check it is usable.
 
     Returns:
-        (samples, sample_rate): samples of shape (n_samples,) float32 in
-        [-1, 1], channels averaged; the file's own rate in Hz.
+        (samples, sample_rate): samples of shape (n_samples,) float32, channels
+        averaged (peak at most :data:`MAX_PEAK`); the file's own rate in Hz.
 
     Raises:
-        AudioFault: (an InputError) naming the file: missing, empty (0 bytes),
-            undecodable, truncated, without samples, holding NaN/infinite
+        AudioFault: (an InputError) naming the file: missing, not a regular
+            file, empty (0 bytes), header outside the sanity limits (checked
+            before decoding), undecodable, truncated, without samples, shorter
+            than :data:`MIN_SECONDS`, holding NaN/infinite or absurdly loud
             samples, or silent.
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioFault(path, "does not exist", "check the manifest or re-run the corpus preparation.")
+    problem = file_problem(path)
+    if problem:
+        raise AudioFault(path, problem, "check the manifest or re-run the corpus preparation.")
     if path.stat().st_size == 0:
         raise AudioFault(path, "is empty (0 bytes)", "re-download or remove it from the manifest.")
+    problem = header_problem(path)
+    if problem:
+        raise AudioFault(path, problem, "replace or remove it.")
     try:
         audio, rate = sf.read(path, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile reports damage with several exception types
@@ -84,9 +163,17 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
                          "re-download or remove it.")
     if audio.shape[0] == 0:
         raise AudioFault(path, "holds no samples", "re-download or remove it from the manifest.")
-    mono = audio.mean(axis=1)
-    if not np.all(np.isfinite(mono)):
+    if audio.shape[0] < round(MIN_SECONDS * rate):
+        raise AudioFault(path, f"lasts {1000 * audio.shape[0] / rate:.1f} ms, shorter than the {1000 * MIN_SECONDS:g} ms "
+                         "every method needs", "remove it from the manifest.")
+    if not np.all(np.isfinite(audio)):
         raise AudioFault(path, "contains NaN or infinite samples", "it is corrupt. Replace or remove it.")
-    if np.max(np.abs(mono)) < SILENCE_PEAK:
-        raise AudioFault(path, f"is silent (peak below {SILENCE_PEAK})", "remove it from the manifest.")
+    peak = float(np.max(np.abs(audio)))
+    if peak > MAX_PEAK:
+        raise AudioFault(path, f"has an absurd amplitude (peak {peak:.3g}; full scale is 1)",
+                         "it is corrupt or wrongly scaled. Replace or remove it.")
+    mono = audio.mean(axis=1)
+    if np.max(np.abs(mono - mono.mean())) < SILENCE_PEAK:
+        raise AudioFault(path, f"is silent (peak of the mean-removed signal below {SILENCE_PEAK})",
+                         "remove it from the manifest.")
     return mono, int(rate)

@@ -16,15 +16,21 @@ library itself never depends on the downloader.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import sys
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from didan_lite import validation as valid
 from didan_lite.alignment import ALIGNMENT_METHODS
+from didan_lite.audio import DEFAULT_MAX_SECONDS, MAX_SECONDS_VAR
 from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
+from didan_lite.folders import disk_full_error
+from didan_lite.manifest import check_manifest_file
 from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 
 
@@ -45,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--task", help="a preset of data_fetch, e.g. B-C, C-B, B-E (needs --data-root or prepared corpora)")
     data.add_argument("--data-root", type=Path, help="folder holding one sub-folder per corpus (emodb/, casia/, ...)")
     data.add_argument("--emotions", type=valid.emotion_list, help="comma-separated emotions, at least two (default: those both corpora share)")
-    data.add_argument("--synthetic-seed", type=valid.seed, default=0, help="seed of the embedded corpora (default 0)")
+    data.add_argument("--synthetic-seed", type=valid.seed, help="seed of the embedded corpora (default 0; only without "
+                      "--source/--task)")
+    data.add_argument("--allow-overlap", action="store_true",
+                      help="run although some target files are also source files (by content); the report says so. "
+                           "A target made only of source audio is always refused")
+    data.add_argument("--max-audio-seconds", type=valid.positive_seconds,
+                      help=f"longest audio file decoded, checked from its header (default {DEFAULT_MAX_SECONDS:g} s; "
+                           f"also ${MAX_SECONDS_VAR})")
     run = compare.add_argument_group("run")
     run.add_argument("--fast", action="store_true",
                      help="the notebooks' fast mode (didan_lite.presets.FAST): a class-balanced subset, coarser frames, "
@@ -62,17 +75,39 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how --weight auto chooses, never from target labels: source-1se (the one-standard-error rule "
                           "on held-out source speakers, the default) or dev (deep embedded validation)")
     run.add_argument("--batch-size", type=valid.integer_at_least(2, "--batch-size"), help="batch size per domain (default 32)")
-    run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
-    run.add_argument("--strict", action="store_true", help="stop on the first unreadable audio file instead of skipping it")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    run.add_argument("--strict", action="store_true",
+                     help="stop on the first unusable audio file instead of skipping it (skipped files are listed in "
+                          "OUT/skipped_files.tsv)")
     run.add_argument("--no-figures", action="store_true", help="skip the UMAP and other figures")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
+def _check_combination(args: argparse.Namespace) -> None:
+    """Refuse, before any work, options that have no effect with the others given, and a data root that is not there."""
+    if args.task and (args.source or args.target):
+        raise InputError("Give either --task or --source/--target, not both.")
+    if bool(args.source) != bool(args.target):
+        raise InputError("Give both --source and --target manifests (or neither, for the embedded corpora).")
+    if args.data_root is not None and not args.task:
+        raise InputError(f"--data-root {args.data_root} is used only with --task; add the task (e.g. --task B-C) "
+                         "or drop --data-root.")
+    if args.data_root is not None and not args.data_root.is_dir():
+        raise InputError(f"--data-root {args.data_root} is not an existing folder; give the folder holding one "
+                         "sub-folder per corpus (emodb/, casia/ ...).")
+    if args.synthetic_seed is not None and (args.task or args.source):
+        raise InputError("--synthetic-seed chooses the embedded synthetic corpora; drop it when giving "
+                         f"{'--task' if args.task else '--source/--target'}.")
+    if args.criterion and args.weight != "auto":
+        raise InputError(f"--criterion chooses the weight of --weight auto; drop it or drop --weight {args.weight:g}.")
+    for name in ("source", "target"):
+        if getattr(args, name) is not None:
+            check_manifest_file(getattr(args, name))
+
+
 def _manifests(args: argparse.Namespace) -> tuple[Path, Path, list[str] | None]:
     if args.task:
-        if args.source or args.target:
-            raise InputError("Give either --task or --source/--target, not both.")
         import data_fetch  # only here: the library does not depend on the downloader
 
         task = data_fetch.get_task(args.task)
@@ -80,13 +115,11 @@ def _manifests(args: argparse.Namespace) -> tuple[Path, Path, list[str] | None]:
         source = data_fetch.corpus_manifest(task.source, root / task.source if root else None)
         target = data_fetch.corpus_manifest(task.target, root / task.target if root else None)
         return source, target, args.emotions or list(task.emotions)
-    if bool(args.source) != bool(args.target):
-        raise InputError("Give both --source and --target manifests (or neither, for the embedded corpora).")
     if args.source:
         return args.source, args.target, args.emotions
     from didan_lite.synthetic import make_default_corpora
 
-    source, target = make_default_corpora(seed=args.synthetic_seed)
+    source, target = make_default_corpora(seed=args.synthetic_seed or 0)
     print(f"Data: the embedded SYNTHETIC corpora (no download): {source.parent.name} -> {target.parent.name}", flush=True)
     return source, target, args.emotions
 
@@ -100,6 +133,29 @@ def _check_folders(args: argparse.Namespace) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    """Run ``compare``: every check that needs no data first (options, device), then the folders, then the work."""
+    _check_combination(args)
+    valid.check_device(args.device)
+    with _audio_limit(args.max_audio_seconds):
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _audio_limit(seconds: float | None) -> Iterator[None]:
+    """Set ``$DIDAN_LITE_MAX_AUDIO_SECONDS`` (read by :func:`didan_lite.audio.max_seconds`) for the run; restore it after."""
+    before = os.environ.get(MAX_SECONDS_VAR)
+    if seconds is not None:
+        os.environ[MAX_SECONDS_VAR] = f"{seconds:g}"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MAX_SECONDS_VAR, None)
+        else:
+            os.environ[MAX_SECONDS_VAR] = before
+
+
+def _run(args: argparse.Namespace) -> int:
     from didan_lite.experiment import ExperimentConfig, compare, results_markdown
 
     _check_folders(args)
@@ -111,8 +167,6 @@ def run_compare(args: argparse.Namespace) -> int:
 
         config, seeds = FAST.config, list(FAST.seeds)
         source, target = (balanced_subset(read_manifest(path), FAST.max_per_class) for path in (source, target))
-    if args.criterion and args.weight != "auto":
-        raise InputError(f"--criterion chooses the weight of --weight auto; drop it or drop --weight {args.weight:g}.")
     config = dataclasses.replace(config, strict=args.strict, weight_criterion=args.criterion or DEFAULT_CRITERION)
     overrides = {
         key: value
@@ -133,6 +187,7 @@ def run_compare(args: argparse.Namespace) -> int:
     comparison = compare(
         source, target, methods=args.methods, seeds=args.seeds or seeds, out_dir=args.out, config=config,
         emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,
+        allow_overlap=args.allow_overlap,
     )
     print()
     print(results_markdown(comparison.table()))
@@ -141,19 +196,37 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning:`` line, without the line of package source Python prints by default."""
+    print(f"warning: {' '.join(str(message).split())}", file=sys.stderr if file is None else file)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; bad input prints its message (no traceback) and returns 2; Ctrl-C returns 130."""
-    try:
-        args = build_parser().parse_args(argv)
-        if args.command == "compare":
-            return run_compare(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: run the same command again to resume; each run continues from its last checkpoint "
-              "(saved after every epoch) and finished runs are not retrained.", file=sys.stderr)
-        return 130
+    """Entry point; bad input prints its message (no traceback) and returns 2; Ctrl-C returns 130.
+
+    A full disk is bad input too (one line naming the folder); warnings print as one line each, and the
+    extractor's own note on skipped files gives way to the line of :func:`didan_lite.validation.write_skipped`.
+    """
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning
+        warnings.filterwarnings("ignore", message="Skipped .* unreadable file")
+        try:
+            args = build_parser().parse_args(argv)
+            if args.command == "compare":
+                return run_compare(args)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            full = disk_full_error(exc, exc.filename or "?")
+            if full is None:
+                raise
+            print(f"error: {full}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("\ninterrupted: run the same command again to resume; each run continues from its last checkpoint "
+                  "(saved after every epoch) and finished runs are not retrained.", file=sys.stderr)
+            return 130
     return 1
 
 

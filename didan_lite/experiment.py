@@ -40,6 +40,7 @@ from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
 from didan_lite.features import default_cache_dir, extract_corpus, normalised_tensors
+from didan_lite.folders import hold_folder
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite import metrics
 from didan_lite.metrics import (
@@ -51,6 +52,7 @@ from didan_lite.metrics import (
 )
 from didan_lite.model import domain_statistics
 from didan_lite.model_selection import WeightChoice, dev_risk, select_weight
+from didan_lite.overlap import OVERLAP_KEY, check_overlap, record_overlap
 from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
 from didan_lite.results import Comparison, ExperimentConfig, RunResult, TaskData
 from didan_lite.runtime import cpu_threads
@@ -59,10 +61,12 @@ from didan_lite.validation import (
     check_checkpoints,
     check_class_list,
     check_classes_present,
+    check_device,
     check_run_values,
     check_writable_folder,
     claim_output_folder,
     comparison_settings,
+    write_skipped,
 )
 
 DEFAULT_METHODS: tuple[str, ...] = ("source-only", "mmd", "ida")
@@ -337,6 +341,7 @@ def compare(
     weight: float | Literal["auto"] = "auto",
     figures: bool = True,
     progress: bool = True,
+    allow_overlap: bool = False,
 ) -> Comparison:
     """Train every method with every seed on one task; write metrics, report and figures.
 
@@ -350,9 +355,13 @@ def compare(
     interrupted comparison started again with the same arguments resumes where
     it stopped and finished runs are loaded, not retrained.
 
+    One comparison writes ``out_dir`` at a time (a lock file holds its process id); the methods and seeds
+    already recorded there are kept, so the report covers every run of the folder. A target sharing audio
+    with the source is refused (a partial overlap is run with ``allow_overlap`` and reported).
+
     Returns:
         The :class:`Comparison`; ``out_dir`` holds ``metrics.json``,
-        ``report.md`` and ``figures/*.png``.
+        ``report.md``, ``figures/*.png`` and, when files were skipped, ``skipped_files.tsv``.
     """
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -363,14 +372,19 @@ def compare(
         raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
     settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
-    task = load_task(source_manifest, target_manifest, emotions=emotions, config=config, progress=progress)
-    claim_output_folder(out_dir, settings, write=True)
-    comparison = Comparison(task, [], out_dir, weight=weight)
-    for method in methods:
-        add_method(comparison, method, seeds, config, progress=progress)
-    write_metrics(comparison, config)
-    figure_paths = save_figures(comparison, seed=seeds[0]) if figures else []
-    write_report(comparison, config, figure_paths)
+    shared = check_overlap(source_manifest, target_manifest, emotions=emotions, allow=allow_overlap)
+    with hold_folder(out_dir):
+        task = load_task(source_manifest, target_manifest, emotions=emotions, config=config, progress=progress)
+        settings = claim_output_folder(out_dir, {**settings, OVERLAP_KEY: shared}, write=True)
+        methods, seeds = settings["methods"], settings["seeds"]
+        write_skipped(out_dir, task.skipped)
+        comparison = Comparison(task, [], out_dir, weight=weight)
+        for method in methods:
+            add_method(comparison, method, seeds, config, progress=progress)
+        write_metrics(comparison, config)
+        figure_paths = save_figures(comparison, seed=seeds[0]) if figures else []
+        write_report(comparison, config, figure_paths)
+        record_overlap(out_dir, shared)
     return comparison
 
 
@@ -378,6 +392,7 @@ def _check_before_work(source, target, out_dir: Path, methods, seeds, config: Ex
     """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
     comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
     check_run_values(seeds, weight, config.train.alignment_weight)
+    check_device(config.train.device)
     if emotions is not None:
         check_class_list(emotions)
     check_writable_folder(out_dir, "The output folder", "give another --out")

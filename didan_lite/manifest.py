@@ -21,6 +21,7 @@ Columns (``MANIFEST_COLUMNS``):
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -28,7 +29,9 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from didan_lite.atomic import atomic_write
+from didan_lite.audio import file_problem
 from didan_lite.errors import InputError
+from didan_lite.folders import check_name_lengths
 
 CANONICAL_EMOTIONS: tuple[str, ...] = (
     "anger",
@@ -53,6 +56,64 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
 REQUIRED_COLUMNS: tuple[str, ...] = ("path", "emotion", "speaker", "corpus")
 
 
+def check_manifest_file(path: str | os.PathLike) -> Path:
+    """Refuse a manifest path that is not a readable regular file, without opening it (a pipe would block).
+
+    Raises:
+        InputError: missing (also a dangling link), a pipe, folder or device, a name too long.
+    """
+    csv_path = Path(path)
+    check_name_lengths(csv_path, f"Manifest {str(csv_path)[:60]}...", "shorten it")
+    problem = file_problem(csv_path)
+    if problem == "does not exist":
+        raise InputError(
+            f"Manifest {csv_path} does not exist. Create it with `python -m data_fetch prepare NAME --root DIR` "
+            "or `didan_lite.synthetic.make_default_corpora()`."
+        )
+    if problem:
+        raise InputError(f"Manifest {csv_path} {problem}; save it to a regular CSV file and give that path.")
+    return csv_path
+
+
+def _read_csv(csv_path: Path) -> pd.DataFrame:
+    """The CSV as strings; duplicate column names and unparsable rows refused with one line."""
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise InputError(f"Manifest {csv_path} has the column(s) {repeated} more than once; keep one of each.")
+        return pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, csv.Error) as exc:
+        reason = " ".join(str(exc).split())  # pandas' messages span lines
+        raise InputError(f"Manifest {csv_path} is not a readable CSV file ({reason}); fix that row.") from exc
+
+
+def _check_required_values(frame: pd.DataFrame, name: str) -> None:
+    """Refuse rows with an empty required value (an empty speaker would become a speaker)."""
+    for column in REQUIRED_COLUMNS:
+        empty = [i + 2 for i, value in enumerate(frame[column]) if not value.strip()]  # CSV line numbers
+        if empty:
+            lines = ", ".join(map(str, empty[:5])) + (" ..." if len(empty) > 5 else "")
+            raise InputError(f"Manifest {name} has {len(empty)} row(s) with an empty {column!r} (line(s) {lines}); "
+                             f"every row needs {list(REQUIRED_COLUMNS)}. Fill them in or remove those rows.")
+
+
+def _check_repeats(frame: pd.DataFrame, name: str) -> None:
+    """Refuse files listed more than once, naming both labels when they differ."""
+    repeated = frame[frame["path"].duplicated(keep=False)]
+    if repeated.empty:
+        return
+    for path, rows in repeated.groupby("path", sort=False):
+        labels = list(dict.fromkeys(rows["emotion"]))
+        if len(labels) > 1:
+            raise InputError(f"Manifest {name} lists {path} with two different labels ({' and '.join(labels)}); "
+                             "keep the right one and remove the other row.")
+    count = len(repeated) - repeated["path"].nunique()
+    raise InputError(f"Manifest {name} lists {count} file(s) more than once (first: {repeated['path'].iloc[0]}); "
+                     "a repeated row would count twice in training and scoring. Remove the duplicates.")
+
+
 def read_manifest(source: str | os.PathLike | pd.DataFrame, *, check_files: bool = True) -> pd.DataFrame:
     """Read and validate a manifest; return it with absolute ``path`` values.
 
@@ -66,22 +127,20 @@ def read_manifest(source: str | os.PathLike | pd.DataFrame, *, check_files: bool
         with ``""``), string dtype, ``path`` absolute.
 
     Raises:
-        InputError: missing file or columns, unknown emotion labels, empty
-            manifest, or (with ``check_files``) listed files that do not exist.
+        InputError: missing or non-regular file, unparsable rows, columns
+            missing or given twice, empty required values, a file listed twice
+            (with one label or two), unknown emotion labels, empty manifest, or
+            (with ``check_files``) listed files that do not exist (also dangling
+            links) or whose names are too long.
     """
     if isinstance(source, pd.DataFrame):
         frame, base, name = source.copy(), Path.cwd(), "<DataFrame>"
+        if frame.columns.duplicated().any():
+            raise InputError(f"Manifest {name} has the column(s) {sorted(set(frame.columns[frame.columns.duplicated()]))} "
+                             "more than once; keep one of each.")
     else:
-        csv_path = Path(source)
-        if not csv_path.is_file():
-            raise InputError(
-                f"Manifest {csv_path} does not exist. Create it with `python -m data_fetch prepare NAME --root DIR` "
-                "or `didan_lite.synthetic.make_default_corpora()`."
-            )
-        try:
-            frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"Manifest {csv_path} is not a readable CSV file ({exc}).") from exc
+        csv_path = check_manifest_file(source)
+        frame = _read_csv(csv_path)
         base, name = csv_path.resolve().parent, str(csv_path)
 
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
@@ -93,6 +152,7 @@ def read_manifest(source: str | os.PathLike | pd.DataFrame, *, check_files: bool
         if column not in frame.columns:
             frame[column] = ""
     frame = frame[list(MANIFEST_COLUMNS)].astype(str)
+    _check_required_values(frame, name)
 
     unknown = sorted(set(frame["emotion"]) - set(CANONICAL_EMOTIONS))
     if unknown:
@@ -100,13 +160,17 @@ def read_manifest(source: str | os.PathLike | pd.DataFrame, *, check_files: bool
             f"Manifest {name} has emotion label(s) {unknown} outside the canonical vocabulary "
             f"{list(CANONICAL_EMOTIONS)}; map them in the corpus parser (keep the original in `original_label`)."
         )
-    frame["path"] = [str(p if Path(p).is_absolute() else (base / p)) for p in frame["path"]]
+    frame["path"] = [os.path.normpath(p if Path(p).is_absolute() else (base / p)) for p in frame["path"]]
+    _check_repeats(frame, name)
     if check_files:
-        absent = [p for p in frame["path"] if not Path(p).is_file()]
-        if absent:
-            shown = ", ".join(absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
+        for p in frame["path"]:
+            check_name_lengths(p, f"Manifest {name} names a file that", "shorten the path or move the file")
+        problems = [(p, problem) for p in frame["path"] if (problem := file_problem(p))]
+        if problems:
+            shown = ", ".join(f"{p} ({problem})" if problem != "does not exist" else p for p, problem in problems[:3])
+            more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
             raise InputError(
-                f"Manifest {name} names {len(absent)} file(s) that do not exist: {shown}. "
+                f"Manifest {name} names {len(problems)} file(s) that do not exist or are not regular files: {shown}{more}. "
                 "Re-run the corpus preparation, or fix the paths (relative paths are read from the manifest's folder)."
             )
     return frame.reset_index(drop=True)

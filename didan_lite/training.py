@@ -48,6 +48,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from didan_lite import __version__
 from didan_lite.alignment import AlignmentLoss
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
@@ -279,6 +280,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         "seed": seed,
         "alignment": None if alignment is None else repr(alignment),
         "data": _data_digest(source, target_x, n_classes),
+        "architecture": [[name, list(value.shape)] for name, value in model.state_dict().items()],
+        "version": __version__,
     }
     cycles = {"source": _Cycle(len(source.x), generators["source"]), "target": _Cycle(len(target_x), generators["target"])}
     if checkpoint is not None and Path(checkpoint).is_file():
@@ -330,6 +333,10 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             loss.backward()
             optimiser.step()
         means = (sums / steps_per_epoch).tolist()  # the one host synchronisation of the epoch
+        if not all(math.isfinite(value) for value in means):  # stop before a diverged state is saved as finished
+            raise InputError(f"Training diverged at epoch {epoch + 1} (task loss {means[0]:.3g}, alignment loss "
+                             f"{means[1]:.3g}, weight {weight:g}){f' in run {Path(checkpoint).name}' if checkpoint else ''}; "
+                             "lower the alignment weight or the learning rate (the diverged state was not saved; the run is not finished).")
         record = {
             "epoch": epoch + 1,
             "task_loss": means[0],
@@ -403,6 +410,11 @@ def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment
         torch.save(state, handle)
 
 
+CHECKPOINT_KEYS: tuple[str, ...] = ("fingerprint", "epoch", "model", "optimiser", "alignment", "generators", "torch_rng",
+                                     "numpy_rng", "python_rng", "history", "cycles")
+"""What a complete checkpoint holds (:func:`_save`)."""
+
+
 def _canonical(fingerprint: dict) -> str:
     """The run's settings as one JSON string: what a checkpoint must match to be resumed."""
     return json.dumps(fingerprint, sort_keys=True, default=str)
@@ -434,6 +446,15 @@ def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generato
         raise InputError(
             f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
         )
+    try:
+        return _restore(state, model, optimiser, alignment, generators, cycles)
+    except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise InputError(f"Checkpoint {path} does not load completely ({type(exc).__name__}: {reason}); "
+                         "delete it to train this run afresh.") from exc
+
+
+def _restore(state: dict, model, optimiser, alignment, generators, cycles) -> tuple[int, list[dict]]:
     model.load_state_dict(state["model"])
     optimiser.load_state_dict(state["optimiser"])
     if alignment is not None and state["alignment"] is not None:

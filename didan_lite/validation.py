@@ -17,21 +17,34 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+import torch
+
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
-from didan_lite.training import load_checkpoint
+from didan_lite.folders import check_writable_folder
+from didan_lite.manifest import check_manifest_file
+from didan_lite.runtime import pick_device
+from didan_lite.training import CHECKPOINT_KEYS, load_checkpoint
+
+__all__ = ["MAX_SEED", "MAX_WEIGHT", "SETTINGS_FILE", "alignment_weight", "check_checkpoints", "check_class_list",
+           "check_classes_present", "check_device", "check_run_values", "check_writable_folder", "claim_output_folder",
+           "comparison_settings", "emotion_list", "integer_at_least", "method_list", "name_list", "positive_seconds", "seed", "seed_list",
+           "write_skipped"]
 
 MAX_SEED = 2**32 - 1
 """Largest seed every generator accepts (NumPy and scikit-learn take 32-bit seeds)."""
+MAX_WEIGHT = 1000.0
+"""Largest alignment weight accepted: beyond it the alignment term swamps the task loss by orders of magnitude
+and training diverges (the candidates of ``--weight auto`` lie in [0.03, 3])."""
+SKIPPED_FILE = "skipped_files.tsv"
+"""The file in an output folder that lists the audio files left out as unusable (path, reason)."""
 SETTINGS_FILE = "settings.json"
 """The file in an output folder that records the settings of the comparison written there."""
 
@@ -90,15 +103,27 @@ def emotion_list(text: str) -> list[str]:
 
 
 def alignment_weight(text: str) -> float | str:
-    """An argparse type: ``auto`` (chosen without target labels), or a finite number >= 0."""
+    """An argparse type: ``auto`` (chosen without target labels), or a number in [0, :data:`MAX_WEIGHT`]."""
     if text.strip().lower() == "auto":
         return "auto"
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a finite weight >= 0 (e.g. 0.3) or auto.") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite weight >= 0; give e.g. 0.3, 0 (no alignment) or auto.")
+    if not 0 <= value <= MAX_WEIGHT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite weight in [0, {MAX_WEIGHT:g}]; give e.g. 0.3, 0 (no alignment) "
+                                         "or auto.")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0 (e.g. ``--max-audio-seconds 1200``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds; give e.g. 1200.")
     return value
 
 
@@ -112,7 +137,7 @@ def _distinct(values: list, text: str, what: str) -> list:
 
 
 def check_run_values(seeds: Sequence, *weights: object) -> None:
-    """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], finite weights >= 0 (or ``"auto"``).
+    """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], weights in [0, MAX_WEIGHT] (or ``"auto"``).
 
     Raises:
         InputError: naming the value at fault.
@@ -123,37 +148,26 @@ def check_run_values(seeds: Sequence, *weights: object) -> None:
     if len(set(seeds)) != len(seeds):
         raise InputError(f"Seeds {list(seeds)} repeat a value; give each seed once (a repeat would count one run twice).")
     for weight in weights:
-        if isinstance(weight, (int, float)) and not (math.isfinite(weight) and weight >= 0):
-            raise InputError(f"Alignment weight {weight} is not a finite number >= 0; use e.g. 0.3, 0 (no alignment) or 'auto'.")
+        if isinstance(weight, (int, float)) and not 0 <= weight <= MAX_WEIGHT:
+            raise InputError(f"Alignment weight {weight} is not a finite number in [0, {MAX_WEIGHT:g}]; use e.g. 0.3, "
+                             "0 (no alignment) or 'auto'.")
 
 
-# ---------------------------------------------------------------- folders
+# ---------------------------------------------------------------- folders and devices
 
 
-def check_writable_folder(path: str | os.PathLike, what: str, fix: str) -> None:
-    """Check that ``path`` is, or can be made, a folder this process can write; nothing is left behind.
-
-    Args:
-        path: the folder (it may not exist yet).
-        what: how the message names it, e.g. ``"The output folder"``.
-        fix: what the user should do, e.g. ``"give another --out"``.
+def check_device(name: str) -> None:
+    """Refuse, before any work, a device this machine lacks or the trainer cannot use (``meta``, ``cuda:7`` of one GPU).
 
     Raises:
-        InputError: the path or one of its parents is a file, or the folder
-            (or its nearest existing parent) cannot be written.
+        InputError: naming the device and what to use instead.
     """
-    path = Path(path).expanduser().absolute()
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        where = "is a file" if existing == path else f"lies inside {existing}, which is a file"
-        raise InputError(f"{what} {path} {where}, not a folder; {fix}.")
-    try:
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as exc:
-        raise InputError(f"{what} {path} cannot be written ({exc.strerror or exc}); {fix}.") from exc
+    device = pick_device(name)
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise InputError(f"Device {name!r} cannot train (it holds no data); use --device auto, cpu, cuda or mps.")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise InputError(f"Device {name!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s); "
+                         "use --device cuda or auto.")
 
 
 # ---------------------------------------------------------------- classes
@@ -202,11 +216,16 @@ def check_checkpoints(paths: Iterable[str | os.PathLike]) -> None:
     """Load every existing checkpoint of ``paths`` as plain data, before any work (never runs code).
 
     Raises:
-        InputError: naming the first file that does not load with ``weights_only=True``.
+        InputError: naming the first file that does not load with ``weights_only=True``, or that lacks
+            part of a checkpoint (an incomplete or foreign file).
     """
     for path in paths:
         if Path(path).is_file():
-            load_checkpoint(path)
+            state = load_checkpoint(path)
+            lacking = sorted(set(CHECKPOINT_KEYS) - set(state)) if isinstance(state, dict) else list(CHECKPOINT_KEYS)
+            if lacking:
+                raise InputError(f"Checkpoint {path} is incomplete (it lacks {', '.join(lacking)}); delete it to train "
+                                 "this run afresh.")
 
 
 def comparison_settings(source, target, *, emotions, methods, seeds, config, weight="auto") -> dict:
@@ -230,31 +249,35 @@ def _data_digest(manifest: str | os.PathLike | pd.DataFrame) -> str:
     """SHA-1 of a manifest's content (file bytes, or a data frame's CSV)."""
     if isinstance(manifest, pd.DataFrame):
         return hashlib.sha1(manifest.to_csv(index=False).encode()).hexdigest()
+    check_manifest_file(manifest)  # a pipe would block the read below
     try:
         return hashlib.sha1(Path(manifest).read_bytes()).hexdigest()
     except OSError as exc:
         raise InputError(f"Manifest {manifest} cannot be read ({exc.strerror or exc}); check the path.") from exc
 
 
-def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bool) -> None:
+def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bool) -> dict:
     """Refuse an output folder that holds a comparison of other settings; with ``write``, record ours.
 
     Settings that change results (data, emotions, configuration) must match:
     otherwise the folder's report would be silently replaced by one of another
-    comparison. Other methods or seeds on the same task are allowed (finished
-    runs' checkpoints are reused); the report is rewritten and a line says so.
+    comparison. Other methods or seeds on the same task extend the folder: the
+    methods and seeds recorded there are kept, so the report covers every run
+    of the folder (finished runs are loaded from their checkpoints, not
+    retrained), and a line says so.
+
+    Returns:
+        ``settings`` with the folder's earlier methods and seeds joined to ours (earlier ones first).
 
     Raises:
-        InputError: another comparison's report is there (or one of unknown
-            settings, written by an older version).
+        InputError: another comparison's report is there, one of unknown
+            settings (written by an older version), or a damaged settings or
+            metrics file.
     """
     out_dir = Path(out_dir)
     recorded = out_dir / SETTINGS_FILE
     if recorded.is_file():
-        try:
-            before = json.loads(recorded.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{recorded} cannot be read ({exc}); delete {out_dir} or give another --out.") from exc
+        before = _json_object(recorded, out_dir, "settings")
         differ = sorted(key for key in ("source", "target", "emotions", "config", "weight") if before.get(key) != settings[key])
         if differ:
             detail = [key for key in differ if key != "config"] + [
@@ -264,11 +287,15 @@ def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bo
                 f"{out_dir} holds the report of a comparison with other settings ({', '.join(detail)} differ); "
                 f"give this one another --out, or delete {out_dir} to replace it."
             )
-        if write and (before.get("methods"), before.get("seeds")) != (settings["methods"], settings["seeds"]):
-            print(f"{out_dir}: replacing the report of methods {before.get('methods')} seeds {before.get('seeds')} "
-                  f"by methods {settings['methods']} seeds {settings['seeds']} (same task; finished runs are reused).", flush=True)
-    elif any((out_dir / name).exists() for name in ("report.md", "metrics.json")):
-        config = _legacy_config(out_dir / "metrics.json")  # a folder written before settings were recorded
+        methods = list(dict.fromkeys([*_names(before.get("methods")), *settings["methods"]]))
+        seeds = list(dict.fromkeys([*_names(before.get("seeds")), *settings["seeds"]]))
+        if write and (methods, seeds) != (settings["methods"], settings["seeds"]):
+            print(f"{out_dir} also holds runs of methods {before.get('methods')} seeds {before.get('seeds')}: the report "
+                  f"covers methods {methods} seeds {seeds} (same task; finished runs are loaded, not retrained).", flush=True)
+        settings = {**settings, "methods": methods, "seeds": seeds}
+    elif (out_dir / "metrics.json").exists() or (out_dir / "report.md").exists():
+        metrics = out_dir / "metrics.json"
+        config = _legacy_config(_json_object(metrics, out_dir, "metrics")) if metrics.exists() else None
         if config != settings["config"]:
             differ = _differing(config, settings["config"]) if config is not None else ["unknown"]
             raise InputError(
@@ -278,14 +305,30 @@ def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bo
     if write:
         with atomic_write(recorded, "w", encoding="utf-8") as handle:
             json.dump(settings, handle, indent=1)
+    return settings
 
 
-def _legacy_config(metrics: Path) -> dict | None:
-    """The configuration recorded in the ``metrics.json`` of an older version, as :func:`comparison_settings` has it."""
+def _names(values) -> list:
+    """A recorded list of methods or seeds (anything else: none)."""
+    return list(values) if isinstance(values, list) else []
+
+
+def _json_object(path: Path, out_dir: Path, what: str) -> dict:
+    """The JSON object of a file of the output folder; a damaged file or one not holding an object is named."""
     try:
-        config = json.loads(metrics.read_text(encoding="utf-8"))["config"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = " ".join(str(getattr(exc, "strerror", None) or exc).split())
+        raise InputError(f"{path} is corrupt or unreadable ({reason}); delete {out_dir} or give another --out.") from exc
+    if not isinstance(value, dict):
+        raise InputError(f"{path} is corrupt: it holds {type(value).__name__} {json.dumps(value)[:40]}, not the {what} "
+                         f"of a comparison; delete {out_dir} or give another --out.")
+    return value
+
+
+def _legacy_config(metrics: dict) -> dict | None:
+    """The configuration recorded in the ``metrics.json`` of an older version, as :func:`comparison_settings` has it."""
+    config = metrics.get("config")
     if not isinstance(config, dict):
         return None
     config.pop("cache_dir", None)
@@ -307,3 +350,20 @@ def _differing(before, now, prefix: str = "") -> list[str]:
         elif a != b:
             names.append(f"{prefix}{key}")
     return names
+
+
+def write_skipped(out_dir: str | os.PathLike, skipped: Sequence[tuple[str, str]]) -> Path | None:
+    """List the audio files left out as unusable in ``out_dir/skipped_files.tsv`` (path, reason) and say so in one line.
+
+    An earlier list is removed when nothing was skipped. Returns the list's path, or ``None``.
+    """
+    path = Path(out_dir) / SKIPPED_FILE
+    if not skipped:
+        path.unlink(missing_ok=True)
+        return None
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write("path\treason\n")
+        handle.writelines(f"{file}\t{' '.join(reason.split())}\n" for file, reason in skipped)
+    print(f"Skipped {len(skipped)} unusable audio file(s) (unreadable, silent, too short ...); the list with reasons "
+          f"is in {path}. Pass --strict (strict=True) to stop on the first one instead.", flush=True)
+    return path

@@ -23,7 +23,7 @@ import soundfile
 CORPORA_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
 
-def write_wav(path: Path, *, seconds: float = 0.05, sample_rate: int = 16000, frequency: float = 220.0) -> Path:
+def write_wav(path: Path, *, seconds: float = 0.1, sample_rate: int = 16000, frequency: float = 220.0) -> Path:
     """A short sine tone as 16-bit WAV."""
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(seconds * sample_rate)) / sample_rate

@@ -1,6 +1,6 @@
-"""Bad inputs and faults (issue 11): each is refused with one line before work starts, or handled without a wrong result.
+"""Bad inputs and faults (issues 11 and 21): each is refused with one line before work starts, or handled without a wrong result.
 
-Cases of the issue and where they are pinned:
+Cases of issue 11 and where they are pinned:
 
 ==  ==================================================  =============================================
  1  checkpoint that would run code on resume            CASES["checkpoint-runs-code"],
@@ -22,6 +22,40 @@ Cases of the issue and where they are pinned:
 11  Ctrl-C during training (bad seeds: see 3)         test_ctrl_c_stops_with_one_line_and_resumes
 12  same seed, same result, every method                test_same_seed_gives_bit_identical_training,
                                                         test_classical_reference_is_deterministic
+==  ==================================================  =============================================
+
+Cases of issue 21 (data_fetch rows are in tests/test_data_fetch_cli.py and test_data_fetch_download.py):
+
+==  ==================================================  =============================================
+ 1  target identical to / sharing audio with source     CASES["target-is-source"], ["target-shares-audio"],
+                                                        ["target-shares-renamed-audio"],
+                                                        test_partial_overlap_runs_when_allowed_and_the_report_says_so
+ 2  one file, two labels                                CASES["file-two-labels"]
+ 3  duplicate rows                                      CASES["duplicate-rows"]
+ 4  a column given twice                                CASES["column-twice"]
+ 5  empty required values                              CASES["empty-speaker"]
+ 6  constant-DC file                                    CASES["dc-offset-audio"], test_verify_rejects_absurd_amplitude_and_dc_by_name
+ 7  two runs on one --out                               test_a_second_run_on_a_held_folder_is_refused_and_a_stale_lock_taken_over
+ 8  other methods on a finished folder                  test_same_task_with_more_methods_reuses_the_folder
+ 9  absent or unusable device, before any work          CASES["device-meta"], CASES["device-cuda-absent"]
+10  header lying about rate or length                   CASES["header-rate-1hz"], CASES["longer-than-limit"]
+11  a FIFO as manifest                                  CASES["source-is-a-fifo"]
+12  huge weight; non-finite loss                        CASES["weight-huge"], test_a_diverging_run_stops_with_one_line_and_is_not_finished
+13  disk full on --out or on the cache                  test_a_full_disk_is_one_line_naming_the_folder (tmpfs; skipped without root)
+14  dangling symlink                                    CASES["dangling-symlink"], test_a_dangling_symlink_is_named_as_a_missing_file
+15  settings.json not an object, corrupt metrics.json   CASES["settings-not-an-object"], ["settings-null"], ["metrics-corrupt"]
+16  incomplete or other-shape checkpoint; fingerprint   CASES["checkpoint-incomplete"],
+                                                        test_a_checkpoint_that_does_not_load_completely_is_refused_by_name,
+                                                        test_the_fingerprint_holds_the_architecture_and_the_version
+17  a name over 255 bytes                               CASES["row-name-too-long"], CASES["out-name-too-long"]
+18  data_fetch prepare: unwritable destinations         test_prepare_checks_where_it_writes_before_any_work
+19  zip with a symlink member                           test_a_bad_archive_is_an_error_and_is_kept[symlink-member]
+20  absurd amplitude                                    CASES["absurd-amplitude"], test_verify_rejects_absurd_amplitude_and_dc_by_name
+21  too short for opensmile-svm, decided before training CASES["too-short-for-opensmile"]
+22  ragged CSV row                                      CASES["ragged-row"]
+23  skipped files: one clean line and a list            test_skipped_files_are_one_clean_line_and_listed_in_the_output_folder
+24  options without effect, a missing data root         CASES["data-root-without-task"], ["data-root-missing"],
+                                                        ["synthetic-seed-with-manifests"]
 ==  ==================================================  =============================================
 
 Each row of ``CASES`` runs ``python -m didan_lite compare`` (in-process) on tiny
@@ -88,12 +122,15 @@ class Setting:
     data: Path
     marker: Path = field(init=False)
     report_before: str | None = None
+    data_args: list[str] | None = None  # None: --source and --target; a row may give other data options instead
 
     def __post_init__(self) -> None:
         self.marker = self.tmp / "code-ran.txt"
 
     def own_corpora(self) -> None:
-        """Work on a copy of the corpora (for rows that damage them)."""
+        """Work on a copy of the corpora (for rows that damage them); a second call keeps the copy."""
+        if self.source.is_relative_to(self.tmp):
+            return
         for name in ("source", "target"):
             manifest = getattr(self, name)
             shutil.copytree(manifest.parent, self.tmp / manifest.parent.name)
@@ -202,6 +239,165 @@ def _data_dir_read_only(s: Setting) -> list[str]:
     return QUICK
 
 
+# ---------------------------------------------------------------- issue 21: builders
+
+
+def _rows(s: Setting, which: str = "source") -> pd.DataFrame:
+    s.own_corpora()
+    return pd.read_csv(getattr(s, which), dtype=str, keep_default_na=False)
+
+
+def _rewrite(s: Setting, frame: pd.DataFrame, which: str = "source") -> list[str]:
+    frame.to_csv(getattr(s, which), index=False)
+    return QUICK
+
+
+def _target_is_source(s: Setting) -> list[str]:
+    s.target = s.source
+    return QUICK
+
+
+def _target_shares_audio(s: Setting) -> list[str]:
+    source, target = _rows(s), _rows(s, "target")
+    shared = source.iloc[[0]].assign(path=str(_first_file(s)), corpus=target["corpus"].iloc[0])
+    return _rewrite(s, pd.concat([target, shared]), "target")
+
+
+def _target_shares_renamed_audio(s: Setting) -> list[str]:
+    """The same audio under another name in the target's folder: found by content, not by path."""
+    target = _rows(s, "target")
+    copy = s.target.parent / "renamed.wav"
+    shutil.copyfile(_first_file(s), copy)
+    extra = target.iloc[[0]].assign(path="renamed.wav")
+    return _rewrite(s, pd.concat([target, extra]), "target")
+
+
+def _file_two_labels(s: Setting) -> list[str]:
+    frame = _rows(s)
+    other = frame.iloc[[0]].assign(emotion="sadness" if frame["emotion"].iloc[0] != "sadness" else "anger")
+    return _rewrite(s, pd.concat([frame, other]))
+
+
+def _duplicate_rows(s: Setting) -> list[str]:
+    frame = _rows(s)
+    return _rewrite(s, pd.concat([frame, frame.iloc[[0, 1]]]))
+
+
+def _column_twice(s: Setting) -> list[str]:
+    frame = _rows(s)
+    text = s.source.read_text().splitlines()
+    text[0] += ",emotion"
+    text[1:] = [line + ",sadness" for line in text[1:]]
+    s.source.write_text("\n".join(text) + "\n")
+    assert len(frame)
+    return QUICK
+
+
+def _empty_speaker(s: Setting) -> list[str]:
+    frame = _rows(s)
+    frame.loc[2, "speaker"] = ""
+    return _rewrite(s, frame)
+
+
+def _ragged_row(s: Setting) -> list[str]:
+    _rows(s)
+    with open(s.source, "a") as handle:
+        handle.write("x.wav,anger,anger,s0,,,tones-a,one,too,many\n")
+    return QUICK
+
+
+def _long_name_row(s: Setting) -> list[str]:
+    frame = _rows(s)
+    frame.loc[0, "path"] = "x" * 300 + ".wav"
+    return _rewrite(s, frame)
+
+
+def _long_out(s: Setting) -> list[str]:
+    s.out = s.tmp / ("o" * 300)
+    return QUICK
+
+
+def _dangling_link(s: Setting) -> list[str]:
+    _rows(s)
+    path = _first_file(s)
+    path.unlink()
+    path.symlink_to(s.tmp / "annex" / "objects" / "gone.wav")  # git-annex style: the content is not there
+    return QUICK
+
+
+def _fifo_source(s: Setting) -> list[str]:
+    s.source = s.tmp / "source.fifo"
+    os.mkfifo(s.source)  # nobody writes to it: opening it would block forever
+    return QUICK
+
+
+def _rewrite_audio(s: Setting, samples: np.ndarray, rate: int = 16_000, subtype: str = "PCM_16") -> list[str]:
+    s.own_corpora()
+    sf.write(_first_file(s), samples, rate, subtype=subtype)
+    return QUICK + ["--strict"]
+
+
+def _dc_audio(s: Setting) -> list[str]:
+    return _rewrite_audio(s, np.full(16_000, 0.5, np.float32))
+
+
+def _loud_audio(s: Setting) -> list[str]:
+    return _rewrite_audio(s, 1e20 * np.sin(np.arange(16_000, dtype=np.float32) / 10), subtype="FLOAT")
+
+
+def _lying_rate(s: Setting) -> list[str]:
+    """A header declaring 1 Hz: 3,200 bytes of samples would decode as 1,600 s and resample to gigabytes."""
+    args = _rewrite_audio(s, np.zeros(1_600, np.float32) + 0.1 * np.sin(np.arange(1_600)), rate=1)
+    return args
+
+
+def _too_short_for_opensmile(s: Setting) -> list[str]:
+    """30 ms: one spectrogram window fits, openSMILE's eGeMAPS does not; both paths refuse it, before training."""
+    args = _rewrite_audio(s, 0.3 * np.sin(np.arange(480, dtype=np.float32) / 5))
+    return [*args, "--methods", "source-only,opensmile-svm"]
+
+
+def _in_out(name: str, text: str) -> Callable[[Setting], list[str]]:
+    def build(s: Setting) -> list[str]:
+        s.out.mkdir(parents=True)
+        (s.out / name).write_text(text)
+        return QUICK
+
+    return build
+
+
+def _incomplete_checkpoint(s: Setting) -> list[str]:
+    path = s.out / "checkpoints" / "source-only-seed0.pt"
+    path.parent.mkdir(parents=True)
+    torch.save({"fingerprint": "{}", "epoch": 1, "model": {}}, path)  # plain data, no optimiser state
+    return QUICK
+
+
+def _data_root_without_task(s: Setting) -> list[str]:
+    return [*QUICK, "--data-root", str(s.tmp)]
+
+
+def _missing_data_root(s: Setting) -> list[str]:
+    s.data_args = ["--task", "B-C", "--data-root", str(s.tmp / "nonexistent" / "corpora")]
+    return QUICK
+
+
+def _fresh_cache(*argv: str) -> Callable[[Setting], list[str]]:
+    """Options run with an empty feature cache (a cached file is not decoded again, so its header is not re-read)."""
+    def build(s: Setting) -> list[str]:
+        s.data = s.tmp / "fresh-data"
+        return [*QUICK, *argv]
+
+    return build
+
+
+def _cuda_absent(s: Setting) -> list[str]:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: --device cuda is valid here")
+    return [*QUICK, "--device", "cuda"]
+
+
+
 def _options(*argv: str) -> Callable[[Setting], list[str]]:
     def build(s: Setting) -> list[str]:
         return [*QUICK, *argv]  # later options win over QUICK's
@@ -226,7 +422,7 @@ CASES: dict[str, Case] = {
     # 3: numeric options, at parse time
     "weight-nan": Case(_options("--weight", "nan"), ("--weight", "'nan'", "finite")),
     "weight-inf": Case(_options("--weight", "inf"), ("--weight", "'inf'", "finite")),
-    "weight-negative": Case(_options("--weight", "-1"), ("--weight", "'-1'", ">= 0")),
+    "weight-negative": Case(_options("--weight", "-1"), ("--weight", "'-1'", "[0, 1000]")),
     "weight-word": Case(_options("--weight", "strong"), ("--weight", "'strong'", "not a number")),
     "criterion-unknown": Case(_options("--criterion", "oracle"), ("--criterion", "'oracle'", "source-1se")),
     "criterion-with-fixed-weight": Case(_options("--criterion", "dev"), ("--criterion", "--weight 0.3")),
@@ -251,11 +447,57 @@ CASES: dict[str, Case] = {
     "data-dir-is-a-file": Case(_data_dir_file, ("data folder", "is a file", "DIDAN_LITE_DATA")),
     "data-dir-read-only": Case(_data_dir_read_only, ("data folder", "cannot be written", "DIDAN_LITE_DATA")),
     # 9: every audio error names the file
-    "too-short-audio": Case(_too_short, ("s0_anger_0.wav", "shorter than one analysis window"), extracts=True),
+    "too-short-audio": Case(_too_short, ("s0_anger_0.wav", "shorter than the 100 ms"), extracts=True),
     "truncated-audio": Case(_truncated, ("s0_anger_0.wav", "truncated"), extracts=True),
     # 10: a single-speaker source too small for the stratified fallback
     "single-speaker-too-small": Case(_single_speaker_too_small, ("'solo'", "single speaker", "too few"), extracts=True),
+    # ---- issue 21
+    # 1: a target that holds source audio (by content)
+    "target-is-source": Case(_target_is_source, ("Every target file", "also a source file", "other recordings")),
+    "target-shares-audio": Case(_target_shares_audio, ("1 of the 13 target file(s)", "--allow-overlap")),
+    "target-shares-renamed-audio": Case(_target_shares_renamed_audio, ("by content", "renamed.wav", "--allow-overlap")),
+    # 2-5, 22: manifest rows
+    "file-two-labels": Case(_file_two_labels, ("s0_anger_0.wav", "two different labels", "anger and sadness")),
+    "duplicate-rows": Case(_duplicate_rows, ("2 file(s) more than once", "Remove the duplicates")),
+    "column-twice": Case(_column_twice, ("['emotion'] more than once",)),
+    "empty-speaker": Case(_empty_speaker, ("empty 'speaker'", "line(s) 4")),
+    "ragged-row": Case(_ragged_row, ("not a readable CSV", "Expected 7 fields", "fix that row")),
+    # 6, 10, 20, 21: audio judged by name, from the header where it can be
+    "dc-offset-audio": Case(_dc_audio, ("s0_anger_0.wav", "silent", "mean-removed"), extracts=True),
+    "absurd-amplitude": Case(_loud_audio, ("s0_anger_0.wav", "absurd amplitude", "1e+20"), extracts=True),
+    "header-rate-1hz": Case(_lying_rate, ("s0_anger_0.wav", "sample rate of 1 Hz"), extracts=True),
+    "longer-than-limit": Case(_fresh_cache("--strict", "--max-audio-seconds", "0.5"),
+                              ("s0_anger_0.wav", "more than the 0.5 s limit", "--max-audio-seconds"), extracts=True),
+    "too-short-for-opensmile": Case(_too_short_for_opensmile, ("s0_anger_0.wav", "30.0 ms", "every method"),
+                                    extracts=True),
+    # 9: devices, before any work
+    "device-meta": Case(_options("--device", "meta"), ("'meta'", "cannot train", "--device")),
+    "device-cuda-absent": Case(_cuda_absent, ("'cuda'", "CUDA is not available", "--device")),
+    # 11, 14, 17: files that are not there, not regular, or named too long
+    "source-is-a-fifo": Case(_fifo_source, ("source.fifo", "not a regular file")),
+    "dangling-symlink": Case(_dangling_link, ("s0_anger_0.wav", "symbolic link to a missing file")),
+    "row-name-too-long": Case(_long_name_row, ("name of 304 bytes", "255 bytes")),
+    "out-name-too-long": Case(_long_out, ("output folder", "255 bytes", "--out")),
+    # 12: bounded floats
+    "weight-huge": Case(_options("--weight", "1e300"), ("--weight", "'1e300'", "[0, 1000]")),
+    # 15, 16: damaged files of the output folder
+    "settings-not-an-object": Case(_in_out("settings.json", "[]"), ("settings.json is corrupt", "list", "another --out")),
+    "settings-null": Case(_in_out("settings.json", "null"), ("settings.json is corrupt", "NoneType")),
+    "metrics-corrupt": Case(_in_out("metrics.json", "{not json"), ("metrics.json is corrupt", "another --out")),
+    "checkpoint-incomplete": Case(_incomplete_checkpoint, ("source-only-seed0.pt", "incomplete", "optimiser", "delete it")),
+    # 24: options without effect, a data root that is not there
+    "data-root-without-task": Case(_data_root_without_task, ("--data-root", "only with --task", "--task B-C")),
+    "data-root-missing": Case(_missing_data_root, ("--data-root", "nonexistent", "not an existing folder")),
+    "synthetic-seed-with-manifests": Case(_options("--synthetic-seed", "3"), ("--synthetic-seed", "drop it", "--source")),
 }
+
+
+def _files(folder: Path) -> list[Path]:
+    """Everything under ``folder`` (none when it does not exist or cannot even be named)."""
+    try:
+        return sorted(folder.rglob("*")) if folder.is_dir() else []
+    except OSError:  # a name too long for the file system
+        return []
 
 
 @pytest.mark.filterwarnings("ignore:Skipped .* unreadable file")
@@ -271,9 +513,10 @@ def test_bad_input_is_refused_with_one_line_before_work(name, corpora, tmp_path,
     monkeypatch.setattr(experiment, "train_didan", lambda *a, **k: trained.append(1) or pytest.fail("trained"))
     real_extract = experiment.extract_corpus
     monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: extracted.append(1) or real_extract(*a, **k))
-    files_before = sorted(p for p in s.out.rglob("*")) if s.out.is_dir() else []
+    files_before = _files(s.out)
 
-    code = main(["compare", "--source", str(s.source), "--target", str(s.target), "--out", str(s.out), *argv])
+    data = ["--source", str(s.source), "--target", str(s.target)] if s.data_args is None else s.data_args
+    code = main(["compare", *data, "--out", str(s.out), *argv])
 
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
@@ -284,7 +527,7 @@ def test_bad_input_is_refused_with_one_line_before_work(name, corpora, tmp_path,
     assert not trained
     assert bool(extracted) == case.extracts, "extraction ran although the input could be refused before it"
     assert not s.marker.exists(), "a checkpoint ran code"
-    files_after = sorted(p for p in s.out.rglob("*")) if s.out.is_dir() else []
+    files_after = _files(s.out)
     assert files_after == files_before, "the refused run wrote into the output folder"
     if s.report_before is not None:
         assert (s.out / "report.md").read_text() == s.report_before
@@ -332,15 +575,20 @@ def test_library_refuses_bad_run_values_before_work(corpora, tmp_path, monkeypat
 
 
 def test_same_task_with_more_methods_reuses_the_folder(corpora, tmp_path, monkeypatch, capsys):
-    """Case 5, allowed side: other methods or seeds on the same task extend the folder and say so."""
+    """Case 5, allowed side, and issue 21 item 8: other methods or seeds on the same task extend the folder,
+    the report keeps every run of the folder (loaded, not retrained), and a line says so."""
     source, target, data = corpora
     monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
     base = ["compare", "--source", str(source), "--target", str(target), "--out", str(tmp_path / "o"), *QUICK]
     assert main(base) == 0
-    assert main([*base, "--methods", "source-only,mmd"]) == 0
-    assert "replacing the report of methods ['source-only']" in capsys.readouterr().out
+    checkpoint = tmp_path / "o" / "checkpoints" / "source-only-seed0-all.pt"  # the refit on every source speaker
+    finished = checkpoint.stat().st_mtime_ns
+    assert main([*base, "--methods", "mmd"]) == 0
+    assert "also holds runs of methods ['source-only']" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert [run["method"] for run in metrics["runs"]] == ["source-only", "mmd"]
+    assert "source-only" in (tmp_path / "o" / "report.md").read_text()
+    assert checkpoint.stat().st_mtime_ns == finished, "the finished run was retrained"
 
 
 def test_verify_names_truncated_silent_and_nan_files(tmp_path, capsys):
@@ -349,8 +597,8 @@ def test_verify_names_truncated_silent_and_nan_files(tmp_path, capsys):
     truncated, silent, nan = (next(tree.root.glob(f"{key}.[wW][aA][vV]")) for key in sorted(tree.rows)[:3])
     data = truncated.read_bytes()
     truncated.write_bytes(data[: len(data) - 200])
-    sf.write(silent, np.zeros(800, np.float32), 16_000)
-    sf.write(nan, np.full(800, np.nan, np.float32), 16_000, subtype="FLOAT")
+    sf.write(silent, np.zeros(3200, np.float32), 16_000)
+    sf.write(nan, np.full(3200, np.nan, np.float32), 16_000, subtype="FLOAT")
     assert data_fetch_main(["verify", "casia", "--root", str(tree.root)]) == 1
     out = capsys.readouterr().out
     for path, word in ((truncated, "truncated"), (silent, "silent"), (nan, "NaN")):
@@ -389,7 +637,7 @@ def test_short_audio_error_names_the_file_in_the_library(make_tone_corpus, tmp_p
     manifest = read_manifest(make_tone_corpus("c", per_class=1))
     path = manifest.loc[0, "path"]
     sf.write(path, 0.3 * np.ones(50, np.float32), 16_000)
-    with pytest.raises(Exception, match="shorter than one analysis window") as caught:
+    with pytest.raises(Exception, match="shorter than the 100 ms every method needs") as caught:
         extract_corpus(manifest, FeatureConfig(), cache_dir=tmp_path / "cache", strict=True, progress=False)
     assert path in str(caught.value)
 
@@ -424,7 +672,7 @@ def test_ctrl_c_stops_with_one_line_and_resumes(corpora, tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "resume" in lines[0] and "checkpoint" in lines[0] and "Traceback" not in err
-    checkpoint = tmp_path / "o" / "checkpoints" / "source-only-seed0.pt"
+    checkpoint = next((tmp_path / "o" / "checkpoints").glob("source-only-seed0*.pt"))  # the first run saved, then interrupted
     assert training.load_checkpoint(checkpoint)["epoch"] == 1
     assert main(argv) == 0
     history = json.loads((tmp_path / "o" / "metrics.json").read_text())["runs"][0]["epochs"]
@@ -489,3 +737,168 @@ def test_progress_is_whole_lines_off_a_terminal(capsys):
     assert not isinstance(bar, LineProgress)
     bar.close()
     assert not isinstance(progress_bar(range(3), enabled=False), LineProgress)
+
+
+# ---------------------------------------------------------------- issue 21: cases beyond the table
+
+
+def _compare_argv(source: Path, target: Path, out: Path, *extra: str) -> list[str]:
+    return ["compare", "--source", str(source), "--target", str(target), "--out", str(out), *QUICK, *extra]
+
+
+def _single_error(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_partial_overlap_runs_when_allowed_and_the_report_says_so(corpora, tmp_path, monkeypatch, capsys):
+    """Item 1, allowed side: --allow-overlap runs, and the report and the metrics name the overlap."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    s = Setting(tmp_path, source, target, tmp_path / "o", data)
+    _target_shares_audio(s)
+    assert main(_compare_argv(s.source, s.target, s.out, "--allow-overlap")) == 0
+    assert "1 of the 13 target file(s) are also source files" in capsys.readouterr().out
+    assert "1 target file(s) are also source files" in (s.out / "report.md").read_text().splitlines()[0]
+    assert json.loads((s.out / "metrics.json").read_text())["source_target_overlap"] == 1
+
+
+def test_a_second_run_on_a_held_folder_is_refused_and_a_stale_lock_taken_over(corpora, tmp_path, monkeypatch, capsys):
+    """Item 7 with two real processes: one holds --out; a second compare is refused naming it, writes and trains
+    nothing; once the holder is killed (its lock left behind, stale), the same command runs."""
+    import subprocess
+    import sys
+
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    out = tmp_path / "o"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom didan_lite.folders import hold_folder\n"
+         f"with hold_folder({str(out)!r}):\n    print('held', flush=True)\n    time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        trained = []
+        with monkeypatch.context() as patch:
+            patch.setattr(experiment, "train_didan", lambda *a, **k: trained.append(1) or pytest.fail("trained"))
+            assert main(_compare_argv(source, target, out)) == 2
+        line = _single_error(capsys)
+        assert "in use by another run" in line and f"process {holder.pid}" in line and "another --out" in line
+        assert [p.name for p in out.iterdir()] == [".didan_lite.lock"] and not trained
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (out / ".didan_lite.lock").read_text().strip() == str(holder.pid)  # killed: the lock is stale
+    assert main(_compare_argv(source, target, out)) == 0
+    assert f"took over the lock of process {holder.pid}" in capsys.readouterr().out
+    assert (out / "report.md").is_file() and not (out / ".didan_lite.lock").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 48 kB file system (tmpfs), where the machine lets this process mount one."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    if not ROOT_USER or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8); the disk-full case cannot be made here")
+    import subprocess
+
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mount)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.strip()})")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("full", ["out", "cache"])
+def test_a_full_disk_is_one_line_naming_the_folder(corpora, tmp_path, monkeypatch, capsys, small_disk, full):
+    """Item 13: a full --out (a checkpoint does not fit) or feature cache: one line, exit 2, no partial file left."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(small_disk if full == "cache" else data))
+    out = small_disk / "o" if full == "out" else tmp_path / "o"
+    assert main(_compare_argv(source, target, out, "--strict")) == 2
+    line = _single_error(capsys)
+    assert "is full" in line and str(small_disk) in line and "run the same command again" in line
+    assert not [p for p in small_disk.rglob("*.part")], "a partial file was left"
+
+
+def test_skipped_files_are_one_clean_line_and_listed_in_the_output_folder(corpora, tmp_path, monkeypatch, capsys):
+    """Item 23: without --strict an unusable file is skipped with one line (count and where the list is);
+    no warning with a line of package source; the list names the file and why."""
+    source, target, data = corpora
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
+    s = Setting(tmp_path, source, target, tmp_path / "o", data)
+    s.own_corpora()
+    bad = _first_file(s)
+    sf.write(bad, np.zeros(16_000, np.float32), 16_000)  # silent
+    assert main(_compare_argv(s.source, s.target, s.out)) == 0
+    captured = capsys.readouterr()
+    listing = s.out / "skipped_files.tsv"
+    said = [line for line in (captured.out + captured.err).splitlines() if "Skipped" in line]
+    assert said == [f"Skipped 1 unusable audio file(s) (unreadable, silent, too short ...); the list with reasons is in "
+                    f"{listing}. Pass --strict (strict=True) to stop on the first one instead."]
+    assert "warnings.warn" not in captured.err and ".py:" not in captured.err
+    rows = listing.read_text().splitlines()
+    assert rows[0] == "path\treason" and rows[1].startswith(f"{bad}\t") and "silent" in rows[1]
+
+
+def test_a_diverging_run_stops_with_one_line_and_is_not_finished(tmp_path):
+    """Item 12 through the library: a loss that becomes non-finite stops training; no finished checkpoint is left."""
+    config = TrainConfig(epochs=2, batch_size=8, progress=False, device="cpu", warmup_epochs=0, alignment_weight=1e300)
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    alignment = make_alignment("mmd", feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
+    path = tmp_path / "mmd-seed0.pt"
+    with pytest.raises(InputError, match="diverged at epoch 1") as caught:
+        train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, alignment=alignment, config=config,
+                    model_config=model, checkpoint=path)
+    assert "mmd-seed0.pt" in str(caught.value) and "\n" not in str(caught.value)
+    assert not path.exists()
+
+
+def _finished_checkpoint(tmp_path: Path) -> tuple[Path, Callable[[ModelConfig], None]]:
+    config = TrainConfig(epochs=1, batch_size=8, progress=False, device="cpu")
+    path = tmp_path / "run.pt"
+
+    def train(model: ModelConfig) -> None:
+        train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, config=config, model_config=model, checkpoint=path)
+
+    return path, train
+
+
+@pytest.mark.parametrize("damage", ["layer-shapes", "no-optimiser"])
+def test_a_checkpoint_that_does_not_load_completely_is_refused_by_name(tmp_path, damage):
+    """Item 16: same fingerprint, other layer shapes or a missing part: one line naming the file, nothing trained."""
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    path, train = _finished_checkpoint(tmp_path)
+    train(model)
+    state = training.load_checkpoint(path)
+    if damage == "layer-shapes":
+        name = next(iter(state["model"]))
+        state["model"][name] = torch.zeros(3, *state["model"][name].shape[1:])
+    else:
+        del state["optimiser"]
+    torch.save(state, path)
+    with pytest.raises(InputError, match="does not load completely" if damage == "layer-shapes" else "lacks optimiser"):
+        if damage == "layer-shapes":
+            train(model)
+        else:
+            from didan_lite.validation import check_checkpoints
+
+            check_checkpoints([path])
+
+
+def test_the_fingerprint_holds_the_architecture_and_the_version(tmp_path, monkeypatch):
+    """Item 16: a checkpoint of another architecture or package version is another run's, not resumed."""
+    from didan_lite import __version__
+
+    model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
+    path, train = _finished_checkpoint(tmp_path)
+    train(model)
+    fingerprint = json.loads(training.load_checkpoint(path)["fingerprint"])
+    assert fingerprint["version"] == __version__ and ["output.weight", [2, 8]] in fingerprint["architecture"]
+    monkeypatch.setattr(training, "__version__", "0.0.0-other")
+    with pytest.raises(InputError, match="belongs to a run with other settings"):
+        train(model)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from data_fetch_fixtures import BUILDERS
 
 from data_fetch import CORPORA, TASKS
@@ -59,3 +60,69 @@ def test_python_dash_m_runs_the_command_line(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- issue 21
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_a_dangling_symlink_is_named_as_a_missing_file(capsys, tmp_path):
+    """Item 14: a git-annex / DataLad copy whose content is absent: verify and prepare name the file, no traceback."""
+    tree = BUILDERS["casia"](tmp_path / "casia")
+    victim = next(tree.root.rglob("*.wav"))
+    victim.unlink()
+    victim.symlink_to(tmp_path / "annex" / "objects" / "absent.wav")
+    assert main(["verify", "casia", "--root", str(tree.root)]) == 1
+    line = next(line for line in capsys.readouterr().out.splitlines() if str(victim) in line)
+    assert "symbolic link to a missing file" in line
+    out = tmp_path / "m.csv"
+    assert main(["prepare", "casia", "--root", str(tree.root), "--out", str(out), "--data-dir", str(tmp_path / "c")]) == 0
+    captured = capsys.readouterr()
+    assert str(victim) in captured.err and "symbolic link to a missing file" in captured.err
+    assert str(victim) not in out.read_text()
+    assert main(["prepare", "casia", "--root", str(tree.root), "--out", str(out), "--strict"]) == 2
+    assert str(victim) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["out-is-a-folder", "out-inside-a-file", "data-dir-is-a-file", "env-data-is-a-file"])
+def test_prepare_checks_where_it_writes_before_any_work(capsys, tmp_path, monkeypatch, where):
+    """Item 18: as compare does, one line naming the path and the option to change; nothing written."""
+    tree = BUILDERS["emodb"](tmp_path / "emodb")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    argv = ["prepare", "emodb", "--root", str(tree.root)]
+    words = {
+        "out-is-a-folder": (argv + ["--out", str(tmp_path)], ("is a folder", "--out")),
+        "out-inside-a-file": (argv + ["--out", str(blocker / "m.csv")], ("manifest's folder", "is a file", "--out")),
+        "data-dir-is-a-file": (argv + ["--data-dir", str(blocker)], ("cache folder", "is a file", "--data-dir")),
+        "env-data-is-a-file": (argv, ("cache folder", "is a file", "DIDAN_LITE_DATA")),
+    }
+    argv, expected = words[where]
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(blocker if where == "env-data-is-a-file" else tmp_path / "data"))
+    before = sorted(tmp_path.rglob("*"))
+    assert main(argv) == 2
+    line = _one_error_line(capsys)
+    for word in expected:
+        assert word in line, (word, line)
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_verify_rejects_absurd_amplitude_and_dc_by_name(capsys, tmp_path):
+    """Items 6 and 20: a float file at 1e20 and a constant offset are named, as compare would refuse them."""
+    import numpy as np
+    import soundfile as sf
+
+    tree = BUILDERS["casia"](tmp_path / "casia")
+    loud, dc = sorted(tree.root.rglob("*.wav"))[:2]
+    sf.write(loud, 1e20 * np.sin(np.arange(3200, dtype=np.float32)), 16_000, subtype="FLOAT")
+    sf.write(dc, np.full(3200, 0.5, np.float32), 16_000)
+    assert main(["verify", "casia", "--root", str(tree.root)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "absurd amplitude" in next(line for line in out if str(loud) in line)
+    assert "silent" in next(line for line in out if str(dc) in line)

@@ -201,14 +201,26 @@ def test_a_disk_that_fills_up_mid_download_keeps_what_arrived(server, emodb_zip,
     assert server.requests[-1] == ("/emodb.zip", f"bytes={kept}-")
 
 
+def _zip_with_link() -> bytes:
+    """A symbolic-link member ``wav`` and a file beneath it (issue 21, item 19: was a NotADirectoryError)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        link = zipfile.ZipInfo("wav")
+        link.external_attr = 0o120777 << 16  # the Unix mode of a symbolic link
+        bundle.writestr(link, "/tmp")
+        bundle.writestr("wav/03a01Wa.wav", b"RIFF")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     "payload, message",
     [
         (b"<html>Service unavailable</html>", "not a readable zip"),
         (_zip({"index.html": b"<html></html>", "docs/readme.txt": b"hello"}), "does not hold EmoDB"),
         (_zip({"../escape.wav": b"RIFF"}), "outside the folder"),
+        (_zip_with_link(), "symbolic-link members"),
     ],
-    ids=["html-page", "unexpected-content", "unsafe-paths"],
+    ids=["html-page", "unexpected-content", "unsafe-paths", "symlink-member"],
 )
 def test_a_bad_archive_is_an_error_and_is_kept(server, data_dir, monkeypatch, payload, message):
     server.files["/emodb.zip"] = payload

@@ -1,0 +1,158 @@
+"""Folders that will be written: checked before any work, and held by one run at a time.
+
+- :func:`check_name_lengths`: no path component over the file system's 255 bytes;
+- :func:`check_writable_folder`: the folder is, or can be made, a writable folder;
+- :func:`hold_folder`: a lock file holding the owner's process id, so that two
+  runs never write one output folder at once; a lock whose process is gone
+  (killed, machine restarted) is taken over.
+
+Only the standard library is used, so ``data_fetch`` can check its folders the
+same way without importing torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from didan_lite.errors import InputError
+
+MAX_NAME_BYTES = 255
+"""Longest file or folder name (one path component) on common file systems (ext4, APFS, NTFS)."""
+LOCK_FILE = ".didan_lite.lock"
+"""The lock file in an output folder while a run writes there."""
+
+
+def check_name_lengths(path: str | os.PathLike, what: str, fix: str) -> None:
+    """Refuse a path with a component longer than :data:`MAX_NAME_BYTES` bytes (UTF-8).
+
+    Raises:
+        InputError: naming the start of the component and its length.
+    """
+    for part in Path(path).parts:
+        size = len(os.fsencode(part))
+        if size > MAX_NAME_BYTES:
+            raise InputError(f"{what} has a file or folder name of {size} bytes ({part[:40]}...), longer than the "
+                             f"{MAX_NAME_BYTES} bytes file systems allow; {fix}.")
+
+
+def check_writable_folder(path: str | os.PathLike, what: str, fix: str) -> None:
+    """Check that ``path`` is, or can be made, a folder this process can write; nothing is left behind.
+
+    Args:
+        path: the folder (it may not exist yet).
+        what: how the message names it, e.g. ``"The output folder"``.
+        fix: what the user should do, e.g. ``"give another --out"``.
+
+    Raises:
+        InputError: a name too long, the path or one of its parents is a file,
+            or the folder (or its nearest existing parent) cannot be written.
+    """
+    path = Path(path).expanduser().absolute()
+    check_name_lengths(path, f"{what} {str(path)[:60]}...", fix)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"lies inside {existing}, which is a file"
+        raise InputError(f"{what} {path} {where}, not a folder; {fix}.")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise InputError(f"{what} {path} cannot be written ({exc.strerror or exc}); {fix}.") from exc
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this id exists (on this machine)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def _owner(lock: Path) -> int | None:
+    """Process id written in a lock file (None: unreadable or not a number)."""
+    try:
+        return int(lock.read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
+    """Hold ``folder`` (created if needed) for this process while the block runs; yield the lock file.
+
+    The lock file is created atomically (``O_CREAT | O_EXCL``) and holds this
+    process's id; it is removed when the block ends, also on an error or Ctrl-C.
+    A lock left by a process that no longer exists is taken over.
+
+    Raises:
+        InputError: another live process holds the folder (its id is named).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_FILE
+    for _ in range(3):  # a stale lock is removed once, then creation is retried
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = _owner(lock)
+            if owner is not None and (owner == os.getpid() or _alive(owner)):
+                raise InputError(
+                    f"{folder} is in use by another run (process {owner}, lock file {lock}); wait for it to finish, "
+                    f"or give this one another --out. If no such run exists, delete {lock}."
+                ) from None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock)  # stale: its process is gone
+            if owner is not None:
+                print(f"{folder}: took over the lock of process {owner}, which no longer runs.", flush=True)
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise InputError(f"{folder} could not be locked ({lock} keeps reappearing); give another --out.")
+    try:
+        yield lock
+    finally:
+        if _owner(lock) == os.getpid():
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+
+
+class DiskFull(OSError):
+    """A full disk while writing; ``str()`` is one line naming the folder, the free space and what to do.
+
+    Not an :class:`InputError`: a file that cannot be cached must stop the run, not be skipped as unreadable.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def disk_full_error(exc: OSError, path: str | os.PathLike, written: int | None = None) -> DiskFull | None:
+    """One-line error for a full disk (ENOSPC, EDQUOT) while writing ``path``; ``None`` for any other OSError."""
+    if isinstance(exc, DiskFull):
+        return exc
+    if exc.errno not in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return None
+    folder = Path(path).parent
+    try:
+        free = f"{shutil.disk_usage(folder).free / 1e6:.1f} MB free"
+    except OSError:
+        free = "free space unknown"
+    needed = f"; it needed more than the {written / 1e6:.1f} MB written" if written else ""
+    return DiskFull(errno.ENOSPC, f"The disk holding {folder} is full ({free}) while writing {Path(path).name}{needed}; "
+                    "free some space there (or give another --out / DIDAN_LITE_DATA) and run the same command again "
+                    "to resume.")
