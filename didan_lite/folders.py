@@ -118,8 +118,12 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
             if owner is not None:
                 print(f"{folder}: took over the lock of process {owner}, which no longer runs.", flush=True)
             continue
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()}\n")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(f"{os.getpid()}\n")
+        except OSError as exc:
+            os.unlink(lock)
+            raise disk_full_error(exc, lock) or exc
         break
     else:
         raise InputError(f"{folder} could not be locked ({lock} keeps reappearing); give another --out.")

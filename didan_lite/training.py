@@ -334,9 +334,10 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             optimiser.step()
         means = (sums / steps_per_epoch).tolist()  # the one host synchronisation of the epoch
         if not all(math.isfinite(value) for value in means):  # stop before a diverged state is saved as finished
-            raise InputError(f"Training diverged at epoch {epoch + 1} (task loss {means[0]:.3g}, alignment loss "
-                             f"{means[1]:.3g}, weight {weight:g}){f' in run {Path(checkpoint).name}' if checkpoint else ''}; "
-                             "lower the alignment weight or the learning rate (the diverged state was not saved; the run is not finished).")
+            run = f" in run {Path(checkpoint).name}" if checkpoint else ""
+            raise InputError(f"Training diverged at epoch {epoch + 1}{run} (task loss {means[0]:.3g}, alignment loss "
+                             f"{means[1]:.3g}, weight {weight:g}); lower the alignment weight or the learning rate "
+                             "(the diverged state was not saved; the run is not finished).")
         record = {
             "epoch": epoch + 1,
             "task_loss": means[0],

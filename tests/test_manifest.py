@@ -53,3 +53,20 @@ def test_shared_emotions_in_canonical_order_and_at_least_two(make_tone_corpus):
         shared_emotions(a, c)
     written = write_manifest(a, a.loc[0, "path"].rsplit("/", 1)[0] + "/copy.csv")
     assert read_manifest(written).equals(a)
+
+
+def test_one_file_under_two_spellings_is_one_file(make_tone_corpus):
+    """Issue 21, items 2-3: ``a.wav`` and ``./a.wav`` name the same file; listed twice, it is refused."""
+    path = make_tone_corpus("c", per_class=1)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    again = frame.iloc[[0]].assign(path="./" + frame["path"].iloc[0])
+    pd.concat([frame, again]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="1 file\\(s\\) more than once"):
+        read_manifest(path)
+
+
+def test_a_data_frame_with_a_column_twice_is_refused():
+    """Issue 21, item 4, through the library: a DataFrame may carry duplicate column names too."""
+    frame = pd.DataFrame([["a.wav", "anger", "s", "c", "sadness"]], columns=["path", "emotion", "speaker", "corpus", "emotion"])
+    with pytest.raises(InputError, match="\\['emotion'\\] more than once"):
+        read_manifest(frame, check_files=False)
