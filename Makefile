@@ -1,6 +1,10 @@
 # didan-lite: two commands do all the set-up on a fresh machine.
 #   make demo   virtual environment + package + the main job on the embedded corpora
-#   make test   virtual environment + test extras + the whole suite (pytest + nbval)
+#   make test   virtual environment + test extras + the whole suite (pytest + nbval); it includes
+#               tests/test_colab_runtime.py, which builds a second venv of Colab's library versions
+#               (kept in ~/.cache/didan_lite/colab-runtime) and runs the core tests and a notebook there
+#   make gpu-check  on a GPU machine: every notebook in full mode and the default comparison, one table
+#               of wall times, GPU memory and utilisation, precision and device (runs/gpu-check/)
 #
 # TORCH_SPEC is installed before the package. Its default is the CPU build this
 # project's machines carry; a plain `torch` requirement would pull several GB of
@@ -13,7 +17,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 NBVAL_TIMEOUT ?= 600
 
-.PHONY: demo test notebooks benchmark clean
+.PHONY: demo test notebooks benchmark gpu-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +47,10 @@ notebooks: $(VENV)/.installed-test
 
 benchmark: $(VENV)/.installed
 	$(BIN)/python benchmarks/speed.py
+
+# With a GPU, keep its CUDA torch: `make gpu-check TORCH_SPEC=`. GPU_CHECK_ARGS=--tiny checks the script on a CPU.
+gpu-check: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/gpu_check.py --out runs/gpu-check $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

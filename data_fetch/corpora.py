@@ -285,9 +285,10 @@ CREMAD = CorpusSpec(
     licence="Open Database License (ODbL) v1.0, contents under the Database Contents License v1.0; cite Cao et al., "
     "IEEE Trans. Affective Computing 5(4), 2014. https://github.com/CheyneyComputerScience/CREMA-D",
     how_to_get=(
-        "Install git-lfs, then `git lfs install && git clone https://github.com/CheyneyComputerScience/CREMA-D.git` "
-        "(a plain zip of the repository holds git-lfs pointer files, not audio).",
-        "Use the clone's root (or its AudioWAV folder plus VideoDemographics.csv).",
+        "Download the audio from the repository's GitHub Releases, https://github.com/CheyneyComputerScience/CREMA-D/releases "
+        "(its git-lfs quota is exhausted: a clone or a zip of the repository holds pointer files, not audio; "
+        "the maintainers point to the Releases and to the mirror https://gitlab.com/cs-cooper-lab/crema-d-mirror).",
+        "Use the unpacked folder (its AudioWAV folder plus VideoDemographics.csv).",
     ),
     read_context=layouts.read_cremad_context,
 )

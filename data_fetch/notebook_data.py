@@ -15,6 +15,10 @@ free task EmoDB -> RAVDESS (:data:`FREE_TASK`), then EmoDB -> eNTERFACE'05
 ``download=True`` (with ``accept_license=True``) fetches the free task's corpora
 first. A task can also be named (``task_manifests("B-C")``).
 
+Every notebook's set-up cell also calls :func:`keep_on_drive` with its
+``USE_DRIVE`` switch (off by default): on Colab it keeps corpora, features and
+runs on Google Drive.
+
 Each corpus of the task is looked for, in this order, in a folder named after
 its key (``emodb/``, ``casia/``, ``enterface/``) under
 
@@ -44,6 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from didan_lite.errors import InputError
 from didan_lite.manifest import balanced_subset, read_manifest, restrict_emotions, shared_emotions
 
 from data_fetch import cache
@@ -59,6 +64,8 @@ AUTO_TASKS = ("B-C", FREE_TASK, "B-E")
 """Tasks tried in order when none is named: the first whose two corpora are present runs."""
 DEFAULT_TASK = "B-C"
 """The task the synthetic pair stands in for when no pair is present."""
+DRIVE_FOLDER = Path("/content/drive/MyDrive/didan-lite")
+"""Where :func:`keep_on_drive` keeps everything on Colab: ``data/`` (corpora, manifests, features) and ``runs/``."""
 
 
 @dataclass(frozen=True)
@@ -205,3 +212,56 @@ def _synthetic_stand_in(task: str, missing: list[str], mirrored: bool, download:
         f"-> {names[1]} ({len(frames[1])} utterances), {len(emotions)} emotions ({', '.join(emotions)}); {why}."
     )
     return TaskManifests(task, source, target, emotions, True, description)
+
+
+def keep_on_drive(enabled: bool, drive_folder: str | os.PathLike | None = None, workdir: str | os.PathLike = ".") -> Path:
+    """The notebooks' ``USE_DRIVE`` switch: keep corpora, features and runs on Google Drive, so they survive a disconnect.
+
+    Off (the default), nothing changes and the runs folder is ``runs/``. On, it
+    mounts Google Drive (on Colab, when ``drive_folder`` is not given: Colab asks
+    for permission once) and then
+
+    * sets ``DIDAN_LITE_DATA`` to ``<drive_folder>/data``: downloads, manifests
+      and the feature cache go there, and the next Colab session finds them;
+    * makes ``<workdir>/runs`` a link to ``<drive_folder>/runs``, so every
+      notebook's ``runs/...`` (results, checkpoints) lands on Drive unchanged.
+
+    Args:
+        enabled: the notebook's ``USE_DRIVE``.
+        drive_folder: the folder on Drive; ``None``: :data:`DRIVE_FOLDER` after mounting Drive.
+        workdir: the notebook's working folder (where ``runs`` is looked up).
+
+    Returns:
+        The runs folder to use (``runs``, relative to ``workdir``).
+
+    Raises:
+        InputError: switched on outside Colab without a ``drive_folder``, or a ``runs``
+            folder with files already in ``workdir`` (it names the folder: move it into
+            ``<drive_folder>/runs`` or delete it).
+    """
+    runs = Path("runs")
+    if not enabled:
+        return runs
+    if drive_folder is None:
+        try:
+            from google.colab import drive  # only on Colab
+        except ImportError:
+            raise InputError("USE_DRIVE = True needs Google Colab (its Drive); here runs/ and the data folder "
+                             "already stay on disk, so set USE_DRIVE = False.") from None
+        drive.mount(str(DRIVE_FOLDER.parents[1]))
+        drive_folder = DRIVE_FOLDER
+    drive_folder, link = Path(drive_folder), Path(workdir) / runs
+    (drive_folder / "data").mkdir(parents=True, exist_ok=True)
+    (drive_folder / "runs").mkdir(parents=True, exist_ok=True)
+    os.environ[cache.ENV_VAR] = str(drive_folder / "data")
+    if link.is_symlink() and link.resolve() == (drive_folder / "runs").resolve():
+        return runs
+    if link.is_symlink():
+        link.unlink()
+    elif link.is_dir() and not any(link.iterdir()):
+        link.rmdir()
+    elif link.exists():
+        raise InputError(f"{link} already holds files; move them into {drive_folder / 'runs'} (or delete the folder), "
+                         "then run this cell again.")
+    link.symlink_to((drive_folder / "runs").absolute(), target_is_directory=True)
+    return runs

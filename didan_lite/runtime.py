@@ -81,3 +81,34 @@ def cpu_threads(count: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+"""How a run's precision is recorded (``TrainResult.precision``): the autocast dtype's short name."""
+
+
+def autocast_dtype(device: torch.device, mixed_precision: bool = True) -> torch.dtype | None:
+    """The autocast dtype for training on ``device``; ``None``: plain float32.
+
+    bfloat16 only on a CUDA GPU that computes it natively (compute capability
+    8.0 or newer: A100, L4, H100); float16 on older CUDA GPUs (Colab's free T4
+    is 7.5), whose tensor cores run float16 at several times their float32
+    rate; its narrow range is covered by a gradient scaler
+    (:func:`grad_scaler`). CPU and Apple MPS keep float32.
+    """
+    if not mixed_precision or device.type != "cuda":
+        return None
+    return torch.bfloat16 if _native_bf16(device) else torch.float16
+
+
+def _native_bf16(device: torch.device) -> bool:
+    """bfloat16 in hardware, not emulated: compute capability >= 8.0 (asked of torch where it can tell)."""
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # torch < 2.3: no including_emulation argument, and it answers True on emulation too
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+
+
+def grad_scaler(dtype: torch.dtype | None) -> torch.amp.GradScaler:
+    """A gradient scaler, active only for float16 autocast (a pass-through otherwise)."""
+    return torch.amp.GradScaler("cuda", enabled=dtype is torch.float16)

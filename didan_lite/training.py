@@ -56,7 +56,7 @@ from didan_lite.features import mask_bands_and_frames, random_crop
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig
 from didan_lite.progress import progress_bar
-from didan_lite.runtime import cpu_threads, pick_device, seed_everything
+from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, cpu_threads, grad_scaler, pick_device, seed_everything
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ class TrainConfig:
     """Learning rate over the epochs: constant, or cosine decay to zero (per step)."""
     device: str = "auto"
     mixed_precision: bool = True
-    """bfloat16 autocast of the network on CUDA (alignment terms stay float32); ignored on a CPU."""
+    """Autocast of the network on CUDA (alignment terms stay float32): bfloat16 where the GPU has it natively,
+    float16 with a gradient scaler on older GPUs (:func:`didan_lite.runtime.autocast_dtype`); ignored on a CPU or MPS."""
     cpu_threads: int | None = 1
     """torch intra-op threads while training on a CPU (restored afterwards; see :func:`didan_lite.runtime.cpu_threads`).
     ``None`` keeps torch's setting."""
@@ -146,6 +147,8 @@ class TrainResult:
 
     model: DIDAN
     history: list[dict] = field(default_factory=list)
+    precision: str = "fp32"
+    """The network's training precision: "bf16" or "fp16" autocast on CUDA, else "fp32" (:func:`didan_lite.runtime.autocast_dtype`)."""
 
 
 def task_loss(scores: torch.Tensor, labels: torch.Tensor, kind: str, weights: torch.Tensor | None = None) -> torch.Tensor:
@@ -289,7 +292,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
 
     batch = min(config.batch_size, len(source.x))
     steps_per_epoch = config.steps_per_epoch or max(1, len(source.x) // batch)
-    amp = config.mixed_precision and device.type == "cuda"
+    amp_dtype = autocast_dtype(device, config.mixed_precision)
+    scaler = grad_scaler(amp_dtype)
     epochs = progress_bar(range(start_epoch, config.epochs), desc="epochs", enabled=config.progress, leave=False)
     for epoch in epochs:
         model.train()
@@ -314,7 +318,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
                 progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
                 for group in optimiser.param_groups:
                     group["lr"] = 0.5 * config.learning_rate * (1 + math.cos(math.pi * progress))
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
                 out = model(inputs)
             n_s = len(x_s)
             loss_task = task_loss(out.scores[:n_s].float(), labels, config.task_loss,
@@ -330,8 +334,9 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
                     part_sums[name] = part_sums.get(name, 0.0) + value.detach().float()
             sums[0] += loss_task.detach()
             optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimiser)
+            scaler.update()
         means = (sums / steps_per_epoch).tolist()  # the one host synchronisation of the epoch
         if not all(math.isfinite(value) for value in means):  # stop before a diverged state is saved as finished
             run = f" in run {Path(checkpoint).name}" if checkpoint else ""
@@ -356,7 +361,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         if checkpoint is not None and ((epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs):
             _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generators, history, cycles)
     model.eval()
-    return TrainResult(model, history)
+    return TrainResult(model, history, PRECISION_NAMES[amp_dtype])
 
 
 class _Cycle:

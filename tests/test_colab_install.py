@@ -37,7 +37,8 @@ from packaging.version import Version
 from conftest import REPO
 
 CONSTRAINTS = REPO / "tests" / "colab_constraints.txt"
-COLAB_PYTHON = "3.12"
+COLAB_PYTHON = re.search(r"^# Python: (\d+\.\d+)$", CONSTRAINTS.read_text(), re.MULTILINE)[1]
+"""Colab's Python, read from the constraints file's header (os-info-gpu.txt of the same snapshot)."""
 COLAB_PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(35, 16, -1)] + [
     "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
 ]  # fmt: skip  (glibc 2.35, Ubuntu 22.04, and every older manylinux tag it runs)
@@ -91,7 +92,7 @@ def test_the_constraints_file_is_well_formed_and_covers_the_colab_stack():
                  "ipywidgets", "tqdm", "umap-learn", "pooch", "numba"):  # fmt: skip
         assert name in pins, f"{name} missing from {CONSTRAINTS.name}"
     assert not absent & set(pins), "a package cannot be both pinned and absent"
-    assert re.search(r"^# Dated: .*20\d\d", CONSTRAINTS.read_text(), re.MULTILINE), "the file says when its versions were read"
+    assert re.search(r"^# Snapshot: 20\d\d-\d\d-\d\d", CONSTRAINTS.read_text(), re.MULTILINE), "the file says when its versions were read"
 
 
 def test_colab_python_is_allowed():
@@ -136,3 +137,34 @@ def test_installing_the_package_on_colab_changes_none_of_its_packages(tmp_path):
         f"new in the dependency closure: {unclassified}. Look up Colab's version in its published pip-freeze list "
         f"(see the head of {CONSTRAINTS.name}) and pin it there, or add it to the '# not on Colab:' line."
     )
+
+
+def test_the_refresh_rewrites_every_pin_and_the_python_from_a_snapshot(tmp_path):
+    from refresh_colab_constraints import main
+
+    pins, _ = colab_packages()
+    freeze = tmp_path / "pip-freeze.gpu.txt"
+    freeze.write_text("\n".join(f"{name}==99.{i}" + ("+cu130" if name == "torch" else "") for i, name in enumerate(pins)) + "\nextra-pkg==1.0\n")
+    os_info = tmp_path / "os-info-gpu.txt"
+    os_info.write_text("Ubuntu 24.04.1 LTS\nPython 3.14.2\nR version 4.6.0\n")
+    copy = tmp_path / "constraints.txt"
+    copy.write_text(CONSTRAINTS.read_text())
+    assert main(["abc123", "--date", "2027-01-02", "--freeze", str(freeze), "--os-info", str(os_info), "--constraints", str(copy)]) == 0
+    text = copy.read_text()
+    assert "# Snapshot: 2027-01-02, commit abc123" in text and "# Python: 3.14" in text
+    assert "torch==99.0\n" in text and "extra-pkg" not in text
+    assert len(re.findall(r"^[A-Za-z].*==99\.\d+$", text, re.MULTILINE)) == len(pins)
+    assert text.count("\n#") == CONSTRAINTS.read_text().count("\n#"), "comments kept"
+
+
+def test_the_refresh_stops_on_a_package_colab_dropped(tmp_path, capsys):
+    from refresh_colab_constraints import main
+
+    freeze, os_info = tmp_path / "freeze.txt", tmp_path / "os.txt"
+    freeze.write_text("numpy==2.3.0\n")
+    os_info.write_text("Python 3.14.2\n")
+    copy = tmp_path / "constraints.txt"
+    copy.write_text(CONSTRAINTS.read_text())
+    assert main(["abc", "--date", "2027-01-02", "--freeze", str(freeze), "--os-info", str(os_info), "--constraints", str(copy)]) == 2
+    assert capsys.readouterr().err.startswith("error: torch is pinned but not in Colab's list")
+    assert copy.read_text() == CONSTRAINTS.read_text(), "nothing written"
