@@ -15,7 +15,7 @@ path. Its Python is this machine's, not necessarily Colab's: a pin without a whe
 test, naming the pin. Needs the package index; skips, saying so, when it cannot be reached.
 
 Cost, measured on this project's 2-core machine (shared with other work, so wall times are longer
-than CPU times): building the venv about 2.5 min wall, 70 s of CPU, once; the tests and the notebook
+than CPU times): building the venv about 2.5 min wall, 100 s of CPU, once; the tests and the notebook
 2.5 min of CPU (4.9 min wall under that load).
 """
 
