@@ -189,22 +189,56 @@ def check_exercise_4_3(mine: Any, f_s: torch.Tensor, f_t: torch.Tensor) -> Check
 
 
 # Notebook 5: IDA versus MMD.
-def check_exercise_5_1(answer: Any, table: pd.DataFrame, difference: float = 2.0) -> CheckResult:
-    """Seeds per method needed to tell IDA from MMD when their means differ by ``difference`` points.
+EXERCISE_5_1_CASES: tuple[tuple[float, ...], ...] = ((3.0, 4.5, 5.0), (-1.0, -2.5, -3.0, -2.0), (6.0, -1.0), (1.0, -1.0, 2.0))
+"""Paired differences (points) on which exercise 5.1 also runs your function: one helps, one hurts, two seeds, an
+interval across 0."""
 
-    Rule: the difference must exceed twice its standard error,
-    ``difference > 2 sqrt((sd_ida² + sd_mmd²) / n)``, with the seed-to-seed
-    standard deviations of target UAR in ``table`` (``Comparison.table()``).
+
+def check_exercise_5_1(verdict_of: Any, runs: Any = None, *, n_classes: int, baseline: str = "source-only") -> CheckResult:
+    """Your paired verdict, ``verdict_of(differences) -> (verdict, ci_low, ci_high)``, against
+    :func:`didan_lite.verdicts.paired_verdict`, the rule that prints notebook 5's verdicts.
+
+    ``differences`` are target UAR (method) - target UAR (baseline) per paired seed, in points. The check runs your
+    function on :data:`EXERCISE_5_1_CASES` and on the paired differences of every method of ``runs`` (per-run
+    records as in :mod:`didan_lite.verdicts`); the "learned" rule is not part of the exercise, so both sides are
+    given the differences only. The message then states the verdicts of ``runs`` by the library's rule, so the
+    exercise and the printed verdicts cannot disagree.
     """
-    rows = table.set_index("method") if "method" in table.columns else table
-    variance = float(rows.loc["ida", "target_uar_sd"] ** 2 + rows.loc["mmd", "target_uar_sd"] ** 2)
-    expected = max(2, math.floor(4 * variance / difference**2) + 1)
-    return _check("5.1", answer, _close(answer, expected, 0),
-                  f"with sd {rows.loc['ida', 'target_uar_sd']:.2f} (IDA) and {rows.loc['mmd', 'target_uar_sd']:.2f} (MMD) "
-                  f"points, n = {expected} seeds is the smallest n with {difference:g} > 2 sqrt((sd_ida² + sd_mmd²) / n) "
-                  "(and at least 2, to have a spread at all).",
-                  "solve difference > 2 sqrt((sd_ida² + sd_mmd²) / n) for the smallest whole n (at least 2), "
-                  "with the sds of the table (columns target_uar_sd).")
+    from didan_lite.verdicts import as_table, pairs, paired_verdict
+
+    if verdict_of is None:
+        return _check("5.1", None, False, "", "")
+    cases = [np.asarray(case, dtype=float) for case in EXERCISE_5_1_CASES]
+    table = None if runs is None else as_table(runs)
+    if table is not None:
+        for method in dict.fromkeys(table["method"]):
+            if method != baseline and (table["method"] == baseline).any():
+                paired = pairs(table, method, baseline)
+                cases.append(100 * (paired["target_uar_m"].to_numpy(float) - paired["target_uar_b"].to_numpy(float)))
+    for differences in cases:
+        records = pd.DataFrame({"method": ["m"] * len(differences) + ["b"] * len(differences),
+                                "seed": [*range(len(differences))] * 2,
+                                "target_uar": np.clip(np.r_[0.5 + differences / 100, np.full(len(differences), 0.5)], 0, 1)})
+        expected = paired_verdict(records, "m", baseline="b", n_classes=n_classes)
+        try:
+            word, low, high = verdict_of(differences.copy())
+        except Exception as error:  # the student's code: report, never raise
+            return _check("5.1", "a function that raised", False, "",
+                          f"your function raised {type(error).__name__} on differences {np.round(differences, 1).tolist()}; "
+                          "it must return (verdict, low, high).")
+        interval_ok = (np.isnan(expected.ci_low) and (low is None or np.isnan(float(low)))) or (
+            _close(low, expected.ci_low, 0.05) and _close(high, expected.ci_high, 0.05))
+        if str(word) != expected.verdict or not interval_ok:
+            return _check("5.1", f"({word!r}, {low}, {high}) for differences {np.round(differences, 1).tolist()}", False, "",
+                          "the interval is mean ± t(0.975, n - 1) · sd / sqrt(n) (scipy.stats.t.ppf, sd with ddof=1); "
+                          "the verdict is 'helps' or 'hurts' only with at least 3 pairs and an interval that excludes 0, "
+                          "'no conclusion' otherwise.")
+    shown = "" if table is None else " On this notebook's runs the rule says: " + "; ".join(
+        paired_verdict(table, m, baseline=baseline, n_classes=n_classes).sentence()
+        for m in dict.fromkeys(table["method"]) if m != baseline)
+    return _check("5.1", "your function", True,
+                  "your function gives the verdict and the 95 % interval of didan_lite.verdicts.paired_verdict on every case "
+                  "(the printed verdicts of section 5 also apply the 'learned' rule)." + shown, "")
 
 
 def check_exercise_5_2(answer: Any, means: pd.DataFrame, source_only_uar: float, method: str = "ida",

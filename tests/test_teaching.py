@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 
 import didan_lite  # noqa: E402
 from didan_lite.errors import InputError  # noqa: E402
-from didan_lite.listening import audio_table, encode_clip, trim_loudest  # noqa: E402
+from didan_lite.listening import audio_player, audio_table, encode_clip, may_embed, trim_loudest  # noqa: E402
 from didan_lite.plots import METHOD_COLOURS, alignment_caption, corpus_colours  # noqa: E402
 from didan_lite.toy import make_toy_clouds, plot_ida_vs_mmd, reconstructions, toy_losses, witness_function  # noqa: E402
 
@@ -86,5 +86,18 @@ def test_audio_clips_are_short_and_small():
     assert len(trimmed) == rate and np.abs(trimmed).max() > 0.9
     data, mimetype = encode_clip(signal, rate)
     assert mimetype in ("audio/mpeg", "audio/wav") and len(data) < 30_000
-    table = audio_table({"corpus": {"anger": signal, "fear": signal}}, rate).data
-    assert table.count("<audio") == 2 and "<th>anger</th>" in table
+    table = audio_table({"corpus": {"anger": signal, "fear": signal}}, rate, corpus="emodb").data
+    assert table.count("<audio") == 2 and "<th>anger</th>" in table and table.count('data-corpus="emodb"') == 2
+
+
+def test_licence_gated_audio_is_never_embedded():
+    """CASIA (licence-gated in data_fetch's registry) gets a note, EmoDB and the synthetic corpora a player."""
+    rate = 16_000
+    signal = np.sin(np.arange(rate) * 0.2).astype(np.float32)
+    assert not may_embed("casia") and not may_embed("C") and may_embed("emodb") and may_embed("synth-phone")
+    table = audio_table({"neutral": {"emodb": signal, "casia": signal}}, rate, corpus={"emodb": "emodb", "casia": "casia"}).data
+    assert table.count("<audio") == 1 and "casia is licence-gated" in table and 'data-corpus="casia"' not in table
+    assert "<audio" not in audio_player(signal, rate, corpus="casia").data
+    assert 'data-corpus="synth-studio"' in audio_player(signal, rate, corpus="synth-studio").data
+    with pytest.raises(InputError, match="no corpus given"):
+        audio_table({"row": {"column": signal}}, rate, corpus={"other": "emodb"})
