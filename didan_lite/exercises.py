@@ -19,6 +19,7 @@ Examples::
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,26 @@ def _close(answer: Any, expected: float, tolerance: float) -> bool:
         return False
 
 
+def _check_code(number: str, function: Any, cases: list[tuple], expected: Any, why: str, hint: str,
+                tolerance: float = 1e-6) -> CheckResult:
+    """Run the student's ``function`` on every case and compare with ``expected(*case)`` (arrays, to ``tolerance``)."""
+    if function is None:
+        return _check(number, None, False, "", "")
+    for case in cases:
+        try:
+            mine = function(*case)
+        except Exception as error:  # the student's code: report, never raise
+            return _check(number, "a function that raised", False, "", f"your function raised {type(error).__name__}: {error}. {hint}")
+        if mine is None:
+            return _check(number, None, False, "", "")
+        right = np.asarray(expected(*case), dtype=np.float64)
+        mine = np.asarray(mine, dtype=np.float64)
+        if mine.shape != right.shape or not np.allclose(mine, right, atol=tolerance, rtol=tolerance):
+            shown = f"an array of shape {mine.shape}" if mine.ndim else f"{float(mine):.4g}"
+            return _check(number, f"{shown} on one of the test cases", False, "", hint)
+    return _check(number, "your function", True, why, "")
+
+
 # Notebook 1: spectrogram features.
 def check_exercise_1_1(answer: Any) -> CheckResult:
     """How many frames has the log-mel spectrogram of a 2.0 s utterance with the default ``FeatureConfig``?"""
@@ -79,6 +100,18 @@ def check_exercise_1_2(answer: Any) -> CheckResult:
                   f"a 50 ms window is {config.win_length} samples, zero-padded to an FFT of {config.n_fft}: "
                   f"bins sample_rate / n_fft = {expected:g} Hz apart, half the spacing of the 25 ms window.",
                   "bins are sample_rate / n_fft apart, and n_fft is the power of two at or above the window length in samples.")
+
+
+def check_exercise_1_3(hann: Any) -> CheckResult:
+    """Your ``hann(n)`` window against the periodic Hann window the STFT uses (``scipy.signal.get_window``)."""
+    from scipy.signal import get_window
+
+    return _check_code("1.3", hann, [(8,), (400,), (401,)], lambda n: get_window("hann", n, fftbins=True),
+                       "your window is the periodic Hann window (N = n in the formula): it starts at 0 and "
+                       "stops one sample short of 0 again, so that frames repeated every hop tile smoothly; the STFT of "
+                       "didan_lite.features uses it.",
+                       "w[k] = 0.5 - 0.5 cos(2 pi k / N) for k = 0 .. n - 1; for the periodic window the STFT uses, N = n "
+                       "(the symmetric window of numpy's np.hanning uses N = n - 1).")
 
 
 # Notebook 2: the cross-corpus problem.
@@ -110,6 +143,20 @@ def check_exercise_2_2(answer: Any) -> CheckResult:
                   "use the cross-validated *error* epsilon = 1 - accuracy in d_A = 2 (1 - 2 epsilon).")
 
 
+def check_exercise_2_3(uar: Any) -> CheckResult:
+    """Your ``uar(y_true, y_pred)`` (a fraction) against :func:`didan_lite.metrics.unweighted_average_recall`."""
+    from didan_lite.metrics import unweighted_average_recall
+
+    generator = np.random.default_rng(23)
+    cases = [(np.repeat(np.arange(5), [40, 40, 40, 40, 13]), np.zeros(173, dtype=int))]
+    cases += [(generator.integers(0, k, n), generator.integers(0, k, n)) for k, n in ((5, 60), (6, 97), (2, 11))]
+    return _check_code("2.3", uar, cases, unweighted_average_recall,
+                       "your UAR matches the library's: the mean over the classes present of each class's recall, "
+                       "whatever the class counts.",
+                       "for every class present in y_true, the share of its utterances predicted as that class; then the "
+                       "plain mean of those recalls (a fraction, not a percentage).")
+
+
 # Notebook 3: MMD.
 def check_exercise_3_1(linear_factor: Any, gaussian_factor: Any) -> CheckResult:
     """Factors by which ``LinearMMDLoss`` and ``MMDLoss`` change when all features are multiplied by 3."""
@@ -135,24 +182,38 @@ def check_exercise_3_2(answer: Any, n_permutations: int = 200) -> CheckResult:
                   "look at the formula in permutation_p_value when no shuffled MMD² reaches the observed one.")
 
 
+def check_exercise_3_3(linear_mmd: Any) -> CheckResult:
+    """Your ``linear_mmd(f_s, f_t)`` (NumPy arrays) against ``LinearMMDLoss`` on batches of unequal size."""
+    from didan_lite.alignment import LinearMMDLoss
+
+    generator = np.random.default_rng(33)
+    cases = [(generator.standard_normal((n_s, d)), generator.standard_normal((n_t, d)) + shift)
+             for n_s, n_t, d, shift in ((40, 50, 8, 1.0), (16, 9, 3, 0.0), (5, 7, 128, 0.3))]
+    return _check_code("3.3", linear_mmd, cases,
+                       lambda f_s, f_t: float(LinearMMDLoss()(torch.from_numpy(f_s), torch.from_numpy(f_t))),
+                       "your linear MMD² is the squared distance between the two batch means, as LinearMMDLoss computes it; "
+                       "unequal batch sizes need nothing special.",
+                       "the mean of each batch over its rows, then the sum of the squared differences of the two means.")
+
+
 # Notebook 4: IDA.
 def check_exercise_4_1(answer: Any) -> CheckResult:
-    """With a class missing from the target (toy clouds), which loss stays low: "mmd", "ida" or "ida-symmetric"?
+    """With a class missing from the target (toy clouds), which loss stays low: "mmd", "ida one way" or "ida both ways"?
 
     Each loss's rise over its value for aligned clouds is compared with its rise for a clearly shifted target.
     """
     from didan_lite.toy import make_toy_clouds, toy_losses
 
     aligned, missing, shifted = (toy_losses(make_toy_clouds(**move)) for move in ({}, {"missing_class": 0}, {"shift": 3.0}))
-    names = {"MMD²": "mmd", "IDA": "ida", "IDA (symmetric)": "ida-symmetric"}
+    names = {"MMD²": "mmd", "IDA one way": "ida one way", "IDA both ways": "ida both ways"}
     rises = {names[key]: (missing[key] - aligned[key]) / (shifted[key] - aligned[key]) for key in names}
     expected = min(rises, key=rises.get)
-    given = str(answer).strip().lower() if answer is not None else None
+    given = " ".join(re.split(r"[\s_-]+", str(answer).strip().lower())) if answer is not None else None
     return _check("4.1", answer, given == expected,
                   f"{expected} rises by {rises[expected]:.0%} of what a shift of 3 adds: every target point still has source "
                   "points near it, so it is rebuilt as well as before; the missing class is the source's surplus, which only "
-                  "MMD and the symmetric IDA (which also rebuilds the source from the target) see.",
-                  "answer 'mmd', 'ida' or 'ida-symmetric'; in the toy figure with a class missing, ask for each loss "
+                  "MMD and IDA both ways (which also rebuilds the source from the target) see.",
+                  "answer 'mmd', 'ida one way' or 'ida both ways'; in the toy figure with a class missing, ask for each loss "
                   "whether the points it rebuilds or compares still have partners on the other side.")
 
 
@@ -221,7 +282,10 @@ def check_exercise_5_1(verdict_of: Any, runs: Any = None, *, n_classes: int, bas
                                 "target_uar": np.clip(np.r_[0.5 + differences / 100, np.full(len(differences), 0.5)], 0, 1)})
         expected = paired_verdict(records, "m", baseline="b", n_classes=n_classes)
         try:
-            word, low, high = verdict_of(differences.copy())
+            answer = verdict_of(differences.copy())
+            if answer is None:  # the student version's function body is still "# YOUR CODE HERE"
+                return _check("5.1", None, False, "", "")
+            word, low, high = answer
         except Exception as error:  # the student's code: report, never raise
             return _check("5.1", "a function that raised", False, "",
                           f"your function raised {type(error).__name__} on differences {np.round(differences, 1).tolist()}; "

@@ -48,7 +48,7 @@ CORPUS_COLOURS: dict[str, tuple[float, float, float]] = {
 }
 """Colour of each known corpus; any other corpus takes the colour of its role ("source" or "target")."""
 EMOTION_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
-STYLE_DPI = 72
+STYLE_DPI = 100
 """Inline and saved figure resolution: sharp enough to read, small enough to commit."""
 
 
@@ -151,7 +151,7 @@ def plot_domains_2d(
     for domain, colour in enumerate(corpus_colours(corpus_names)):
         for k in range(len(class_names)):
             chosen = (is_target == bool(domain)) & (np.asarray(labels) == k)
-            ax.scatter(*points[chosen].T, s=16, alpha=0.65, color=colour, marker=EMOTION_MARKERS[k % len(EMOTION_MARKERS)],
+            ax.scatter(*points[chosen].T, s=34, alpha=0.7, color=colour, marker=EMOTION_MARKERS[k % len(EMOTION_MARKERS)],
                        linewidths=0)
     ax.set(title=title, xlabel="UMAP 1", ylabel="UMAP 2", xticks=[], yticks=[])
     measured = [f"proxy A-distance {proxy_a_distance:.2f}"] if proxy_a_distance is not None else []
