@@ -98,7 +98,9 @@ def check_exercise_1_2(answer: Any) -> CheckResult:
     expected = config.sample_rate / config.n_fft
     return _check("1.2", answer, _close(answer, expected, 0.01),
                   f"a 50 ms window is {config.win_length} samples, zero-padded to an FFT of {config.n_fft}: "
-                  f"bins sample_rate / n_fft = {expected:g} Hz apart, half the spacing of the 25 ms window.",
+                  f"bins sample_rate / n_fft = {expected:g} Hz apart, half the spacing of the 25 ms window. The spacing only "
+                  "samples the spectrum; the resolution doubled too, but because the window is twice as long (Hann main "
+                  "lobe 4 sample_rate / window length), not because of the FFT size.",
                   "bins are sample_rate / n_fft apart, and n_fft is the power of two at or above the window length in samples.")
 
 

@@ -23,7 +23,8 @@ Generated from it:
   set-up cells (cells 0 and 1) are kept from the student file: they belong to
   ``notebooks/sync_setup.py``.
 * ``notebooks/instructor/0N_*.ipynb``, the **instructor** version: the source
-  with its solutions and answers, without outputs.
+  with its solutions and answers, without outputs (badge and set-up cells
+  from the student file too).
 
 Why not nbgrader or otter-grader: both install a Jupyter server extension stack
 (nbgrader pins jupyter_server, nbconvert and a database layer; otter-grader
@@ -106,9 +107,12 @@ def student_version(source, current=None):
     return student
 
 
-def instructor_version(source):
-    """The source with its solutions and answers, outputs and execution counts cleared."""
+def instructor_version(source, current=None):
+    """The source with its solutions and answers, outputs and execution counts cleared; ``current``: the student
+    file, whose badge and set-up cells (notebooks/sync_setup.py's) it takes."""
     instructor = copy.deepcopy(source)
+    if current is not None:
+        instructor.cells[:SETUP_CELLS] = copy.deepcopy(current.cells[:SETUP_CELLS])
     for cell in instructor.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -125,7 +129,7 @@ def generate(name: str, write: bool = True) -> list[Path]:
     student_path, instructor_path = NOTEBOOKS / name, INSTRUCTOR / name
     current = nbformat.read(student_path, as_version=4) if student_path.is_file() else None
     changed = []
-    for path, notebook in ((student_path, student_version(source, current)), (instructor_path, instructor_version(source))):
+    for path, notebook in ((student_path, student_version(source, current)), (instructor_path, instructor_version(source, current))):
         text = _text(notebook)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             changed.append(path)

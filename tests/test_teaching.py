@@ -101,3 +101,12 @@ def test_licence_gated_audio_is_never_embedded():
     assert 'data-corpus="synth-studio"' in audio_player(signal, rate, corpus="synth-studio").data
     with pytest.raises(InputError, match="no corpus given"):
         audio_table({"row": {"column": signal}}, rate, corpus={"other": "emodb"})
+
+
+def test_log_mel_axis_ticks_stay_within_nyquist():
+    from didan_lite.features import FeatureConfig
+    from didan_lite.plots import plot_spectrogram
+
+    config = FeatureConfig()
+    _, ax, _ = plot_spectrogram(np.zeros((config.n_mels, 50)), config)
+    assert max(ax.get_yticks()) <= config.sample_rate / 2 and 4000 in ax.get_yticks()
