@@ -1,7 +1,9 @@
 """Checks for the notebooks' exercises: ``check_exercise_2_1(answer)`` style, with a helpful message.
 
-Notebook: each notebook's "Exercises" section calls these; the solutions are in
-notebooks/instructor_key.ipynb, which nbval executes, so key and checks cannot drift.
+Notebook: each notebook's "Exercises" section calls these; the answers are in
+notebooks/instructor_key.ipynb, which nbval executes, so key and checks cannot drift,
+and the code exercises' solutions in notebooks/instructor/ (generated from notebooks/source/).
+Code exercises (1.3, 2.3, 3.3, 4.3, 5.1) take the student's function and run it on test cases.
 
 Every check returns a :class:`CheckResult`: true when the answer is right,
 and shown in a notebook as one message that says why it is right, or gives a
