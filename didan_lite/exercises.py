@@ -68,7 +68,8 @@ def _check_code(number: str, function: Any, cases: list[tuple], expected: Any, w
         try:
             mine = function(*case)
         except Exception as error:  # the student's code: report, never raise
-            return _check(number, "a function that raised", False, "", f"your function raised {type(error).__name__}: {error}. {hint}")
+            return _check(number, "a function that raised", False, "",
+                          f"your function raised {type(error).__name__}: {error}. {hint}")
         if mine is None:
             return _check(number, None, False, "", "")
         right = np.asarray(expected(*case), dtype=np.float64)

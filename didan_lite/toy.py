@@ -115,7 +115,9 @@ def _tensors(clouds: ToyClouds) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def toy_losses(clouds: ToyClouds, regulariser: str = "simplex") -> dict[str, float]:
-    """MMD² (:class:`MMDLoss`), IDA one way (target rebuilt from source) and IDA both ways (:class:`IDALoss`; method ``ida`` adds its spread term).
+    """MMD² (:class:`MMDLoss`), IDA one way (target rebuilt from source) and IDA both ways (:class:`IDALoss`).
+
+    Method ``ida`` is IDA both ways minus its spread term (notebook 4's glossary).
 
     Both IDA numbers are the default reading's reconstruction log-ratio, one way
     (``symmetric=False``) and both ways, without its spread term

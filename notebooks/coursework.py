@@ -129,7 +129,8 @@ def generate(name: str, write: bool = True) -> list[Path]:
     student_path, instructor_path = NOTEBOOKS / name, INSTRUCTOR / name
     current = nbformat.read(student_path, as_version=4) if student_path.is_file() else None
     changed = []
-    for path, notebook in ((student_path, student_version(source, current)), (instructor_path, instructor_version(source, current))):
+    versions = ((student_path, student_version(source, current)), (instructor_path, instructor_version(source, current)))
+    for path, notebook in versions:
         text = _text(notebook)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             changed.append(path)
