@@ -3,7 +3,7 @@
 The package is organised one module per concept, data flowing one way::
 
     manifest -> features -> (synthetic writes manifests) -> model -> alignment
-             -> training -> metrics -> plots -> experiment -> cli
+             -> training -> metrics -> plots -> results -> report -> experiment -> cli
 
 Notebooks: notebooks/README.md lists the teaching sequence. They import from
 here, in one line, the names they use (the flat API, as libfmp does)::
@@ -31,7 +31,7 @@ _NAMES: dict[str, list[str]] = {
     ],
     "didan_lite.errors": ["InputError"],
     "didan_lite.exercises": _EXERCISES,
-    "didan_lite.experiment": ["ExperimentConfig", "compare", "load_task", "results_markdown", "run_method"],
+    "didan_lite.experiment": ["compare", "load_task", "results_markdown", "run_method"],
     "didan_lite.features": ["FeatureConfig", "load_audio", "spectrogram"],
     "didan_lite.listening": ["audio_player", "audio_table"],
     "didan_lite.metrics": [
@@ -45,6 +45,7 @@ _NAMES: dict[str, list[str]] = {
     ],
     "didan_lite.presets": ["FAST", "FULL", "preset"],
     "didan_lite.reference": ["ReferenceResult", "available_references", "load_reference"],
+    "didan_lite.results": ["Comparison", "ExperimentConfig", "RunResult", "TaskData"],
     "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
     "didan_lite.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],
     "didan_lite.training": ["TrainConfig", "predict", "train_didan"],

@@ -101,6 +101,13 @@ def load_reference(task: str) -> ReferenceResult:
     return read_reference(path)
 
 
+def reference_runs(*tasks: str, methods: list[str] | None = None) -> pd.DataFrame:
+    """The shipped runs of several tasks in one table (column ``task``), for verdicts pooled over tasks;
+    only ``methods`` when given, e.g. ``reference_runs("B-C", "C-B", methods=["source-only", "ida"])``."""
+    runs = pd.concat([load_reference(task).runs for task in tasks], ignore_index=True)
+    return runs if methods is None else runs[runs["method"].isin(methods)].reset_index(drop=True)
+
+
 def read_reference(path: str | Path) -> ReferenceResult:
     """A reference file anywhere (the format in this module's docstring).
 
@@ -185,4 +192,4 @@ def reference_record(paths: list[str | Path], task: str, **provenance: str) -> d
 
 
 __all__ = ["FORMAT", "REFERENCE_DIR", "ReferenceResult", "available_references", "load_reference", "read_reference",
-           "reference_record"]
+           "reference_record", "reference_runs"]

@@ -1,12 +1,16 @@
-"""What a comparison writes: ``metrics.json``, ``report.md`` with guarded verdicts, and figures.
+"""What a comparison writes: ``metrics.json``, ``report.md`` with paired verdicts, and figures.
 
 Notebook: notebooks/05_ida_vs_mmd.ipynb reads these files.
 
 Every report shows, per method and seed: target UAR and WAR, held-out source
 UAR, proxy A-distance and effective rank of the aligned layer (for
 ``opensmile-svm``: of its standardised functionals), the alignment weight and
-why it was chosen, and seconds; then the mean +- sd table and the verdict
-lines of :mod:`didan_lite.verdicts`.
+why it was chosen, and seconds; when the runs record them, the proxy
+A-distance of the inputs, the class alignment (:func:`didan_lite.metrics.class_alignment`,
+which reads target labels: evaluation only) and the numeric precision. Then the
+mean +- sd table, per method the paired difference to source-only with its
+95 % interval and the verdict of :mod:`didan_lite.verdicts`, and the verdict
+sentences.
 """
 
 from __future__ import annotations
@@ -14,17 +18,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from didan_lite.atomic import atomic_write
-from didan_lite.verdicts import LEARNED_MARGIN, verdict_lines
-
-if TYPE_CHECKING:  # only for type hints: experiment imports this module
-    from didan_lite.experiment import Comparison, ExperimentConfig
+from didan_lite.results import Comparison, ExperimentConfig
+from didan_lite.verdicts import LEARNED_MARGIN, MIN_PAIRS, as_table, interval_text, paired_table, verdict_lines
 
 
 def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
@@ -46,6 +48,7 @@ def write_metrics(comparison: Comparison, config: ExperimentConfig) -> Path:
         "weight_selection": [choice.summary() for choice in comparison.choices],
         "runs": [run.summary() for run in comparison.runs],
         "summary": comparison.table().to_dict(orient="records"),
+        "paired": paired_table(comparison.runs, len(task.class_names)).to_dict(orient="records"),
         "verdicts": verdict_lines(comparison.runs, len(task.class_names)),
         "versions": {"torch": torch.__version__, "numpy": np.__version__},
     }
@@ -96,7 +99,38 @@ def save_figures(comparison: Comparison, seed: int, max_points: int = 600) -> li
     plot_training_curves(histories, "task_loss", ax=axes[0], ylabel="Source task loss")
     plot_training_curves(histories, "target_uar_monitor", ax=axes[1], ylabel="Target UAR (monitor only)")
     paths.append(_save(fig, figures_dir / "curves.png"))
+    records = [_record(run) for run in comparison.runs]
+    if any(_present(r.get("class_alignment")) for r in records):
+        fig = plot_alignment_map(records, title=title)
+        paths.append(_save(fig, figures_dir / "class_alignment.png"))
     return paths
+
+
+def plot_alignment_map(records: Sequence[Mapping], *, ax=None, title: str = ""):
+    """Corpus distance against class alignment, one point per run (every seed), coloured by method.
+
+    x: proxy A-distance of the learned features (0 = corpora mixed); y: class alignment in %
+    (:func:`didan_lite.metrics.class_alignment`; **reads target labels: evaluation only**). A method that
+    mixes the corpora without lining up the classes moves left but not up. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from didan_lite.plots import method_colour
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.2, 4), layout="constrained")
+    else:
+        fig = ax.figure
+    records = [r for r in records if _present(r.get("class_alignment"))]
+    for method in dict.fromkeys(r["method"] for r in records):
+        mine = [r for r in records if r["method"] == method]
+        ax.scatter([r["proxy_a_distance"] for r in mine], [100 * r["class_alignment"] for r in mine], s=36,
+                   color=method_colour(method), label=method, edgecolor="black", linewidth=0.4)
+    ax.set_xlabel("Proxy A-distance of the learned features (0 = corpora mixed)")
+    ax.set_ylabel("Class alignment % (reads target labels)")
+    ax.set_title(f"Class alignment: reads target labels, evaluation only{', ' + title if title else ''}", fontsize=9)
+    ax.legend(fontsize=8, frameon=False)
+    return fig
 
 
 def _save(fig, path: Path) -> Path:
@@ -109,7 +143,7 @@ def _save(fig, path: Path) -> Path:
 
 
 def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths: Sequence[Path] = ()) -> Path:
-    """``report.md``: the mean +- sd table, the guarded verdicts, the per-seed table and the weight choices."""
+    """``report.md``: the mean +- sd table, the paired differences and verdicts, the per-seed table and the weight choices."""
     task, table = comparison.task, comparison.table()
     source, target = task.corpus_names
     synthetic = any(name.startswith("synth") for name in task.corpus_names)
@@ -122,7 +156,8 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
         f"Emotions ({len(task.class_names)}): {', '.join(task.class_names)}. "
         f"Utterances: {len(task.source_train.x)} source (train), {len(task.source_test.x)} source (held-out speakers), "
         f"{len(task.target.x)} target. Seeds: {sorted({run.seed for run in comparison.runs})}. "
-        f"Epochs: {config.train.epochs}, warm-up {config.train.warmup_epochs} epochs; alignment weight: {weight}.",
+        f"Epochs: {config.train.epochs}, warm-up {config.train.warmup_epochs} epochs; alignment weight: {weight}."
+        + _precision_note(comparison.runs),
         "",
         results_markdown(table),
         "",
@@ -135,8 +170,9 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
         "",
         "## Verdicts",
         "",
-        f"Guarded (didan_lite.verdicts): a model counts as learned when its held-out source UAR is at least chance "
-        f"({chance:.0f} %) + {100 * LEARNED_MARGIN:.0f} points; a difference counts only beyond the seed-to-seed spread.",
+        verdict_rule(chance),
+        "",
+        paired_markdown(comparison.runs, len(task.class_names)),
         "",
         *[f"- {line}" for line in verdict_lines(comparison.runs, len(task.class_names))],
         "",
@@ -162,7 +198,7 @@ def write_report(comparison: Comparison, config: ExperimentConfig, figure_paths:
 
 
 def results_markdown(table: pd.DataFrame) -> str:
-    """Markdown table of :meth:`didan_lite.experiment.Comparison.table` (percentages with one decimal)."""
+    """Markdown table of :meth:`didan_lite.results.Comparison.table` (percentages with one decimal)."""
     header = (
         "| method | target UAR % | target WAR % | held-out source UAR % | proxy A-distance | feature rank | weight | s / run | seeds |\n"
         "|---|---|---|---|---|---|---|---|---|"
@@ -180,14 +216,78 @@ def _weight(value) -> str:
     return "-" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:g}"
 
 
+def verdict_rule(chance: float) -> str:
+    """The paragraph that states the verdict rule of :mod:`didan_lite.verdicts` (chance in %)."""
+    return (f"Paired by seed (didan_lite.verdicts): per seed, a method's target UAR minus source-only's on the same seed "
+            f"(same initial weights, same batches), then the mean difference and its 95 % t-interval over the seeds. "
+            f"A method **helps** when the interval lies above 0, **hurts** when it lies below 0, with at least "
+            f"{MIN_PAIRS} paired seeds and every run learned (held-out source UAR at least chance ({chance:.0f} %) "
+            f"+ {100 * LEARNED_MARGIN:.0f} points on every seed); otherwise there is no conclusion.")
+
+
+def paired_markdown(runs, n_classes: int, baseline: str = "source-only") -> str:
+    """Markdown table per method (and per task, then pooled, when the runs hold several tasks): target UAR,
+    the paired difference to ``baseline`` with its 95 % interval, the verdict, and the class alignment and input /
+    learned-feature proxy A-distance where the runs record them.
+
+    Class alignment reads target labels (evaluation only); the table says so."""
+    frame = as_table(runs)
+    tasks = list(dict.fromkeys(frame["task"])) if "task" in frame else []
+    groups = [(t, frame[frame["task"] == t]) for t in tasks] + ([("pooled", frame)] if len(tasks) > 1 else [])
+    extras = [(key, label, scale) for key, label, scale in (
+        ("class_alignment", "class alignment % (reads target labels: evaluation only)", 100),
+        ("input_proxy_a_distance", "PAD of the inputs", 1), ("proxy_a_distance", "PAD of the learned features", 1))
+        if key in frame and frame[key].map(_present).any()]
+    columns = (["task"] if groups else []) + ["method", "runs", "target UAR %", f"vs {baseline}, points [95 % interval]",
+                                              "verdict"] + [label for _, label, _ in extras]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for task, rows in groups or [(None, frame)]:
+        table = paired_table(rows, n_classes, baseline=baseline)
+        for r in table.itertuples():
+            sd = f" ± {r.target_uar_sd:.1f}" if r.runs > 1 else ""
+            difference = "-" if np.isnan(r.difference) else f"{r.difference:+.1f} {interval_text(r.ci_low, r.ci_high)}"
+            cells = ([task] if task is not None else []) + [
+                r.method, str(r.runs), f"{r.target_uar_mean:.1f}{sd}", difference,
+                "(baseline)" if r.method == baseline else r.verdict or "-"]
+            for key, _, scale in extras:
+                known = [scale * v for v in rows.loc[rows["method"] == r.method, key] if _present(v)]
+                cells.append(f"{np.mean(known):.{1 if scale == 100 else 2}f}" if known else "-")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _record(run) -> dict:
+    """A run's JSON figures, whether a :class:`RunResult` or already a mapping (a row of metrics.json)."""
+    return run.summary() if hasattr(run, "summary") else dict(run)
+
+
+def _present(value) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def _precision_note(runs) -> str:
+    precisions = sorted({str(r["precision"]) for r in map(_record, runs) if _present(r.get("precision"))})
+    return f" Numeric precision: {', '.join(precisions)}." if precisions else ""
+
+
 def runs_markdown(runs) -> str:
-    """Markdown table with one row per (method, seed): every figure of section 5 of the report."""
-    header = ("| method | seed | target UAR % | target WAR % | held-out source UAR % | PAD | feature rank | weight | DEV risk | s |\n"
-              "|---|---|---|---|---|---|---|---|---|---|")
-    rows = [
-        f"| {r.method} | {r.seed} | {100 * r.target_uar:.1f} | {100 * r.target_war:.1f} | {100 * r.source_uar:.1f} "
-        f"| {r.proxy_a_distance:.2f} | {r.feature_rank:.1f} | {_weight(r.alignment_weight)} "
-        f"| {'-' if r.dev_risk is None else f'{r.dev_risk:.3f}'} | {r.seconds:.0f} |"
-        for r in runs
-    ]
-    return "\n".join([header, *rows])
+    """Markdown table with one row per (method, seed): every figure of the report, from :class:`RunResult` objects or
+    metrics.json rows; columns for class alignment (reads target labels), input PAD and precision appear when recorded."""
+    records = [_record(run) for run in runs]
+    extras = [key for key in ("class_alignment", "input_proxy_a_distance", "precision")
+              if any(_present(r.get(key)) for r in records)]
+    names = {"class_alignment": "class alignment % (eval. only)", "input_proxy_a_distance": "input PAD", "precision": "precision"}
+    columns = ["method", "seed", "target UAR %", "target WAR %", "held-out source UAR %", "PAD", "feature rank", "weight",
+               "DEV risk", "s"] + [names[key] for key in extras]
+    rows = []
+    for r in records:
+        cells = [r["method"], str(r["seed"]), f"{100 * r['target_uar']:.1f}", f"{100 * r['target_war']:.1f}",
+                 f"{100 * r['source_heldout_uar']:.1f}", f"{r['proxy_a_distance']:.2f}", f"{r['feature_effective_rank']:.1f}",
+                 _weight(r.get("alignment_weight")), "-" if not _present(r.get("dev_risk")) else f"{r['dev_risk']:.3f}",
+                 f"{r['seconds']:.0f}"]
+        for key in extras:
+            value = r.get(key)
+            cells.append("-" if not _present(value) else f"{100 * value:.1f}" if key == "class_alignment"
+                         else f"{value:.2f}" if key == "input_proxy_a_distance" else str(value))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *rows])

@@ -29,7 +29,7 @@ before any result was seen:
 Input: per-run records with ``method``, ``seed``, ``target_uar`` and optionally
 ``task`` and the held-out source UAR (``source_heldout_uar`` as in
 ``metrics.json``, or ``source_uar``; without it rule 1 is not applied), as a
-DataFrame, a list of dicts, or :class:`didan_lite.experiment.RunResult`
+DataFrame, a list of dicts, or :class:`didan_lite.results.RunResult`
 objects; UARs as fractions in [0, 1].
 
 Examples::
@@ -105,7 +105,8 @@ class Learned:
 
 
 def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[str, Learned]:
-    """Rule 1 for one method, or for every method (a dict) when ``method`` is None."""
+    """Rule 1 for one method, or for every method (a dict) when ``method`` is None (a run without a recorded
+    held-out source UAR is not judged)."""
     table = as_table(runs)
     threshold = 1.0 / n_classes + LEARNED_MARGIN
     if method is None:
@@ -117,7 +118,7 @@ def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[s
         return Learned(method, True, float("nan"), threshold, len(rows))
     labels = [f"{task} seed {seed}" for task, seed in zip(rows["task"], rows["seed"])] if "task" in rows else \
         [f"seed {seed}" for seed in rows["seed"]]
-    failed = tuple(label for label, uar in zip(labels, rows["source_uar"]) if not uar >= threshold)
+    failed = tuple(label for label, uar in zip(labels, rows["source_uar"]) if uar < threshold)  # nan: not recorded
     return Learned(method, not failed, float(rows["source_uar"].mean()), threshold, len(rows), failed)
 
 
@@ -147,7 +148,7 @@ class PairedVerdict:
 
     def interval(self) -> str:
         """``[-3.1, +6.0]``, or ``[n/a]`` with fewer than two pairs."""
-        return "[n/a]" if np.isnan(self.ci_low) else f"[{_points(self.ci_low)}, {_points(self.ci_high)}]"
+        return interval_text(self.ci_low, self.ci_high)
 
     def sentence(self) -> str:
         """One sentence with the numbers and the reason, e.g.
@@ -159,9 +160,13 @@ class PairedVerdict:
                 f"{self.n_pairs} {seeds}, {100 * self.confidence:.0f} % interval {self.interval()}; {self.reason}")
 
 
-def _points(value: float) -> str:
-    """``+1.2``; a bound that one decimal would print as 0.0 gets two (``-0.04``), so its side of 0 shows."""
-    return f"{value:+.1f}" if value == 0 or abs(value) >= 0.05 else f"{value:+.2f}"
+def interval_text(low: float, high: float) -> str:
+    """``[-3.1, +6.0]`` (points), ``[n/a]`` for nan bounds; a bound that one decimal would print as 0.0 gets two
+    (``-0.04``), so that its side of 0 shows."""
+    def points(value: float) -> str:
+        return f"{value:+.1f}" if value == 0 or abs(value) >= 0.05 else f"{value:+.2f}"
+
+    return "[n/a]" if np.isnan(low) or np.isnan(high) else f"[{points(low)}, {points(high)}]"
 
 
 def pairs(runs, method: str, baseline: str) -> pd.DataFrame:
@@ -187,7 +192,7 @@ def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classe
     """Rules 1-3 for ``method`` against ``baseline``: mean paired difference, t-interval and verdict.
 
     Raises:
-        ValueError: neither method ran, or the records lack a column (see :func:`as_table`).
+        ValueError: one of the two methods has no run, or the records lack a column (see :func:`as_table`).
     """
     table = as_table(runs)
     for name in (method, baseline):
@@ -273,5 +278,5 @@ def verdict_lines(runs, n_classes: int, baseline: str = "source-only", reference
     return lines + [leader(table, n_classes)]
 
 
-__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "Learned", "PairedVerdict", "as_table", "learned", "leader", "paired_table",
+__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "Learned", "PairedVerdict", "as_table", "interval_text", "learned", "leader", "paired_table",
            "paired_verdict", "pairs", "verdict_lines"]

@@ -141,3 +141,13 @@ def test_missing_audio_named_in_manifest_is_reported(tone_corpora, tmp_path, cap
     frame.to_csv(broken, index=False)
     assert main(["compare", "--source", str(broken), "--target", str(target), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "gone.wav" in capsys.readouterr().err
+
+
+def test_report_does_not_import_the_experiment():
+    """The result types live below both: importing the report (or the types) loads no experiment code."""
+    import subprocess
+    import sys
+
+    code = ("import sys, didan_lite.report, didan_lite.results; "
+            "sys.exit(1 if 'didan_lite.experiment' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -106,3 +106,10 @@ def test_paired_table_has_one_row_per_method_with_the_difference_to_the_baseline
     table = paired_table(runs, 5).set_index("method")
     assert table.loc["mmd", "difference"] == pytest.approx(3.0) and table.loc["mmd", "verdict"] == "helps"
     assert table.loc["source-only", "target_uar_mean"] == pytest.approx(35.0) and table.loc["source-only", "verdict"] == ""
+
+
+def test_a_run_without_a_held_out_figure_is_not_judged_as_failed():
+    runs = _table(source_only=([30.0, 40.0, 35.0], LEARNED), mmd=([32.0, 43.0, 39.0], LEARNED))
+    runs.loc[0, "source_heldout_uar"] = float("nan")
+    assert learned(runs, 5, "source-only").ok and paired_verdict(runs, "mmd", n_classes=5).verdict == "helps"
+    assert paired_verdict(runs.drop(columns="source_heldout_uar"), "mmd", n_classes=5).verdict == "helps"
