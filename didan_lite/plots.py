@@ -108,7 +108,7 @@ def plot_spectrogram(spec: np.ndarray, config: FeatureConfig = FeatureConfig(), 
     ax.xaxis.set_major_locator(MaxNLocator(4))  # librosa's default crowds the labels of short clips
     if y_axis == "mel":  # librosa's mel ticks run in powers of two (..., 4096, 8192): keep those within Nyquist
         nyquist = config.fmax or config.sample_rate / 2
-        ticks = [t for t in (0, 250, 500, 1000, 2000, 4000, 8000, 16000) if t <= nyquist]
+        ticks = [t for t in (0, 500, 1000, 2000, 4000, 8000, 16000) if t <= nyquist]
         ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     if colorbar:
         fig.colorbar(image, ax=ax, format="%+.0f dB")
