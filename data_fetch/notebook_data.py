@@ -66,6 +66,9 @@ DEFAULT_TASK = "B-C"
 """The task the synthetic pair stands in for when no pair is present."""
 DRIVE_FOLDER = Path("/content/drive/MyDrive/didan-lite")
 """Where :func:`keep_on_drive` keeps everything on Colab: ``data/`` (corpora, manifests, features) and ``runs/``."""
+SYNTHETIC_TASK = "synthetic"
+"""Names the embedded synthetic pair itself (stand-in of :data:`DEFAULT_TASK`), whatever corpora are present:
+the notebooks' committed outputs come from it, so anyone can reproduce and share them."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ def task_manifests(
 
     Args:
         task: a task of :func:`data_fetch.get_task`, e.g. ``"B-C"`` (EmoDB -> CASIA);
+            ``"synthetic"``: the embedded synthetic pair, even when real corpora are present;
             None: the first of :data:`AUTO_TASKS` whose corpora are present.
         data_root: a folder with one sub-folder per corpus (``emodb/``, ``casia/``), searched first.
         download: fetch the task's missing free corpora into the data_fetch cache
@@ -154,6 +158,8 @@ def task_manifests(
         InputError: unknown task; a copy found but unreadable (no utterance in it);
             ``download`` without ``accept_license`` (the message shows the licence); a failed download.
     """
+    if task == SYNTHETIC_TASK:
+        return _synthetic_stand_in(DEFAULT_TASK, [], False, download)
     if task is None:
         present = [name for name in AUTO_TASKS if not _missing(get_task(name), data_root)]
         task = present[0] if present else (FREE_TASK if download else DEFAULT_TASK)
@@ -199,7 +205,9 @@ def _synthetic_stand_in(task: str, missing: list[str], mirrored: bool, download:
     emotions = tuple(shared_emotions(*frames))
     names = [str(frame["corpus"].iloc[0]) for frame in frames]
     why = (
-        f"no copy of {' or '.join(missing)} was found, and "
+        "chosen by name (task 'synthetic'): data anyone can regenerate and share"
+        if not missing
+        else f"no copy of {' or '.join(missing)} was found, and "
         f"{' and '.join(key for key in missing if get_corpus(key).access != 'download')} cannot be downloaded "
         "(licence-gated or placed by hand)"
         if download

@@ -1,7 +1,9 @@
 """Checks for the notebooks' exercises: ``check_exercise_2_1(answer)`` style, with a helpful message.
 
-Notebook: each notebook's "Exercises" section calls these; the solutions are in
-notebooks/instructor_key.ipynb, which nbval executes, so key and checks cannot drift.
+Notebook: each notebook's "Exercises" section calls these; the answers are in
+notebooks/instructor_key.ipynb, which nbval executes, so key and checks cannot drift,
+and the code exercises' solutions in notebooks/instructor/ (generated from notebooks/source/).
+Code exercises (1.3, 2.3, 3.3, 4.3, 5.1) take the student's function and run it on test cases.
 
 Every check returns a :class:`CheckResult`: true when the answer is right,
 and shown in a notebook as one message that says why it is right, or gives a
@@ -19,6 +21,7 @@ Examples::
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +59,27 @@ def _close(answer: Any, expected: float, tolerance: float) -> bool:
         return False
 
 
+def _check_code(number: str, function: Any, cases: list[tuple], expected: Any, why: str, hint: str,
+                tolerance: float = 1e-6) -> CheckResult:
+    """Run the student's ``function`` on every case and compare with ``expected(*case)`` (arrays, to ``tolerance``)."""
+    if function is None:
+        return _check(number, None, False, "", "")
+    for case in cases:
+        try:
+            mine = function(*case)
+        except Exception as error:  # the student's code: report, never raise
+            return _check(number, "a function that raised", False, "",
+                          f"your function raised {type(error).__name__}: {error}. {hint}")
+        if mine is None:
+            return _check(number, None, False, "", "")
+        right = np.asarray(expected(*case), dtype=np.float64)
+        mine = np.asarray(mine, dtype=np.float64)
+        if mine.shape != right.shape or not np.allclose(mine, right, atol=tolerance, rtol=tolerance):
+            shown = f"an array of shape {mine.shape}" if mine.ndim else f"{float(mine):.4g}"
+            return _check(number, f"{shown} on one of the test cases", False, "", hint)
+    return _check(number, "your function", True, why, "")
+
+
 # Notebook 1: spectrogram features.
 def check_exercise_1_1(answer: Any) -> CheckResult:
     """How many frames has the log-mel spectrogram of a 2.0 s utterance with the default ``FeatureConfig``?"""
@@ -77,8 +101,22 @@ def check_exercise_1_2(answer: Any) -> CheckResult:
     expected = config.sample_rate / config.n_fft
     return _check("1.2", answer, _close(answer, expected, 0.01),
                   f"a 50 ms window is {config.win_length} samples, zero-padded to an FFT of {config.n_fft}: "
-                  f"bins sample_rate / n_fft = {expected:g} Hz apart, half the spacing of the 25 ms window.",
+                  f"bins sample_rate / n_fft = {expected:g} Hz apart, half the spacing of the 25 ms window. The spacing only "
+                  "samples the spectrum; the resolution doubled too, but because the window is twice as long (Hann main "
+                  "lobe 4 sample_rate / window length), not because of the FFT size.",
                   "bins are sample_rate / n_fft apart, and n_fft is the power of two at or above the window length in samples.")
+
+
+def check_exercise_1_3(hann: Any) -> CheckResult:
+    """Your ``hann(n)`` window against the periodic Hann window the STFT uses (``scipy.signal.get_window``)."""
+    from scipy.signal import get_window
+
+    return _check_code("1.3", hann, [(8,), (400,), (401,)], lambda n: get_window("hann", n, fftbins=True),
+                       "your window is the periodic Hann window (N = n in the formula): it starts at 0 and "
+                       "stops one sample short of 0 again, so that frames repeated every hop tile smoothly; the STFT of "
+                       "didan_lite.features uses it.",
+                       "w[k] = 0.5 - 0.5 cos(2 pi k / N) for k = 0 .. n - 1; for the periodic window the STFT uses, N = n "
+                       "(the symmetric window of numpy's np.hanning uses N = n - 1).")
 
 
 # Notebook 2: the cross-corpus problem.
@@ -110,6 +148,20 @@ def check_exercise_2_2(answer: Any) -> CheckResult:
                   "use the cross-validated *error* epsilon = 1 - accuracy in d_A = 2 (1 - 2 epsilon).")
 
 
+def check_exercise_2_3(uar: Any) -> CheckResult:
+    """Your ``uar(y_true, y_pred)`` (a fraction) against :func:`didan_lite.metrics.unweighted_average_recall`."""
+    from didan_lite.metrics import unweighted_average_recall
+
+    generator = np.random.default_rng(23)
+    cases = [(np.repeat(np.arange(5), [40, 40, 40, 40, 13]), np.zeros(173, dtype=int))]
+    cases += [(generator.integers(0, k, n), generator.integers(0, k, n)) for k, n in ((5, 60), (6, 97), (2, 11))]
+    return _check_code("2.3", uar, cases, unweighted_average_recall,
+                       "your UAR matches the library's: the mean over the classes present of each class's recall, "
+                       "whatever the class counts.",
+                       "for every class present in y_true, the share of its utterances predicted as that class; then the "
+                       "plain mean of those recalls (a fraction, not a percentage).")
+
+
 # Notebook 3: MMD.
 def check_exercise_3_1(linear_factor: Any, gaussian_factor: Any) -> CheckResult:
     """Factors by which ``LinearMMDLoss`` and ``MMDLoss`` change when all features are multiplied by 3."""
@@ -135,24 +187,38 @@ def check_exercise_3_2(answer: Any, n_permutations: int = 200) -> CheckResult:
                   "look at the formula in permutation_p_value when no shuffled MMD² reaches the observed one.")
 
 
+def check_exercise_3_3(linear_mmd: Any) -> CheckResult:
+    """Your ``linear_mmd(f_s, f_t)`` (NumPy arrays) against ``LinearMMDLoss`` on batches of unequal size."""
+    from didan_lite.alignment import LinearMMDLoss
+
+    generator = np.random.default_rng(33)
+    cases = [(generator.standard_normal((n_s, d)), generator.standard_normal((n_t, d)) + shift)
+             for n_s, n_t, d, shift in ((40, 50, 8, 1.0), (16, 9, 3, 0.0), (5, 7, 128, 0.3))]
+    return _check_code("3.3", linear_mmd, cases,
+                       lambda f_s, f_t: float(LinearMMDLoss()(torch.from_numpy(f_s), torch.from_numpy(f_t))),
+                       "your linear MMD² is the squared distance between the two batch means, as LinearMMDLoss computes it; "
+                       "unequal batch sizes need nothing special.",
+                       "the mean of each batch over its rows, then the sum of the squared differences of the two means.")
+
+
 # Notebook 4: IDA.
 def check_exercise_4_1(answer: Any) -> CheckResult:
-    """With a class missing from the target (toy clouds), which loss stays low: "mmd", "ida" or "ida-symmetric"?
+    """With a class missing from the target (toy clouds), which loss stays low: "mmd", "ida one way" or "ida both ways"?
 
     Each loss's rise over its value for aligned clouds is compared with its rise for a clearly shifted target.
     """
     from didan_lite.toy import make_toy_clouds, toy_losses
 
     aligned, missing, shifted = (toy_losses(make_toy_clouds(**move)) for move in ({}, {"missing_class": 0}, {"shift": 3.0}))
-    names = {"MMD²": "mmd", "IDA": "ida", "IDA (symmetric)": "ida-symmetric"}
+    names = {"MMD²": "mmd", "IDA one way": "ida one way", "IDA both ways": "ida both ways"}
     rises = {names[key]: (missing[key] - aligned[key]) / (shifted[key] - aligned[key]) for key in names}
     expected = min(rises, key=rises.get)
-    given = str(answer).strip().lower() if answer is not None else None
+    given = " ".join(re.split(r"[\s_-]+", str(answer).strip().lower())) if answer is not None else None
     return _check("4.1", answer, given == expected,
                   f"{expected} rises by {rises[expected]:.0%} of what a shift of 3 adds: every target point still has source "
                   "points near it, so it is rebuilt as well as before; the missing class is the source's surplus, which only "
-                  "MMD and the symmetric IDA (which also rebuilds the source from the target) see.",
-                  "answer 'mmd', 'ida' or 'ida-symmetric'; in the toy figure with a class missing, ask for each loss "
+                  "MMD and IDA both ways (which also rebuilds the source from the target) see.",
+                  "answer 'mmd', 'ida one way' or 'ida both ways'; in the toy figure with a class missing, ask for each loss "
                   "whether the points it rebuilds or compares still have partners on the other side.")
 
 
@@ -189,22 +255,59 @@ def check_exercise_4_3(mine: Any, f_s: torch.Tensor, f_t: torch.Tensor) -> Check
 
 
 # Notebook 5: IDA versus MMD.
-def check_exercise_5_1(answer: Any, table: pd.DataFrame, difference: float = 2.0) -> CheckResult:
-    """Seeds per method needed to tell IDA from MMD when their means differ by ``difference`` points.
+EXERCISE_5_1_CASES: tuple[tuple[float, ...], ...] = ((3.0, 4.5, 5.0), (-1.0, -2.5, -3.0, -2.0), (6.0, -1.0), (1.0, -1.0, 2.0))
+"""Paired differences (points) on which exercise 5.1 also runs your function: one helps, one hurts, two seeds, an
+interval across 0."""
 
-    Rule: the difference must exceed twice its standard error,
-    ``difference > 2 sqrt((sd_ida² + sd_mmd²) / n)``, with the seed-to-seed
-    standard deviations of target UAR in ``table`` (``Comparison.table()``).
+
+def check_exercise_5_1(verdict_of: Any, runs: Any = None, *, n_classes: int, baseline: str = "source-only") -> CheckResult:
+    """Your paired verdict, ``verdict_of(differences) -> (verdict, ci_low, ci_high)``, against
+    :func:`didan_lite.verdicts.paired_verdict`, the rule that prints notebook 5's verdicts.
+
+    ``differences`` are target UAR (method) - target UAR (baseline) per paired seed, in points. The check runs your
+    function on :data:`EXERCISE_5_1_CASES` and on the paired differences of every method of ``runs`` (per-run
+    records as in :mod:`didan_lite.verdicts`); the "learned" rule is not part of the exercise, so both sides are
+    given the differences only. The message then states the verdicts of ``runs`` by the library's rule, so the
+    exercise and the printed verdicts cannot disagree.
     """
-    rows = table.set_index("method") if "method" in table.columns else table
-    variance = float(rows.loc["ida", "target_uar_sd"] ** 2 + rows.loc["mmd", "target_uar_sd"] ** 2)
-    expected = max(2, math.floor(4 * variance / difference**2) + 1)
-    return _check("5.1", answer, _close(answer, expected, 0),
-                  f"with sd {rows.loc['ida', 'target_uar_sd']:.2f} (IDA) and {rows.loc['mmd', 'target_uar_sd']:.2f} (MMD) "
-                  f"points, n = {expected} seeds is the smallest n with {difference:g} > 2 sqrt((sd_ida² + sd_mmd²) / n) "
-                  "(and at least 2, to have a spread at all).",
-                  "solve difference > 2 sqrt((sd_ida² + sd_mmd²) / n) for the smallest whole n (at least 2), "
-                  "with the sds of the table (columns target_uar_sd).")
+    from didan_lite.verdicts import as_table, pairs, paired_verdict
+
+    if verdict_of is None:
+        return _check("5.1", None, False, "", "")
+    cases = [np.asarray(case, dtype=float) for case in EXERCISE_5_1_CASES]
+    table = None if runs is None else as_table(runs)
+    if table is not None:
+        for method in dict.fromkeys(table["method"]):
+            if method != baseline and (table["method"] == baseline).any():
+                paired = pairs(table, method, baseline)
+                cases.append(100 * (paired["target_uar_m"].to_numpy(float) - paired["target_uar_b"].to_numpy(float)))
+    for differences in cases:
+        records = pd.DataFrame({"method": ["m"] * len(differences) + ["b"] * len(differences),
+                                "seed": [*range(len(differences))] * 2,
+                                "target_uar": np.clip(np.r_[0.5 + differences / 100, np.full(len(differences), 0.5)], 0, 1)})
+        expected = paired_verdict(records, "m", baseline="b", n_classes=n_classes)
+        try:
+            answer = verdict_of(differences.copy())
+            if answer is None:  # the student version's function body is still "# YOUR CODE HERE"
+                return _check("5.1", None, False, "", "")
+            word, low, high = answer
+        except Exception as error:  # the student's code: report, never raise
+            return _check("5.1", "a function that raised", False, "",
+                          f"your function raised {type(error).__name__} on differences {np.round(differences, 1).tolist()}; "
+                          "it must return (verdict, low, high).")
+        interval_ok = (np.isnan(expected.ci_low) and (low is None or np.isnan(float(low)))) or (
+            _close(low, expected.ci_low, 0.05) and _close(high, expected.ci_high, 0.05))
+        if str(word) != expected.verdict or not interval_ok:
+            return _check("5.1", f"({word!r}, {low}, {high}) for differences {np.round(differences, 1).tolist()}", False, "",
+                          "the interval is mean ± t(0.975, n - 1) · sd / sqrt(n) (scipy.stats.t.ppf, sd with ddof=1); "
+                          "the verdict is 'helps' or 'hurts' only with at least 3 pairs and an interval that excludes 0, "
+                          "'no conclusion' otherwise.")
+    shown = "" if table is None else " On this notebook's runs the rule says: " + "; ".join(
+        paired_verdict(table, m, baseline=baseline, n_classes=n_classes).sentence()
+        for m in dict.fromkeys(table["method"]) if m != baseline)
+    return _check("5.1", "your function", True,
+                  "your function gives the verdict and the 95 % interval of didan_lite.verdicts.paired_verdict on every case "
+                  "(the printed verdicts of section 5 also apply the 'learned' rule)." + shown, "")
 
 
 def check_exercise_5_2(answer: Any, means: pd.DataFrame, source_only_uar: float, method: str = "ida",

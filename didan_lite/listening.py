@@ -3,6 +3,13 @@
 Notebook: notebooks/01_spectrogram_features.ipynb plays utterances per emotion,
 notebooks/02_cross_corpus_problem.ipynb one utterance per corpus.
 
+Licence-gated corpora (CASIA, SAVEE, IEMOCAP: ``access == "licence"`` in
+``data_fetch.corpora``) may be studied but never redistributed, in any form: a
+committed notebook would redistribute every clip it embeds. So every player
+names the corpus its clip comes from, and a clip of a licence-gated corpus is
+refused (:func:`may_embed`): the table shows a note in its place
+(``tests/test_notebooks.py`` scans the committed notebooks for such audio).
+
 A committed notebook keeps every player it shows, so each clip is trimmed to
 its loudest ``max_seconds`` and stored as a small MP3 (about 5 kB per second
 at 16 kHz); where this machine's libsndfile cannot write MP3, a 16-bit WAV at
@@ -16,11 +23,34 @@ import html
 import io
 from typing import Mapping
 
+from didan_lite.errors import InputError
+
 import numpy as np
 import soundfile as sf
 
 MAX_SECONDS = 1.5
 """Default clip length: enough for a short sentence's prosody."""
+
+
+def may_embed(corpus: str) -> bool:
+    """Whether audio of ``corpus`` (a manifest's ``corpus`` value, e.g. ``"emodb"``) may be embedded in a notebook.
+
+    False for a corpus the data_fetch registry marks licence-gated (``access == "licence"``); True for the
+    free corpora and for names it does not know (the synthetic corpora, generated here).
+    """
+    try:
+        from data_fetch.corpora import get_corpus  # the registry of corpora and their licences (same distribution)
+    except ImportError:  # pragma: no cover - data_fetch ships with didan-lite
+        return True
+    try:
+        return get_corpus(corpus).access != "licence"
+    except InputError:
+        return True
+
+
+def refusal(corpus: str) -> str:
+    """The note shown instead of a player for a licence-gated corpus."""
+    return f"not played: {corpus} is licence-gated, and its audio is never embedded in a notebook (listen on your own copy)"
 
 
 def trim_loudest(signal: np.ndarray, sample_rate: int, max_seconds: float = MAX_SECONDS) -> np.ndarray:
@@ -54,38 +84,54 @@ def encode_clip(signal: np.ndarray, sample_rate: int, max_seconds: float = MAX_S
         return buffer.getvalue(), "audio/wav"
 
 
-def audio_player(signal: np.ndarray, sample_rate: int, max_seconds: float = MAX_SECONDS):
-    """An ``IPython.display.Audio`` player of the clip (see :func:`encode_clip`)."""
-    from IPython.display import Audio
+def audio_player(signal: np.ndarray, sample_rate: int, max_seconds: float = MAX_SECONDS, *, corpus: str):
+    """One player of the clip (see :func:`encode_clip`) of ``corpus``, as ``IPython.display.HTML``;
+    for a licence-gated corpus, a note instead (:func:`may_embed`)."""
+    from IPython.display import HTML
 
-    data, mimetype = encode_clip(signal, sample_rate, max_seconds)
-    player = Audio(data=data)
-    player.mimetype = mimetype  # IPython assumes WAV for raw bytes
-    return player
+    return HTML(_player_html(signal, sample_rate, max_seconds, corpus))
 
 
-def _player_html(signal: np.ndarray, sample_rate: int, max_seconds: float) -> str:
+def _player_html(signal: np.ndarray, sample_rate: int, max_seconds: float, corpus: str) -> str:
+    """One player, tagged ``data-corpus`` with its corpus (what the notebook scan of tests/test_notebooks.py reads)."""
+    if not may_embed(corpus):
+        return f"<em>{html.escape(refusal(corpus))}</em>"
     data, mimetype = encode_clip(signal, sample_rate, max_seconds)
     source = f"data:{mimetype};base64,{base64.b64encode(data).decode('ascii')}"
-    return f'<audio controls preload="none" style="width: 150px"><source src="{source}" type="{mimetype}"></audio>'
+    return (f'<audio controls preload="none" style="width: 150px" data-corpus="{html.escape(corpus)}">'
+            f'<source src="{source}" type="{mimetype}"></audio>')
 
 
-def audio_table(rows: Mapping[str, Mapping[str, np.ndarray]], sample_rate: int, max_seconds: float = MAX_SECONDS):
-    """An HTML table of players: one row per corpus (or speaker), one column per emotion.
+def audio_table(rows: Mapping[str, Mapping[str, np.ndarray]], sample_rate: int, max_seconds: float = MAX_SECONDS, *,
+                corpus: str | Mapping[str, str]):
+    """An HTML table of players: one row per corpus (or speaker), one column per emotion (or corpus).
 
     Args:
         rows: row label -> {column label -> (n_samples,) signal at ``sample_rate``}; a missing cell stays empty.
+        corpus: the corpus of every clip, or a mapping from row or column label to corpus (every clip must be
+            covered). A clip of a licence-gated corpus is replaced by a note (:func:`may_embed`).
+
+    Raises:
+        InputError: a clip whose corpus ``corpus`` does not name.
 
     Returns:
         ``IPython.display.HTML``, to ``display``.
     """
     from IPython.display import HTML
 
+    def cell(label: str, column: str) -> str:
+        if column not in rows[label]:
+            return ""
+        name = corpus if isinstance(corpus, str) else corpus.get(label, corpus.get(column))
+        if name is None:
+            raise InputError(f"audio_table: no corpus given for the clip {label!r} / {column!r}; pass corpus=.")
+        return _player_html(rows[label][column], sample_rate, max_seconds, name)
+
     columns = list(dict.fromkeys(column for cells in rows.values() for column in cells))
     head = "".join(f"<th>{html.escape(str(column))}</th>" for column in columns)
     body = "".join(
         f"<tr><th>{html.escape(str(label))}</th>"
-        + "".join(f"<td>{_player_html(cells[c], sample_rate, max_seconds) if c in cells else ''}</td>" for c in columns)
+        + "".join(f"<td>{cell(label, c)}</td>" for c in columns)
         + "</tr>"
         for label, cells in rows.items()
     )

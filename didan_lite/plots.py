@@ -48,7 +48,7 @@ CORPUS_COLOURS: dict[str, tuple[float, float, float]] = {
 }
 """Colour of each known corpus; any other corpus takes the colour of its role ("source" or "target")."""
 EMOTION_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
-STYLE_DPI = 72
+STYLE_DPI = 100
 """Inline and saved figure resolution: sharp enough to read, small enough to commit."""
 
 
@@ -106,6 +106,10 @@ def plot_spectrogram(spec: np.ndarray, config: FeatureConfig = FeatureConfig(), 
     )
     ax.set(title=title or f"{'Log-mel' if y_axis == 'mel' else 'Log-STFT'} spectrogram", xlabel="Time (s)", ylabel="Frequency (Hz)")
     ax.xaxis.set_major_locator(MaxNLocator(4))  # librosa's default crowds the labels of short clips
+    if y_axis == "mel":  # librosa's mel ticks run in powers of two (..., 4096, 8192): keep those within Nyquist
+        nyquist = config.fmax or config.sample_rate / 2
+        ticks = [t for t in (0, 500, 1000, 2000, 4000, 8000, 16000) if t <= nyquist]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     if colorbar:
         fig.colorbar(image, ax=ax, format="%+.0f dB")
     return fig, ax, image
@@ -151,7 +155,7 @@ def plot_domains_2d(
     for domain, colour in enumerate(corpus_colours(corpus_names)):
         for k in range(len(class_names)):
             chosen = (is_target == bool(domain)) & (np.asarray(labels) == k)
-            ax.scatter(*points[chosen].T, s=16, alpha=0.65, color=colour, marker=EMOTION_MARKERS[k % len(EMOTION_MARKERS)],
+            ax.scatter(*points[chosen].T, s=34, alpha=0.7, color=colour, marker=EMOTION_MARKERS[k % len(EMOTION_MARKERS)],
                        linewidths=0)
     ax.set(title=title, xlabel="UMAP 1", ylabel="UMAP 2", xticks=[], yticks=[])
     measured = [f"proxy A-distance {proxy_a_distance:.2f}"] if proxy_a_distance is not None else []

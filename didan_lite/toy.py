@@ -25,7 +25,7 @@ Examples::
     >>> clouds.source.shape, clouds.target.shape
     ((60, 2), (60, 2))
     >>> sorted(toy_losses(clouds))
-    ['IDA', 'IDA (symmetric)', 'MMD²']
+    ['IDA both ways', 'IDA one way', 'MMD²']
 """
 
 from __future__ import annotations
@@ -115,7 +115,9 @@ def _tensors(clouds: ToyClouds) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def toy_losses(clouds: ToyClouds, regulariser: str = "simplex") -> dict[str, float]:
-    """MMD² (:class:`MMDLoss`), IDA one way (target rebuilt from source) and symmetric IDA (:class:`IDALoss`).
+    """MMD² (:class:`MMDLoss`), IDA one way (target rebuilt from source) and IDA both ways (:class:`IDALoss`).
+
+    Method ``ida`` is IDA both ways minus its spread term (notebook 4's glossary).
 
     Both IDA numbers are the default reading's reconstruction log-ratio, one way
     (``symmetric=False``) and both ways, without its spread term
@@ -127,8 +129,8 @@ def toy_losses(clouds: ToyClouds, regulariser: str = "simplex") -> dict[str, flo
     f_s, f_t = _tensors(clouds)
     return {
         "MMD²": float(MMDLoss()(f_s, f_t)),
-        "IDA": float(IDALoss(regulariser, symmetric=False, diversity=0.0)(f_s, f_t)),
-        "IDA (symmetric)": float(IDALoss(regulariser, symmetric=True, diversity=0.0)(f_s, f_t)),
+        "IDA one way": float(IDALoss(regulariser, symmetric=False, diversity=0.0)(f_s, f_t)),
+        "IDA both ways": float(IDALoss(regulariser, symmetric=True, diversity=0.0)(f_s, f_t)),
     }
 
 
@@ -212,7 +214,7 @@ def plot_ida_vs_mmd(clouds: ToyClouds, regulariser: str = "simplex", *, axes=Non
         ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), aspect="equal", xticks=[], yticks=[])
     axes[0].set_title(f"MMD: kernel mean embeddings\nMMD² = {losses['MMD²']:.3f}")
     axes[1].set_title(f"IDA ({regulariser}): rebuild each target from sources\n"
-                      f"IDA one way {losses['IDA']:.2f}, symmetric {losses['IDA (symmetric)']:.2f}")
+                      f"IDA one way {losses['IDA one way']:.2f}, both ways {losses['IDA both ways']:.2f}")
     handles, labels = axes[1].get_legend_handles_labels()
     fig.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], loc="outside lower center", ncols=4)
     fig.suptitle(f"Target: {clouds.description}")

@@ -11,7 +11,9 @@ repository root is put first on the kernel's ``PYTHONPATH``, so an older
 installed copy of the package cannot be what the outputs show. Notebooks run
 one after another (later ones reuse the feature cache of earlier ones), and a
 failing cell stops the run with the cell's error; the notebook on disk is then
-left as it was. Execution timestamps and widget state are not stored, so a
+left as it was. A notebook with a source of truth in ``notebooks/source/`` is first
+regenerated from it (``notebooks/coursework.py``: the student version that runs, and
+the instructor version), so an edit of a source is what runs. Execution timestamps and widget state are not stored, so a
 re-run changes only what the cells print and draw (an optional widget keeps its
 text fallback).
 """
@@ -33,6 +35,9 @@ sys.path.insert(0, str(REPO))
 
 from didan_lite.atomic import atomic_write  # noqa: E402  (needs the repository on sys.path)
 
+sys.path.insert(0, str(REPO / "notebooks"))
+import coursework  # noqa: E402  (notebooks/coursework.py, beside this file)
+
 
 def kernel_environment() -> dict[str, str]:
     """This process's environment with the repository root first on ``PYTHONPATH``."""
@@ -46,6 +51,8 @@ def execute_notebook(path: Path, timeout: int, kernel: str) -> float:
     Raises:
         CellExecutionError: a cell failed (the file is not rewritten).
     """
+    if (coursework.SOURCES / path.name).is_file() and path.parent == coursework.NOTEBOOKS:
+        coursework.generate(path.name)
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,

@@ -34,7 +34,21 @@ def _simplex_by_hand(f_s: np.ndarray, f_t: np.ndarray, strength: float = 0.1) ->
     return weights / weights.sum(1, keepdims=True)
 
 
-TABLE = pd.DataFrame({"method": ["source-only", "mmd", "ida"], "target_uar_sd": [1.0, 2.0, 1.5]})
+RUNS = pd.DataFrame({"method": ["source-only"] * 3 + ["mmd"] * 3 + ["ida"] * 3, "seed": [0, 1, 2] * 3,
+                     "target_uar": [0.30, 0.32, 0.28, 0.36, 0.37, 0.35, 0.31, 0.29, 0.33]})
+
+
+def _verdict_by_hand(differences):
+    """Exercise 5.1's rule as notebook 5 states it: a Student-t 95 % interval of the mean paired difference."""
+    from scipy import stats
+
+    n, mean = len(differences), float(np.mean(differences))
+    if n < 2:
+        return "no conclusion", float("nan"), float("nan")
+    half = stats.t.ppf(0.975, n - 1) * np.std(differences, ddof=1) / math.sqrt(n)
+    low, high = mean - half, mean + half
+    word = "no conclusion" if n < 3 or low <= 0 <= high else ("helps" if low > 0 else "hurts")
+    return word, low, high
 SWEEP = pd.DataFrame({"method": ["ida"] * 3 + ["mmd"] * 3, "weight": [0.1, 0.3, 1.0] * 2,
                       "held-out source UAR %": [60.0, 56.0, 40.0, 61.0, 50.0, 45.0]})
 
@@ -42,15 +56,20 @@ SWEEP = pd.DataFrame({"method": ["ida"] * 3 + ["mmd"] * 3, "weight": [0.1, 0.3, 
 CASES = [
     (exercises.check_exercise_1_1, (1 + 32000 // 160,), (200,), {}),
     (exercises.check_exercise_1_2, (16000 / 1024,), (16000 / 512,), {}),
+    (exercises.check_exercise_1_3, (lambda n: 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n),), (np.hanning,), {}),
+    (exercises.check_exercise_2_3, (lambda t, p: np.mean([np.mean(p[t == k] == k) for k in np.unique(t)]),),
+     (lambda t, p: np.mean(t == p),), {}),
+    (exercises.check_exercise_3_3, (lambda s, t: ((s.mean(0) - t.mean(0)) ** 2).sum(),),
+     (lambda s, t: np.sqrt(((s.mean(0) - t.mean(0)) ** 2).sum()),), {}),
     (exercises.check_exercise_2_1, (20.0, 100 * 40 / 173), (100 * 40 / 173, 20.0), {}),
     (exercises.check_exercise_2_2, (1.4,), (0.7,), {}),
     (exercises.check_exercise_3_1, (9, 1), (3, 3), {}),
     (exercises.check_exercise_3_2, (1 / 201,), (0.0,), {}),
-    (exercises.check_exercise_4_1, ("ida",), ("mmd",), {}),
+    (exercises.check_exercise_4_1, ("IDA one-way",), ("mmd",), {}),
     (exercises.check_exercise_4_2, (1.0,), (100.0,), {}),
     (exercises.check_exercise_4_3, (_simplex_by_hand(F_S.numpy(), F_T.numpy()),), (np.full((9, 12), 1 / 12),),
      {"f_s": F_S, "f_t": F_T}),
-    (exercises.check_exercise_5_1, (math.floor(4 * (2.0**2 + 1.5**2) / 4) + 1,), (2,), {"table": TABLE}),
+    (exercises.check_exercise_5_1, (_verdict_by_hand,), (lambda d: ("helps", 0.0, 1.0),), {"runs": RUNS, "n_classes": 5}),
     (exercises.check_exercise_5_2, (0.3,), (1.0,), {"means": SWEEP, "source_only_uar": 60.0}),
     (exercises.check_exercise_6_1, (None,), (0.0,), {}),  # right answer filled in below from the model
 ]
@@ -88,3 +107,11 @@ def test_every_check_is_exported_and_tested():
     assert defined == sorted(check.__name__ for check, *_ in CASES)
     assert all(getattr(didan_lite, name) is getattr(exercises, name) for name in defined)
 
+
+
+def test_exercise_5_1_agrees_with_the_printed_verdict_and_reports_a_failing_function():
+    """The check's closing sentence is paired_verdict's own; a function that raises gets a hint, not a traceback."""
+    result = exercises.check_exercise_5_1(_verdict_by_hand, RUNS, n_classes=5)
+    assert didan_lite.paired_verdict(RUNS, "mmd", n_classes=5).sentence() in result.message
+    broken = exercises.check_exercise_5_1(lambda d: 1 / 0, RUNS, n_classes=5)
+    assert not broken and "ZeroDivisionError" in broken.message

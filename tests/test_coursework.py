@@ -1,0 +1,67 @@
+"""The student and instructor notebooks are generated from one source per notebook, and stay in sync with it.
+
+notebooks/coursework.py writes both versions from notebooks/source/; these tests regenerate them in memory and
+compare with the committed files, and check what each version may and may not hold.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = sorted((REPO / "notebooks" / "source").glob("0*.ipynb"))
+
+
+def _coursework():
+    spec = importlib.util.spec_from_file_location("coursework", REPO / "notebooks" / "coursework.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_teaching_notebook_but_the_gpu_one_has_a_source():
+    assert [path.name[:2] for path in SOURCES] == ["01", "02", "03", "04", "05"]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_regenerating_changes_nothing(source):
+    """Student and instructor files are exactly what notebooks/coursework.py writes (run it after editing a source)."""
+    assert _coursework().generate(source.name, write=False) == [], "out of sync: run `python notebooks/coursework.py`"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_student_version_has_no_solution_and_no_rubric_but_keeps_every_check(source):
+    coursework = _coursework()
+    student = nbformat.read(REPO / "notebooks" / source.name, as_version=4)
+    instructor = nbformat.read(REPO / "notebooks" / "instructor" / source.name, as_version=4)
+    text = "\n".join(cell.source for cell in student.cells)
+    assert coursework.BEGIN not in text and coursework.END not in text
+    assert "A good answer covers" not in text and "Model answers" not in text
+    assert not [cell for cell in student.cells if set(cell.metadata.get("tags", [])) & coursework.INSTRUCTOR_TAGS]
+    checks = [line for cell in instructor.cells if cell.cell_type == "code" for line in cell.source.splitlines()
+              if line.startswith("check_exercise_")]
+    assert checks and all(check in text for check in checks), "every check of the instructor version is in the student's"
+    solved = [cell for cell in instructor.cells if coursework.BEGIN in cell.source]
+    assert solved, "at least one code exercise whose check runs the student's code"
+    assert text.count("# YOUR CODE HERE") == len(solved)
+    answers = [cell for cell in instructor.cells if "instructor" in cell.metadata.get("tags", [])]
+    assert answers and "Model answers" in answers[0].source
+
+
+def test_solutions_are_replaced_at_their_indentation_and_bad_markers_are_refused():
+    coursework = _coursework()
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\ncheck(f)"
+    assert coursework.strip_solutions(source) == "def f(x):\n    # YOUR CODE HERE\n\ncheck(f)"
+    for broken in ("### BEGIN SOLUTION\nx = 1", "x = 1\n### END SOLUTION", "### BEGIN SOLUTION\n### BEGIN SOLUTION"):
+        with pytest.raises(ValueError):
+            coursework.strip_solutions(broken)
+
+
+def test_inline_rubrics_leave_the_student_version_and_the_question_stays():
+    coursework = _coursework()
+    cell = "3. **Q.** Why?\n   *A good answer covers:* the reason,\n   and more.\n4. **R.** How?"
+    assert coursework.RUBRIC.sub("", cell) == "3. **Q.** Why?\n4. **R.** How?"
