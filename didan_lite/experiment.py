@@ -5,22 +5,23 @@ Notebook: notebooks/05_ida_vs_mmd.ipynb runs it and reads its outputs.
 Protocol (fixed before any result was seen):
 
 1. Read both manifests and keep the emotions they share.
-2. Spectrograms (:mod:`didan_lite.features`), normalised per corpus (or per
-   speaker: ``ExperimentConfig.normalise_by``).
-3. Hold out a fifth of the *source speakers* (fixed split, the same for every
-   method and seed); their UAR is the within-corpus reference.
-4. Train every method with the same backbone, data, schedule and seeds on the
-   remaining labelled source and the whole unlabelled target; evaluate the
-   last-epoch model on every target utterance (UAR, WAR). Target labels are
-   used for evaluation only.
-5. The alignment weight of each aligning method is chosen without target
-   labels (``weight="auto"``, :mod:`didan_lite.model_selection`: the
-   one-standard-error rule on the held-out source speakers' error, or DEV; one
-   selection seed), or fixed by the caller.
-6. ``opensmile-svm`` (:mod:`didan_lite.classical`) is the classical reference
-   row: same split, same target, no adaptation.
-7. Write ``metrics.json`` (per method and seed), ``report.md`` (mean +- sd,
-   guarded verdicts) and figures (:mod:`didan_lite.report`).
+2. Spectrograms through the a-priori front end (:mod:`didan_lite.features`: silence trimmed, level removed,
+   short utterances tiled), normalised per corpus (or per speaker: ``ExperimentConfig.normalise_by``).
+3. Hold out a fifth of the *source speakers* (fixed split); their UAR is the within-corpus reference of a
+   single run (``run_method``'s default).
+4. Every method shares the backbone, data, step budget and seeds, and for one seed the same initial weights
+   and batch order (:mod:`didan_lite.training`); it trains on labelled source and the whole unlabelled target.
+   Target labels are used for evaluation only.
+5. The alignment weight of each aligning method is chosen without target labels (``weight="auto"``,
+   :mod:`didan_lite.model_selection`) on speaker folds of the source (``selection_folds``: every source
+   utterance predicted once by a model that never saw its speaker, errors pooled; one selection seed), or
+   fixed by the caller.
+6. ``refit`` (default): each seed's final model is then trained on *all* source speakers, as the literature
+   and the classical row do; its held-out source UAR is the selection's (``RunResult.heldout_from``).
+7. ``opensmile-svm`` (:mod:`didan_lite.classical`) is the classical reference row, its classifier fixed a
+   priori: held-out source UAR from a fit on the training speakers, target from a fit on all of them.
+8. Write ``metrics.json`` (per method and seed), ``report.md`` (mean +- sd, guarded verdicts) and figures
+   (:mod:`didan_lite.report`).
 """
 
 from __future__ import annotations

@@ -21,6 +21,13 @@ with the chosen weight. Two criteria (``ExperimentConfig.weight_criterion``):
   binomial standard error is an approximation: the held-out utterances come
   from a few speakers (2 of EmoDB, 1 of CASIA), so their errors are correlated
   and the true uncertainty is larger; the rule is then, if anything, cautious.
+  Since issue 18 the error is estimated on speaker folds of the whole source
+  (``ExperimentConfig.selection_folds``, :func:`didan_lite.experiment.cross_validate`):
+  every source utterance is predicted once by a model that never saw its
+  speaker and the errors are pooled, so :math:`n` is the size of the source
+  corpus and one standard error is about 2 points instead of 5 (one fixed
+  split of 73-250 utterances let the rule accept a weight that cost the source
+  task 10 points once every seed trained with it).
 - ``"dev"``: deep embedded validation (You et al., "Towards accurate model
   selection in deep unsupervised domain adaptation", ICML 2019), the lowest
   estimated *target* risk from held-out source data re-weighted towards the

@@ -75,7 +75,9 @@ def _tiny_task(seed: int = 0) -> TaskData:
     x_h = torch.randn(12, 8, 16, generator=gen) + held[:, None, None].float()
     y_t = torch.arange(3).repeat(8)
     x_t = torch.randn(24, 8, 16, generator=gen) + y_t[:, None, None].float() + 0.5
-    return TaskData(["a", "b", "c"], ("s", "t"), DomainData(x_s, labels), DomainData(x_h, held), DomainData(x_t, y_t))
+    speakers = np.array([f"s{i % 3}" for i in range(36)] + ["s3"] * 12)  # four speakers: selection folds split them
+    return TaskData(["a", "b", "c"], ("s", "t"), DomainData(x_s, labels), DomainData(x_h, held), DomainData(x_t, y_t),
+                    source_speakers=speakers)
 
 
 TINY = ExperimentConfig(
@@ -91,8 +93,8 @@ def test_the_weight_choice_never_reads_target_labels(rule):
     config = dataclasses.replace(TINY, weight_criterion=rule)
     choice, runs = choose_weight(task, "mmd", seed=0, config=config)
     assert choice.rule == rule
-    permuted = TaskData(task.class_names, task.corpus_names, task.source_train, task.source_test,
-                        DomainData(task.target.x, task.target.y[torch.randperm(24, generator=torch.Generator().manual_seed(1))]))
+    permuted = dataclasses.replace(task, target=DomainData(
+        task.target.x, task.target.y[torch.randperm(24, generator=torch.Generator().manual_seed(1))]))
     again, _ = choose_weight(permuted, "mmd", seed=0, config=config)
     assert again.chosen == choice.chosen and again.scores == choice.scores
     assert len({run.dev_risk for run in runs.values()}) > 1  # the candidates really differ: equal choices are not trivial

@@ -203,3 +203,22 @@ def test_history_logs_the_alignment_loss_in_its_parts():
             row = history[-1]
             expected = row["alignment_parts"]["reconstruction"] - alignment.diversity * row["alignment_parts"]["spread"]
             assert row["alignment_loss"] == pytest.approx(expected, rel=1e-4, abs=1e-5)
+
+
+def test_adabn_statistics_follow_the_domain_and_come_back():
+    from didan_lite.model import domain_statistics
+
+    model = DIDAN(16, 2, dataclasses.replace(SMALL, norm="batch"))
+    source, shifted = torch.randn(24, 16, 20), 3.0 + 2.0 * torch.randn(24, 16, 20)
+    with domain_statistics(model, source):
+        own = [m.running_mean.clone() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        on_source = model(source).scores
+    with domain_statistics(model, shifted):
+        other = [m.running_mean.clone() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        assert not model.training and on_source.shape == (24, 2)
+    assert not torch.allclose(own[0], other[0])  # the first layer's statistics are those of the shifted domain
+    assert all(torch.equal(m.running_mean, torch.zeros_like(m.running_mean))
+               for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))  # restored (a fresh model's)
+    grouped = DIDAN(16, 2, SMALL)
+    with domain_statistics(grouped, shifted):  # no BatchNorm: nothing changes
+        assert grouped.training
