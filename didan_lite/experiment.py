@@ -43,8 +43,8 @@ from didan_lite.errors import InputError
 from didan_lite.features import default_cache_dir, extract_corpus, normalised_tensors
 from didan_lite.folders import hold_folder
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
-from didan_lite import metrics
 from didan_lite.metrics import (
+    class_alignment,
     confusion,
     effective_rank,
     proxy_a_distance,
@@ -244,7 +244,7 @@ def run_method(
     return _scored_run(task, method, seed, target_pred, heldout_pred, heldout, source_features, source.y.numpy(),
                        target_features, began,
                        history=result.history, dev_risk=risk, trained_on=trained_on, extra=extra,
-                       alignment_weight=None if alignment is None else config.train.alignment_weight)
+                       precision=result.precision, alignment_weight=None if alignment is None else config.train.alignment_weight)
 
 
 BATCH_NORM_METHODS: tuple[str, ...] = ("adabn",)
@@ -321,13 +321,10 @@ def _scored_run(task: TaskData, method: str, seed: int, target_pred: np.ndarray,
 
 
 def _class_alignment(source_features: np.ndarray, source_labels: np.ndarray, target_features: np.ndarray,
-                     target_labels: np.ndarray) -> float | None:
-    """ORACLE, evaluation only (reads target labels): how well the classes line up across the corpora.
-
-    :func:`didan_lite.metrics.class_alignment` once the verdicts work adds it; None until then.
-    """
-    measure = getattr(metrics, "class_alignment", None)  # LEAD: a plain call once metrics.class_alignment is merged
-    return None if measure is None else float(measure(source_features, source_labels, target_features, target_labels))
+                     target_labels: np.ndarray) -> float:
+    """ORACLE, evaluation only (reads target labels): how well the classes line up across the corpora
+    (:func:`didan_lite.metrics.class_alignment`)."""
+    return float(class_alignment(source_features, source_labels, target_features, target_labels))
 
 
 def compare(

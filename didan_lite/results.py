@@ -143,6 +143,8 @@ class RunResult:
     """Predicted class of every held-out source utterance (None: a refit has none)."""
     class_alignment: float | None = None
     """Class-level alignment of the features (reads TARGET labels; evaluation only; None: not computed)."""
+    precision: str | None = None
+    """The network's training precision ("bf16", "fp16" or "fp32"; None: not a deep run)."""
     extra: dict = field(default_factory=dict)
     """Further figures of a method, e.g. adabn's target UAR with the source statistics."""
 
@@ -163,6 +165,7 @@ class RunResult:
             "trained_on": self.trained_on,
             "source_heldout_from": self.heldout_from,
             "class_alignment": self.class_alignment,
+            "precision": self.precision,
             **self.extra,
             "epochs": self.history,
         }
