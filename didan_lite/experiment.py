@@ -232,7 +232,8 @@ def run_method(
     model, extra = result.model, {}
     with cpu_threads(config.train.cpu_threads if model.output.weight.device.type == "cpu" else None):
         with domain_statistics(model, source.x):
-            _, source_features = predict(model, source.x, layer=layer)
+            source_pred, source_features = predict(model, source.x, layer=layer)
+            extra["source_fit_uar"] = unweighted_average_recall(source.y.numpy(), source_pred)  # per-seed collapse check
             heldout_pred, heldout_features = (None, None) if heldout is None else predict(model, heldout.x, layer=layer)
             if method in BATCH_NORM_METHODS:
                 extra["target_uar_source_statistics"] = unweighted_average_recall(task.target.y.numpy(),
@@ -324,7 +325,8 @@ def _class_alignment(source_features: np.ndarray, source_labels: np.ndarray, tar
                      target_labels: np.ndarray) -> float:
     """ORACLE, evaluation only (reads target labels): how well the classes line up across the corpora
     (:func:`didan_lite.metrics.class_alignment`)."""
-    return float(class_alignment(source_features, source_labels, target_features, target_labels))
+    k = min(5, len(source_features))  # a tiny source (a test task) votes with every sample it has
+    return float(class_alignment(source_features, source_labels, target_features, target_labels, k=k))
 
 
 def compare(
@@ -485,16 +487,26 @@ def choose_weight(
     No target label is read: the held-out source error comes from source labels, the DEV risk from
     held-out source labels and unlabelled target features (:func:`didan_lite.model_selection.dev_risk`).
 
+    With the one-standard-error rule, weight 0 (source-only on the same folds and seed, the same runs
+    ``source-only`` itself trains) anchors the lowest error: when every candidate costs the source task more
+    than one standard error, the choice is 0, no alignment.
+
     Returns:
-        The choice and the (pooled) selection run of every candidate weight.
+        The choice and the (pooled) selection run of every candidate weight (and of 0 when it is chosen).
     """
     def scored(weight: float) -> tuple[float, RunResult]:
         run = cross_validate(task, method, seed, config, weight, checkpoint_dir, progress)
         return (run.dev_risk if config.weight_criterion == "dev" else 1.0 - run.source_uar), run
 
     n_heldout = len(task.source_test.y) if config.selection_folds == 1 else len(task.source_all.y)
-    return select_weight(method, config.weight_candidates, scored, seed, rule=config.weight_criterion,
-                         n_heldout=n_heldout)
+    baseline = None
+    if config.weight_criterion == "source-1se":  # weight 0 on the same split (source-only's own selection runs)
+        baseline = cross_validate(task, "source-only", seed, config, None, checkpoint_dir, progress)
+    choice, runs = select_weight(method, config.weight_candidates, scored, seed, rule=config.weight_criterion,
+                                 n_heldout=n_heldout, baseline_score=None if baseline is None else 1.0 - baseline.source_uar)
+    if choice.chosen == 0.0:  # no alignment: the method's run is source-only's, under the method's name
+        runs[0.0] = dataclasses.replace(baseline, method=method, alignment_weight=0.0)
+    return choice, runs
 
 
 def _train(task: TaskData, method: str, seed: int, config: ExperimentConfig, weight: float | None,

@@ -35,17 +35,18 @@ MAX_SECONDS = 1.5
 def may_embed(corpus: str) -> bool:
     """Whether audio of ``corpus`` (a manifest's ``corpus`` value, e.g. ``"emodb"``) may be embedded in a notebook.
 
-    False for a corpus the data_fetch registry marks licence-gated (``access == "licence"``); True for the
-    free corpora and for names it does not know (the synthetic corpora, generated here).
+    Fails closed: True only for the generated synthetic corpora (``synth-*``) and for corpora the data_fetch
+    registry knows as free; a licence-gated corpus (``access == "licence"``) or a name the registry does not
+    know (``"casia_subset"``, a user's own corpus) is never embedded.
     """
-    try:
-        from data_fetch.corpora import get_corpus  # the registry of corpora and their licences (same distribution)
-    except ImportError:  # pragma: no cover - data_fetch ships with didan-lite
+    if corpus.startswith("synth-"):
         return True
+    from data_fetch.corpora import get_corpus  # the registry of corpora and their licences (same distribution)
+
     try:
         return get_corpus(corpus).access != "licence"
     except InputError:
-        return True
+        return False
 
 
 def refusal(corpus: str) -> str:

@@ -167,6 +167,8 @@ class WeightChoice:
     Defaults to ``"dev"``, the only rule before ``"source-1se"``, for choices recorded without one."""
     threshold: float | None = None
     """``"source-1se"``: the largest error still admitted (the lowest plus one standard error)."""
+    baseline_score: float | None = None
+    """``"source-1se"``: the held-out source error of weight 0 (no alignment) on the same split, when scored."""
 
     @property
     def criterion(self) -> str:
@@ -179,6 +181,11 @@ class WeightChoice:
         listed = ", ".join(f"{w:g}: {s:.3f}" for w, s in zip(self.candidates, self.scores))
         if self.rule == "dev":
             return f"lowest DEV risk on seed {self.selection_seed} ({listed})"
+        if self.baseline_score is not None:
+            listed = f"0 (no alignment): {self.baseline_score:.3f}, {listed}"
+        if self.chosen == 0.0:
+            return (f"no alignment: every candidate's held-out source error is above {self.threshold:.3f} (the lowest "
+                    f"plus one standard error) on seed {self.selection_seed} ({listed})")
         return (f"the largest weight whose held-out source error is at most {self.threshold:.3f} (the lowest plus one "
                 f"standard error) on seed {self.selection_seed} ({listed})")
 
@@ -186,7 +193,7 @@ class WeightChoice:
         """JSON-serialisable record for ``metrics.json``."""
         return {"method": self.method, "candidates": self.candidates, "scores": self.scores, "chosen": self.chosen,
                 "selection_seed": self.selection_seed, "rule": self.rule, "threshold": self.threshold,
-                "criterion": self.criterion, "reason": self.reason}
+                "baseline_score": self.baseline_score, "criterion": self.criterion, "reason": self.reason}
 
 
 def select_weight(
@@ -196,6 +203,7 @@ def select_weight(
     selection_seed: int,
     rule: str = DEFAULT_CRITERION,
     n_heldout: int | None = None,
+    baseline_score: float | None = None,
 ) -> tuple[WeightChoice, dict[float, Run]]:
     """Train every candidate weight and choose one by ``rule``.
 
@@ -204,6 +212,9 @@ def select_weight(
             (``rule="dev"``: the lowest wins, ties to the smaller weight) or the held-out source class-balanced
             error (``rule="source-1se"``: the largest weight within one standard error of the lowest wins).
         n_heldout: number of held-out source utterances (``"source-1se"`` only: sets the standard error).
+        baseline_score: ``"source-1se"`` only: the held-out source error without alignment (weight 0) on the
+            same split. It joins the lowest score, and when no candidate is within one standard error of it
+            the choice is 0: no weight is accepted that measurably costs the source task.
 
     Returns:
         The choice and the run of every candidate (the chosen one is reused as that seed's result).
@@ -222,7 +233,8 @@ def select_weight(
     if rule == "dev":
         chosen = ordered[int(np.argmin(scores))]  # argmin returns the first minimum: the smaller weight
         return WeightChoice(method, ordered, scores, chosen, selection_seed, rule), runs
-    lowest = min(scores)
+    lowest = min(scores) if baseline_score is None else min(*scores, float(baseline_score))
     threshold = lowest + float(np.sqrt(lowest * (1.0 - lowest) / n_heldout))
-    chosen = max(weight for weight, score in zip(ordered, scores) if score <= threshold + 1e-12)
-    return WeightChoice(method, ordered, scores, chosen, selection_seed, rule, threshold), runs
+    admitted = [weight for weight, score in zip(ordered, scores) if score <= threshold + 1e-12]
+    chosen = max(admitted) if admitted else 0.0
+    return WeightChoice(method, ordered, scores, chosen, selection_seed, rule, threshold, baseline_score), runs

@@ -103,12 +103,9 @@ def autocast_dtype(device: torch.device, mixed_precision: bool = True) -> torch.
 
 def _native_bf16(device: torch.device) -> bool:
     """bfloat16 in hardware, not emulated: compute capability >= 8.0 (asked of torch where it can tell)."""
-    try:
-        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
-    except TypeError:  # torch < 2.3: no including_emulation argument, and it answers True on emulation too
-        return torch.cuda.get_device_capability(device) >= (8, 0)
+    return torch.cuda.get_device_capability(device) >= (8, 0)  # this device's, not the current device's
 
 
-def grad_scaler(dtype: torch.dtype | None) -> torch.amp.GradScaler:
-    """A gradient scaler, active only for float16 autocast (a pass-through otherwise)."""
-    return torch.amp.GradScaler("cuda", enabled=dtype is torch.float16)
+def grad_scaler(dtype: torch.dtype | None, device: torch.device = torch.device("cuda")) -> torch.amp.GradScaler:
+    """A gradient scaler on ``device``, active only for float16 autocast (a pass-through otherwise)."""
+    return torch.amp.GradScaler(device.type, enabled=dtype is torch.float16)

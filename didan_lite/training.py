@@ -277,7 +277,10 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
     source, target_x = source.to(device), target.x.to(device)
     history: list[dict] = []
     start_epoch = 0
+    amp_dtype = autocast_dtype(device, config.mixed_precision)
+    scaler = grad_scaler(amp_dtype, device)
     fingerprint = {
+        "precision": PRECISION_NAMES[amp_dtype],  # a bf16 run is not resumed as fp16 on another GPU
         "train": dataclasses.asdict(config) | {"progress": None},
         "model": dataclasses.asdict(model_config),
         "seed": seed,
@@ -288,12 +291,11 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
     }
     cycles = {"source": _Cycle(len(source.x), generators["source"]), "target": _Cycle(len(target_x), generators["target"])}
     if checkpoint is not None and Path(checkpoint).is_file():
-        start_epoch, history = _resume(Path(checkpoint), fingerprint, model, optimiser, alignment, generators, cycles)
+        start_epoch, history = _resume(Path(checkpoint), fingerprint, model, optimiser, alignment, generators, cycles,
+                                       scaler)
 
     batch = min(config.batch_size, len(source.x))
     steps_per_epoch = config.steps_per_epoch or max(1, len(source.x) // batch)
-    amp_dtype = autocast_dtype(device, config.mixed_precision)
-    scaler = grad_scaler(amp_dtype)
     epochs = progress_bar(range(start_epoch, config.epochs), desc="epochs", enabled=config.progress, leave=False)
     for epoch in epochs:
         model.train()
@@ -338,7 +340,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             scaler.step(optimiser)
             scaler.update()
         means = (sums / steps_per_epoch).tolist()  # the one host synchronisation of the epoch
-        if not all(math.isfinite(value) for value in means):  # stop before a diverged state is saved as finished
+        finite_weights = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+        if not (finite_weights and all(math.isfinite(value) for value in means)):  # never save a diverged state
             run = f" in run {Path(checkpoint).name}" if checkpoint else ""
             raise InputError(f"Training diverged at epoch {epoch + 1}{run} (task loss {means[0]:.3g}, alignment loss "
                              f"{means[1]:.3g}, weight {weight:g}); lower the alignment weight or the learning rate "
@@ -359,7 +362,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         history.append(record)
         epochs.set_postfix(loss=f"{means[0]:.3f}")
         if checkpoint is not None and ((epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs):
-            _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generators, history, cycles)
+            _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generators, history, cycles,
+                  scaler)
     model.eval()
     return TrainResult(model, history, PRECISION_NAMES[amp_dtype])
 
@@ -395,7 +399,8 @@ def _data_digest(source: DomainData, target_x: torch.Tensor, n_classes: int) -> 
     return digest.hexdigest()
 
 
-def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generators, history, cycles) -> None:
+def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generators, history, cycles,
+          scaler) -> None:
     """Write a checkpoint of plain data only: tensors, numbers, strings (``torch.load(weights_only=True)`` reads it)."""
     numpy_rng = np.random.get_state()
     state = {
@@ -411,13 +416,14 @@ def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment
         "python_rng": json.dumps(random.getstate()),
         "history": json.dumps(history, default=float),
         "cycles": {name: {"order": c.order, "cursor": c.cursor} for name, c in cycles.items()},
+        "scaler": scaler.state_dict(),  # fp16's loss scale (empty when no scaler is active)
     }
     with atomic_write(path, "wb") as handle:
         torch.save(state, handle)
 
 
 CHECKPOINT_KEYS: tuple[str, ...] = ("fingerprint", "epoch", "model", "optimiser", "alignment", "generators", "torch_rng",
-                                     "numpy_rng", "python_rng", "history", "cycles")
+                                     "numpy_rng", "python_rng", "history", "cycles", "scaler")
 """What a complete checkpoint holds (:func:`_save`)."""
 
 
@@ -446,21 +452,22 @@ def load_checkpoint(path: str | Path) -> dict:
         ) from exc
 
 
-def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generators, cycles) -> tuple[int, list[dict]]:
+def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generators, cycles,
+            scaler) -> tuple[int, list[dict]]:
     state = load_checkpoint(path)  # on the CPU; load_state_dict moves each tensor to its parameter's device
     if not isinstance(state, dict) or state.get("fingerprint") != _canonical(fingerprint):
         raise InputError(
             f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
         )
     try:
-        return _restore(state, model, optimiser, alignment, generators, cycles)
+        return _restore(state, model, optimiser, alignment, generators, cycles, scaler)
     except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
         raise InputError(f"Checkpoint {path} does not load completely ({type(exc).__name__}: {reason}); "
                          "delete it to train this run afresh.") from exc
 
 
-def _restore(state: dict, model, optimiser, alignment, generators, cycles) -> tuple[int, list[dict]]:
+def _restore(state: dict, model, optimiser, alignment, generators, cycles, scaler) -> tuple[int, list[dict]]:
     model.load_state_dict(state["model"])
     optimiser.load_state_dict(state["optimiser"])
     if alignment is not None and state["alignment"] is not None:
@@ -469,6 +476,8 @@ def _restore(state: dict, model, optimiser, alignment, generators, cycles) -> tu
         generator.set_state(state["generators"][name])
     for name, cycle in cycles.items():
         cycle.order, cycle.cursor = state["cycles"][name]["order"], state["cycles"][name]["cursor"]
+    if state["scaler"]:
+        scaler.load_state_dict(state["scaler"])
     torch.set_rng_state(state["torch_rng"])
     numpy_rng = state["numpy_rng"]
     np.random.set_state((numpy_rng["name"], numpy_rng["keys"].numpy().astype(np.uint32), numpy_rng["pos"],

@@ -61,6 +61,18 @@ def test_one_standard_error_rule_takes_the_most_aligned_weight_the_source_cannot
     assert single.chosen == 0.3
 
 
+def test_no_alignment_when_every_weight_measurably_costs_the_source_task():
+    """Issue 18: weight 0 (source-only on the same split) anchors the lowest error of the 1-SE rule."""
+    errors = {0.1: 0.50, 0.3: 0.55, 1.0: 0.70}
+    costly, runs = select_weight("m", [0.1, 0.3, 1.0], lambda w: (errors[w], f"run{w}"), 7, n_heldout=100,
+                                 baseline_score=0.40)  # standard error of 0.40 is 0.049: every candidate is worse
+    assert costly.chosen == 0.0 and costly.baseline_score == 0.40 and "no alignment" in costly.reason
+    assert set(runs) == {0.1, 0.3, 1.0}  # the caller supplies the weight-0 run
+    close, _ = select_weight("m", [0.1, 0.3, 1.0], lambda w: (errors[w], w), 7, n_heldout=100, baseline_score=0.48)
+    assert close.chosen == 0.1  # 0.50 is within 0.48 + 0.050 = 0.530, 0.55 is not
+    assert "0 (no alignment): 0.480" in close.reason
+
+
 def test_select_weight_keeps_the_lowest_score_and_breaks_ties_towards_the_smaller_weight():
     choice, runs = select_weight("m", [1.0, 0.1, 0.3], lambda w: ({0.1: 0.5, 0.3: 0.2, 1.0: 0.2}[w], f"run{w}"), 7, rule="dev")
     assert choice.chosen == 0.3 and choice.candidates == [0.1, 0.3, 1.0] and runs[0.3] == "run0.3"

@@ -18,22 +18,16 @@ from didan_lite.training import TrainConfig, train_didan
 CUDA = torch.device("cuda")
 
 
-def _gpu(monkeypatch, capability: tuple[int, int], *, old_signature: bool = False) -> None:
-    """Pretend a CUDA GPU of ``capability``; ``old_signature``: torch < 2.3's is_bf16_supported (no argument, true on emulation)."""
+def _gpu(monkeypatch, capability: tuple[int, int]) -> None:
+    """Pretend a CUDA GPU of ``capability``."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
-    if old_signature:
-        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    else:
-        monkeypatch.setattr(torch.cuda, "is_bf16_supported",
-                            lambda including_emulation=True: including_emulation or capability >= (8, 0))
 
 
-@pytest.mark.parametrize("old_signature", [False, True])
 @pytest.mark.parametrize(("capability", "expected"), [((7, 5), torch.float16), ((7, 0), torch.float16),
                                                        ((8, 0), torch.bfloat16), ((9, 0), torch.bfloat16)])
-def test_bf16_only_on_gpus_that_have_it_natively(monkeypatch, capability, expected, old_signature):
-    _gpu(monkeypatch, capability, old_signature=old_signature)
+def test_bf16_only_on_gpus_that_have_it_natively(monkeypatch, capability, expected):
+    _gpu(monkeypatch, capability)
     assert autocast_dtype(CUDA) is expected
 
 
@@ -91,3 +85,18 @@ def _recording(forward, seen: list):
         seen.append(out.scores.dtype)
         return out
     return wrapped
+
+
+def test_fp16_training_steps_through_an_active_gradient_scaler_and_resumes_its_scale(monkeypatch, tmp_path):
+    """The T4 path (fp16 autocast + GradScaler), run on the CPU: the scaler is active, its scale is checkpointed."""
+    import didan_lite.training as training
+
+    monkeypatch.setattr(training, "autocast_dtype", lambda device, mixed_precision=True: torch.float16)
+    source, target = blob_domain(32, 0.0, 0), blob_domain(16, 0.0, 1)
+    config = TrainConfig(epochs=2, batch_size=8, warmup_epochs=0, progress=False, device="cpu")
+    small = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2), dropout=0.0)
+    checkpoint = tmp_path / "run.pt"
+    result = train_didan(source, target, 2, config=config, model_config=small, checkpoint=checkpoint)
+    assert result.precision == "fp16"
+    state = training.load_checkpoint(checkpoint)
+    assert state["scaler"]["scale"] > 0 and '"precision": "fp16"' in state["fingerprint"]

@@ -95,6 +95,7 @@ def test_licence_gated_audio_is_never_embedded():
     rate = 16_000
     signal = np.sin(np.arange(rate) * 0.2).astype(np.float32)
     assert not may_embed("casia") and not may_embed("C") and may_embed("emodb") and may_embed("synth-phone")
+    assert not may_embed("casia_subset") and not may_embed("my-own-corpus")  # unknown names: never embedded
     table = audio_table({"neutral": {"emodb": signal, "casia": signal}}, rate, corpus={"emodb": "emodb", "casia": "casia"}).data
     assert table.count("<audio") == 1 and "casia is licence-gated" in table and 'data-corpus="casia"' not in table
     assert "<audio" not in audio_player(signal, rate, corpus="casia").data

@@ -71,6 +71,19 @@ def test_learned_is_judged_per_seed_not_on_the_mean():
     assert leader(runs, 5).startswith("No conclusion on a leader: only source-only")
 
 
+def test_a_refit_seed_is_judged_on_its_own_fit_not_on_the_shared_selection_figure():
+    """Refit runs all carry the selection's held-out UAR; each seed's own source fit decides whether it learned."""
+    runs = _table(source_only=([30.0, 31.0, 29.0, 30.0, 30.0], LEARNED), ida=([38.0, 39.0, 37.0, 38.0, 38.5], LEARNED))
+    runs["source_heldout_from"] = "the selection runs (2 speaker folds, seed 0, pooled)"
+    runs["source_fit_uar"] = 0.9
+    runs.loc[(runs["method"] == "ida") & (runs["seed"] == 3), "source_fit_uar"] = 0.2  # collapsed: chance
+    check = learned(runs, 5, "ida")
+    assert not check.ok and check.failed_seeds == ("seed 3",)
+    assert paired_verdict(runs, "ida", n_classes=5).verdict == "no conclusion"
+    runs["source_heldout_from"] = "this run"  # measured by the run itself: its held-out figure decides
+    assert learned(runs, 5, "ida").ok
+
+
 def test_pooled_over_tasks_pairs_within_each_task():
     a = _table("B-C", source_only=([30.0, 31.0, 32.0], LEARNED), ida=([33.0, 34.0, 35.5], LEARNED))
     b = _table("C-B", source_only=([50.0, 51.0, 52.0], LEARNED), ida=([52.0, 53.5, 54.0], LEARNED))
