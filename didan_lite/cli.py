@@ -99,6 +99,12 @@ def _check_combination(args: argparse.Namespace) -> None:
     if args.synthetic_seed is not None and (args.task or args.source):
         raise InputError("--synthetic-seed chooses the embedded synthetic corpora; drop it when giving "
                          f"{'--task' if args.task else '--source/--target'}.")
+    if not (args.task or args.source):
+        unused = [flag for flag, given in (("--allow-overlap", args.allow_overlap),
+                                           ("--max-audio-seconds", args.max_audio_seconds is not None)) if given]
+        if unused:
+            raise InputError(f"{' and '.join(unused)} only act on real audio; the embedded synthetic corpora are "
+                             "generated here. Add --task (e.g. --task B-C) or --source/--target, or drop them.")
     if args.criterion and args.weight != "auto":
         raise InputError(f"--criterion chooses the weight of --weight auto; drop it or drop --weight {args.weight:g}.")
     for name in ("source", "target"):

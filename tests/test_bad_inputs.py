@@ -377,6 +377,11 @@ def _data_root_without_task(s: Setting) -> list[str]:
     return [*QUICK, "--data-root", str(s.tmp)]
 
 
+def _real_audio_option_on_the_embedded_pair(s: Setting) -> list[str]:
+    s.data_args = []  # no --source/--target, no --task: the embedded synthetic corpora
+    return [*QUICK, "--allow-overlap"]
+
+
 def _missing_data_root(s: Setting) -> list[str]:
     s.data_args = ["--task", "B-C", "--data-root", str(s.tmp / "nonexistent" / "corpora")]
     return QUICK
@@ -487,6 +492,8 @@ CASES: dict[str, Case] = {
     "checkpoint-incomplete": Case(_incomplete_checkpoint, ("source-only-seed0.pt", "incomplete", "optimiser", "delete it")),
     # 24: options without effect, a data root that is not there
     "data-root-without-task": Case(_data_root_without_task, ("--data-root", "only with --task", "--task B-C")),
+    "allow-overlap-on-embedded-pair": Case(_real_audio_option_on_the_embedded_pair,
+                                           ("--allow-overlap", "only act on real audio", "--task")),
     "data-root-missing": Case(_missing_data_root, ("--data-root", "nonexistent", "not an existing folder")),
     "synthetic-seed-with-manifests": Case(_options("--synthetic-seed", "3"), ("--synthetic-seed", "drop it", "--source")),
 }
