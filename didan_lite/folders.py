@@ -16,7 +16,9 @@ import contextlib
 import errno
 import os
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -81,20 +83,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _owner(lock: Path) -> int | None:
-    """Process id written in a lock file (None: unreadable or not a number)."""
+def _owner(lock: Path) -> tuple[int | None, str | None]:
+    """(process id, host name) written in a lock file ((None, None): unreadable or not a number)."""
     try:
-        return int(lock.read_text(encoding="utf-8").split()[0])
+        fields = lock.read_text(encoding="utf-8").split()
+        return int(fields[0]), (fields[1] if len(fields) > 1 else socket.gethostname())
     except (OSError, ValueError, IndexError):
-        return None
+        return None, None
+
+
+def _held(lock: Path, owner: int | None, host: str | None) -> bool:
+    """Whether a lock's owner still runs: a live process of this host, or an unreadable lock still being written."""
+    if owner is None:  # the link makes a lock with content appear at once; give a writer a few seconds anyway
+        with contextlib.suppress(OSError):
+            return time.time() - lock.stat().st_mtime < 10
+        return False
+    if host != socket.gethostname():  # another machine (a Colab VM long gone, with runs/ on Drive): not judged here
+        return False
+    return owner == os.getpid() or _alive(owner)
 
 
 @contextlib.contextmanager
 def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
     """Hold ``folder`` (created if needed) for this process while the block runs; yield the lock file.
 
-    The lock file is created atomically (``O_CREAT | O_EXCL``) and holds this
-    process's id; it is removed when the block ends, also on an error or Ctrl-C.
+    The lock file is created atomically with its content (a temporary file holding
+    this process's id and host name, hard-linked into place); it is removed when the block ends, also on an error or Ctrl-C.
     A lock left by a process that no longer exists is taken over.
 
     Raises:
@@ -104,33 +118,35 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / LOCK_FILE
     for _ in range(3):  # a stale lock is removed once, then creation is retried
+        mine = folder / f".lock-{os.getpid()}-{socket.gethostname()}.tmp"
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            mine.write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
+            os.link(mine, lock)  # atomic, and the lock has its content the moment it exists
         except FileExistsError:
-            owner = _owner(lock)
-            if owner is not None and (owner == os.getpid() or _alive(owner)):
+            owner, host = _owner(lock)
+            if _held(lock, owner, host):
                 raise InputError(
-                    f"{folder} is in use by another run (process {owner}, lock file {lock}); wait for it to finish, "
-                    f"or give this one another --out. If no such run exists, delete {lock}."
+                    f"{folder} is in use by another run (process {owner} on {host}, lock file {lock}); wait for it "
+                    f"to finish, or give this one another --out. If no such run exists, delete {lock}."
                 ) from None
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(lock)  # stale: its process is gone
             if owner is not None:
-                print(f"{folder}: took over the lock of process {owner}, which no longer runs.", flush=True)
+                print(f"{folder}: took over the lock of process {owner} on {host}, which no longer runs here.",
+                      flush=True)
             continue
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(f"{os.getpid()}\n")
         except OSError as exc:
-            os.unlink(lock)
             raise disk_full_error(exc, lock) or exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                mine.unlink()
         break
     else:
         raise InputError(f"{folder} could not be locked ({lock} keeps reappearing); give another --out.")
     try:
         yield lock
     finally:
-        if _owner(lock) == os.getpid():
+        if _owner(lock) == (os.getpid(), socket.gethostname()):
             with contextlib.suppress(OSError):
                 os.unlink(lock)
 
