@@ -101,11 +101,11 @@ def device_name() -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
-def run_notebook(path: Path, out: Path, environment: dict[str, str], timeout: int) -> None:
-    """Execute ``path`` from the notebooks' folder; write the executed copy to ``out`` (also on failure)."""
+def run_notebook(path: Path, out: Path, environment: dict[str, str], timeout: int, workdir: Path) -> None:
+    """Execute ``path`` in ``workdir`` (its ``runs/`` start empty); write the executed copy to ``out`` (also on failure)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO / "notebooks")}}, record_timing=False)
+                            resources={"metadata": {"path": str(workdir)}}, record_timing=False)
     try:
         client.execute(env=environment)
     finally:
@@ -129,9 +129,13 @@ def steps(tiny: bool, out: Path) -> list[tuple[str, object]]:
 
 def check(out: Path, tiny: bool, timeout: int) -> list[dict]:
     """Run every step, one after another (later notebooks reuse earlier ones' feature cache); one row each."""
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and any(out.iterdir()):  # finished runs and a warm cache would be timed as GPU work
+        raise SystemExit(f"error: {out} is not empty; give a new --out, so that nothing is loaded instead of trained.")
+    workdir, data = out / "work", out / "data"  # the notebooks' runs/ and the corpora/feature cache start empty
+    workdir.mkdir(parents=True), data.mkdir()
     paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    environment = {**os.environ, "DIDAN_LITE_FAST": "1" if tiny else "0", "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+    environment = {**os.environ, "DIDAN_LITE_FAST": "1" if tiny else "0", "DIDAN_LITE_DATA": str(data),
+                   "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
     precision = PRECISION_NAMES[autocast_dtype(pick_device())]
     rows = []
     for name, action in steps(tiny, out):
@@ -140,7 +144,7 @@ def check(out: Path, tiny: bool, timeout: int) -> list[dict]:
         with GpuSampler() as sampler:
             try:
                 if isinstance(action, Path):
-                    run_notebook(action, out / f"executed-{action.name}", environment, timeout)
+                    run_notebook(action, out / f"executed-{action.name}", environment, timeout, workdir)
                 else:
                     result = subprocess.run(action, cwd=REPO, env=environment, capture_output=True, text=True)
                     if result.returncode != 0:
