@@ -40,7 +40,7 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedKFo
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.classical import CLASSICAL_METHODS, fit_reference, opensmile_functionals
 from didan_lite.errors import InputError
-from didan_lite.features import default_cache_dir, extract_corpus, normalised_tensors
+from didan_lite.features import default_cache_dir, extract_corpus
 from didan_lite.folders import hold_folder
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.metrics import (
@@ -53,6 +53,7 @@ from didan_lite.metrics import (
 )
 from didan_lite.model import domain_statistics
 from didan_lite.model_selection import WeightChoice, dev_risk, select_weight
+from didan_lite.normalisation import normalised_tensors
 from didan_lite.overlap import OVERLAP_KEY, check_overlap, record_overlap
 from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
 from didan_lite.results import Comparison, ExperimentConfig, RunResult, TaskData

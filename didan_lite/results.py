@@ -16,7 +16,8 @@ import torch
 
 from didan_lite.classical import ClassicalConfig
 from didan_lite.errors import InputError
-from didan_lite.features import NORMALISATIONS, FeatureConfig
+from didan_lite.features import FeatureConfig
+from didan_lite.normalisation import NORMALISATIONS
 from didan_lite.metrics import mean_and_sd
 from didan_lite.model import ModelConfig
 from didan_lite.model_selection import CRITERIA, DEFAULT_CANDIDATES, DEFAULT_CRITERION, WeightChoice
@@ -49,7 +50,7 @@ class ExperimentConfig:
     ``"source-1se"`` (the most aligned weight within one standard error of the best held-out source error) or
     ``"dev"`` (deep embedded validation). Neither reads a target label."""
     band_floor_db: float | None = None
-    """Zero the frequency bins outside the band both corpora record (:func:`didan_lite.features.shared_band`:
+    """Zero the frequency bins outside the band both corpora record (:func:`didan_lite.normalisation.shared_band`:
     more than this many dB below a corpus's loudest bin, e.g. 40); ``None`` (default): keep every bin. It helped
     the synthetic pair, not the real corpora re-recorded through a telephone (benchmarks/results/issue8-round3.md)."""
     normalise_by: Literal["corpus", "speaker"] = "corpus"

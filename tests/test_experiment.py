@@ -13,7 +13,7 @@ import torch
 from didan_lite.cli import main
 from didan_lite.errors import InputError
 from didan_lite.experiment import ExperimentConfig, compare, load_task
-from didan_lite.features import normalisation_groups
+from didan_lite.normalisation import normalisation_groups
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
 from didan_lite.training import TrainConfig
@@ -171,10 +171,12 @@ def test_refit_trains_every_seed_on_every_source_speaker(tone_corpora, tmp_path,
     comparison = compare(source, target, methods=["source-only", "mmd"], seeds=[0, 1], out_dir=tmp_path / "run",
                          config=config, progress=False, figures=False)
     n_source = len(comparison.task.source_all.y)
-    # source-only: two selection folds then two refits; mmd: two folds per candidate weight, then two refits
+    # source-only: two selection folds then two refits; mmd: weight 0's score (source-only's two fold runs,
+    # loaded from their checkpoints), two folds per candidate weight, then two refits
     folds = sizes[:2]
     assert sum(n_source - n for n in folds) == n_source  # the folds hold out every source utterance once
-    assert sizes[2:4] == [n_source, n_source] and sizes[-2:] == [n_source, n_source] and len(sizes) == 2 + 2 + 4 + 2
+    assert sizes[2:4] == [n_source, n_source] and sizes[4:6] == folds and sizes[-2:] == [n_source, n_source]
+    assert len(sizes) == 2 + 2 + 2 + 4 + 2
     for run in comparison.runs:
         assert run.trained_on == "all source speakers" and "2 speaker folds" in run.heldout_from
         assert 0 <= run.source_uar <= 1

@@ -10,18 +10,14 @@ import soundfile as sf
 import torch
 
 import didan_lite.features as features
+import didan_lite.normalisation as normalisation
 from didan_lite.errors import InputError
-from didan_lite.features import (
-    FeatureConfig,
+from didan_lite.features import FeatureConfig, extract_corpus, fix_length, load_audio, random_crop, spectrogram
+from didan_lite.normalisation import (
     corpus_statistics,
-    extract_corpus,
-    fix_length,
-    load_audio,
     normalisation_groups,
     normalise_by_group,
-    random_crop,
     shared_band,
-    spectrogram,
     stack_normalised,
 )
 from didan_lite.manifest import read_manifest
@@ -209,13 +205,13 @@ def _corpus(signals) -> features.CorpusFeatures:
 def test_front_end_gives_the_same_input_at_any_gain():
     config = FeatureConfig()
     signals = [_speech_like(seed) for seed in range(4)]
-    loud = features.normalised_tensors([_corpus(signals)], 120, config=config)[0]
+    loud = normalisation.normalised_tensors([_corpus(signals)], 120, config=config)[0]
     # every utterance at its own gain: the level cue is gone from each input, and the corpus statistics agree
-    quiet = features.normalised_tensors([_corpus([g * s for g, s in zip((0.05, 0.3, 2.0, 0.01), signals)])], 120,
+    quiet = normalisation.normalised_tensors([_corpus([g * s for g, s in zip((0.05, 0.3, 2.0, 0.01), signals)])], 120,
                                         config=config)[0]
     assert torch.allclose(loud, quiet, atol=1e-3)
     # without the front end the gains reach the model
-    raw = features.normalised_tensors([_corpus([g * s for g, s in zip((0.05, 0.3, 2.0, 0.01), signals)])], 120)[0]
+    raw = normalisation.normalised_tensors([_corpus([g * s for g, s in zip((0.05, 0.3, 2.0, 0.01), signals)])], 120)[0]
     assert not torch.allclose(raw, loud, atol=0.1)
 
 
@@ -223,12 +219,12 @@ def test_front_end_trims_silence_and_padding_so_none_reaches_the_model():
     config = FeatureConfig()
     speech = _speech_like(1)
     padded = np.concatenate([np.zeros(8000, np.float32), speech, np.zeros(12_000, np.float32)])  # 0.5 s + 0.75 s of zeros
-    spec, voiced = features.front_end(spectrogram(padded).numpy(), config)
-    bare, _ = features.front_end(spectrogram(speech).numpy(), config)
+    spec, voiced = normalisation.front_end(spectrogram(padded).numpy(), config)
+    bare, _ = normalisation.front_end(spectrogram(speech).numpy(), config)
     assert abs(spec.shape[1] - bare.shape[1]) <= 4 and voiced[0] and voiced[-1]  # the padding is cut
     assert spec.min() > -100.0 + 20  # no frame of the -100 dB floor is left
     # the stacked input of a short utterance is the utterance repeated: no column of padding
-    x = features.normalised_tensors([_corpus([padded, _speech_like(2, 3.0)])], 200, config=config)[0]
+    x = normalisation.normalised_tensors([_corpus([padded, _speech_like(2, 3.0)])], 200, config=config)[0]
     short = x[0]
     n = spec.shape[1]
     assert n < 200 and torch.equal(short[:, n : 2 * n], short[:, :n])
