@@ -12,7 +12,7 @@ import warnings
 from typing import Sequence
 
 from didan_lite.errors import InputError
-from didan_lite.folders import disk_full_error
+from didan_lite.folders import error_exit_code
 from didan_lite.manifest import read_manifest
 
 from data_fetch import cache
@@ -110,15 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a full disk while writing a manifest or derived audio: one line too
-        full = disk_full_error(exc, exc.filename or "?")
-        if full is None:
+    except (InputError, OSError) as exc:  # bad input, or a full disk while writing: one line
+        code = error_exit_code(exc)
+        if code is None:
             raise
-        print(f"error: {full}", file=sys.stderr)
-        return 2
+        return code
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again; a download continues where it stopped.", file=sys.stderr)
         return 130

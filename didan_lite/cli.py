@@ -29,7 +29,7 @@ from didan_lite.alignment import ALIGNMENT_METHODS
 from didan_lite.audio import DEFAULT_MAX_SECONDS, MAX_SECONDS_VAR
 from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
-from didan_lite.folders import disk_full_error
+from didan_lite.folders import error_exit_code
 from didan_lite.manifest import check_manifest_file
 from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 
@@ -220,15 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             if args.command == "compare":
                 return run_compare(args)
-        except InputError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        except OSError as exc:
-            full = disk_full_error(exc, exc.filename or "?")
-            if full is None:
+        except (InputError, OSError) as exc:  # bad input, or a full disk while writing: one line
+            code = error_exit_code(exc)
+            if code is None:
                 raise
-            print(f"error: {full}", file=sys.stderr)
-            return 2
+            return code
         except KeyboardInterrupt:
             print("\ninterrupted: run the same command again to resume; each run continues from its last checkpoint "
                   "(saved after every epoch) and finished runs are not retrained.", file=sys.stderr)

@@ -17,6 +17,7 @@ import errno
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -176,3 +177,14 @@ def disk_full_error(exc: OSError, path: str | os.PathLike, written: int | None =
     return DiskFull(errno.ENOSPC, f"The disk holding {folder} is full ({free}) while writing {Path(path).name}{needed}; "
                     "free some space there (or give another --out / DIDAN_LITE_DATA) and run the same command again "
                     "to resume.")
+
+
+def error_exit_code(exc: Exception) -> int | None:
+    """Print a command line's one ``error:`` line for bad input or a full disk and return exit code 2;
+    None for anything else (the caller re-raises it)."""
+    if not isinstance(exc, InputError):
+        exc = disk_full_error(exc, exc.filename or "?") if isinstance(exc, OSError) else None
+        if exc is None:
+            return None
+    print(f"error: {exc}", file=sys.stderr)
+    return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +91,12 @@ def server(monkeypatch):
 def data_dir(tmp_path) -> Path:
     """An empty data_fetch cache folder."""
     return tmp_path / "cache"
+
+
+def load_script(relative_path: str):
+    """Import a repository script that is not part of a package (``"notebooks/coursework.py"``) as a module."""
+    path = Path(__file__).resolve().parents[1] / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

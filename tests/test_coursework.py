@@ -6,21 +6,18 @@ compare with the committed files, and check what each version may and may not ho
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = sorted((REPO / "notebooks" / "source").glob("0*.ipynb"))
 
 
 def _coursework():
-    spec = importlib.util.spec_from_file_location("coursework", REPO / "notebooks" / "coursework.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("notebooks/coursework.py")
 
 
 def test_every_teaching_notebook_but_the_gpu_one_has_a_source():

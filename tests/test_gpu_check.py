@@ -6,22 +6,18 @@ and the sampler is checked against a stand-in ``nvidia-smi`` that prints fixed r
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, load_script
 from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, pick_device
 
 
 def _gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", REPO / "benchmarks" / "gpu_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/gpu_check.py")
 
 
 @pytest.mark.slow

@@ -9,7 +9,6 @@ test ``data_fetch.notebook_data`` directly, without the generator or a corpus.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import tomllib
@@ -23,6 +22,7 @@ from data_fetch import notebook_data
 from data_fetch.notebook_data import TaskManifests, find_corpus, task_manifests
 from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
+from conftest import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb"))
@@ -69,10 +69,7 @@ def test_starts_with_colab_badge_and_what_you_will_learn(path):
 
 
 def _sync_setup():
-    spec = importlib.util.spec_from_file_location("sync_setup", REPO / "notebooks" / "sync_setup.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("notebooks/sync_setup.py")
 
 
 def test_only_the_numbered_teaching_notebooks_get_a_badge_and_set_up_cell():

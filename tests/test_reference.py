@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +23,13 @@ from didan_lite.reference import (
 )
 from didan_lite.report import write_metrics
 from didan_lite.verdicts import paired_verdict
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _make_reference():
-    spec = importlib.util.spec_from_file_location("make_reference", ROOT / "benchmarks" / "make_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_script("benchmarks/make_reference.py").main
 
 
 def _run(method: str, seed: int, target_uar: float) -> RunResult:
