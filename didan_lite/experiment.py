@@ -183,7 +183,7 @@ def source_folds(task: TaskData, n_folds: int) -> list[np.ndarray]:
     if n_folds == 1:
         return [np.arange(len(task.source_train.y), n)]
     labels = task.source_all.y.numpy()
-    if task.heldout_by == "speaker":
+    if task.heldout_by == "speaker" and task.source_speakers is not None:
         speakers = task.source_speakers
         if len(set(speakers.tolist())) < n_folds:
             raise InputError(f"{n_folds} selection folds need at least as many source speakers; the source has "

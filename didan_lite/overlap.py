@@ -32,20 +32,29 @@ def shared_audio(source: pd.DataFrame, target: pd.DataFrame) -> list[str]:
     """Target paths whose file content equals some source file's (manifests as :func:`read_manifest` returns them)."""
     by_size: dict[int, list[str]] = defaultdict(list)
     for path in dict.fromkeys(source["path"]):
-        by_size[os.stat(path).st_size].append(path)
+        by_size[_readable(os.stat, path).st_size].append(path)
     digests: dict[str, str] = {}
 
     def digest(path: str) -> str:
         if path not in digests:
-            digests[path] = file_digest(path)
+            digests[path] = _readable(file_digest, path)
         return digests[path]
 
     shared = []
     for path in target["path"]:
-        same_size = by_size.get(os.stat(path).st_size, [])
+        same_size = by_size.get(_readable(os.stat, path).st_size, [])
         if same_size and digest(path) in {digest(other) for other in same_size}:
             shared.append(path)
     return shared
+
+
+def _readable(read, path: str):
+    """``read(path)``, with an unreadable file (permissions, a vanished file) as one line naming it."""
+    try:
+        return read(path)
+    except OSError as exc:
+        raise InputError(f"Cannot read {path} ({exc.strerror or type(exc).__name__}); make it readable or remove "
+                         "its row from the manifest.") from exc
 
 
 def check_overlap(source_manifest, target_manifest, *, emotions: Sequence[str] | None = None, allow: bool = False) -> int:
