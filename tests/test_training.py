@@ -199,9 +199,9 @@ def test_history_logs_the_alignment_loss_in_its_parts():
         assert history[0]["alignment_parts"] is None  # warm-up: no alignment term computed
         for row in history[1:]:
             assert set(row["alignment_parts"]) == parts and all(math.isfinite(v) for v in row["alignment_parts"].values())
-        if method == "ida":  # the total is the reconstruction minus the weighted spread, epoch by epoch
+        if method == "ida":  # the parts are recorded as they enter the total, so they sum to it, epoch by epoch
             row = history[-1]
-            expected = row["alignment_parts"]["reconstruction"] - alignment.diversity * row["alignment_parts"]["spread"]
+            expected = row["alignment_parts"]["reconstruction"] + row["alignment_parts"]["spread"]
             assert row["alignment_loss"] == pytest.approx(expected, rel=1e-4, abs=1e-5)
 
 

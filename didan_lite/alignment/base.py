@@ -85,8 +85,9 @@ class AlignmentLoss(nn.Module):
         - Output: scalar.
 
     Attributes:
-        last_parts: the named parts of the last loss computed (detached scalars), e.g. IDA's
-            ``{"reconstruction": ..., "spread": ...}``; empty for a loss with one part. The trainer averages
+        last_parts: the named parts of the last loss computed (detached scalars), each as it enters the
+            total so that they sum to it, e.g. IDA's ``{"reconstruction": ..., "spread": -diversity * spread}``;
+            empty for a loss with one part. The trainer averages
             them per epoch into the history's ``"alignment_parts"``.
     """
 

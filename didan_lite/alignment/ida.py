@@ -378,9 +378,9 @@ class IDALoss(AlignmentLoss):
         if self.symmetric:
             loss = 0.5 * (loss + self._one_direction(f_t, f_s, target_groups, source_groups)[0])
         spread = self._spread(f_s, f_t)
-        self.last_parts = {"reconstruction": loss.detach()}
+        self.last_parts = {"reconstruction": loss.detach()}  # each part as it enters the total: they sum to it
         if self.diversity:
-            self.last_parts["spread"] = spread.detach()
+            self.last_parts["spread"] = (-self.diversity * spread).detach()
         return loss - self.diversity * spread
 
     def _spread(self, f_s: Tensor, f_t: Tensor) -> Tensor | float:
