@@ -131,7 +131,8 @@ def test_report_tables_give_paired_intervals_per_task_and_pooled_and_label_class
     assert len(runs) == sum(len(load_reference(t).runs.query("method in ['source-only', 'ida']")) for t in ("B-C", "C-B"))
     table = paired_markdown(runs, 5)
     pooled = paired_verdict(runs, "ida", n_classes=5)
-    assert f"| pooled | ida | 10 | {100 * runs[runs.method == 'ida'].target_uar.mean():.1f} ± " in table
+    n_ida = int((runs.method == 'ida').sum())
+    assert f"| pooled | ida | {n_ida} | {100 * runs[runs.method == 'ida'].target_uar.mean():.1f} ± " in table
     assert f"{pooled.mean_difference:+.1f} {pooled.interval()} | {pooled.verdict} |" in table
     assert "| B-C | source-only |" in table and "(baseline)" in table and "class alignment" not in table
     records = runs.to_dict(orient="records")
