@@ -340,7 +340,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             scaler.step(optimiser)
             scaler.update()
         means = (sums / steps_per_epoch).tolist()  # the one host synchronisation of the epoch
-        finite_weights = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+        finite_weights = bool(torch.stack([torch.isfinite(p).all() for p in model.parameters()]).all())  # one sync
         if not (finite_weights and all(math.isfinite(value) for value in means)):  # never save a diverged state
             run = f" in run {Path(checkpoint).name}" if checkpoint else ""
             raise InputError(f"Training diverged at epoch {epoch + 1}{run} (task loss {means[0]:.3g}, alignment loss "
