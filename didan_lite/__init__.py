@@ -31,7 +31,7 @@ _NAMES: dict[str, list[str]] = {
     ],
     "didan_lite.errors": ["InputError"],
     "didan_lite.exercises": _EXERCISES,
-    "didan_lite.experiment": ["compare", "load_task", "results_markdown", "run_method"],
+    "didan_lite.experiment": ["compare", "results_markdown", "run_method"],
     "didan_lite.features": ["FeatureConfig", "load_audio", "spectrogram"],
     "didan_lite.listening": ["audio_player", "audio_table"],
     "didan_lite.metrics": [
@@ -47,6 +47,7 @@ _NAMES: dict[str, list[str]] = {
     "didan_lite.reference": ["ReferenceResult", "available_references", "load_reference"],
     "didan_lite.results": ["Comparison", "ExperimentConfig", "RunResult", "TaskData"],
     "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
+    "didan_lite.task": ["load_task"],
     "didan_lite.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],
     "didan_lite.training": ["TrainConfig", "predict", "train_didan"],
     "didan_lite.verdicts": ["PairedVerdict", "leader", "learned", "paired_verdict", "verdict_lines"],
