@@ -37,7 +37,7 @@ demo: $(VENV)/.installed
 # Notebooks run in fast mode (DIDAN_LITE_FAST=1) under nbval; see notebooks/README.md.
 test: $(VENV)/.installed-test
 	DIDAN_LITE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests $(NOTEBOOKS) \
-		$(if $(NOTEBOOKS),--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT)) -p no:cacheprovider
+		$(if $(NOTEBOOKS),--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT)) -p no:cacheprovider --durations=20
 
 # Write the badges and set-up cells from pyproject.toml's [project.urls], then re-execute every notebook
 # in place (fast mode unless DIDAN_LITE_FAST=0) so committed outputs stay current.
