@@ -129,3 +129,18 @@ def test_round9_summarises_and_an_extra_folder_counts_each_run_once(grid, tmp_pa
     table = (tmp_path / "s" / "results.md").read_text()
     line = next(l for l in table.splitlines() if l.startswith("| B-C | mmd | 10 |"))
     assert "† (9) / 40.0 (1) |" in line  # round 9's figure and the library's kept apart, with their counts
+
+
+def test_full_mode_refits_and_fills_the_heldout_column_from_the_selection(grid, tmp_path):
+    out = tmp_path / "out"
+    argv = ["--task", "tones", "--epochs", "1", "--methods", "source-only,mmd", "--seeds", "2", "--weights", "auto",
+            "--out", str(out)]
+    assert grid.main(argv) == 0
+    payload = json.loads((out / "grid.json").read_text())
+    selection = payload["selection"]
+    assert set(selection) == {"source-only", "mmd"} and selection["mmd"]["weight"] in (0.0, 0.1, 0.3, 1.0)
+    assert selection["mmd"]["candidate_heldout_source_uar"]["0"] == pytest.approx(selection["source-only"]["heldout_source_uar"])
+    for row in payload["rows"]:
+        assert row["trained_on"] == "all source speakers"
+        assert row["source_heldout_uar"] == selection[row["method"]]["heldout_source_uar"]
+        assert "speaker folds" in row["source_heldout_from"]
