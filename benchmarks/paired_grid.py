@@ -20,8 +20,8 @@ measures its own held-out figure). Weights:
   held-out figure from the same selection seed and folds (:func:`didan_lite.experiment.cross_validate`;
   source-only's runs are the anchor's, loaded from their checkpoints).
 
-Resume: a row already in ``OUT/grid.json`` with the same (task, method, seed, weight, channel) is not trained
-again, a choice already in ``OUT/selection.json`` is reused, and an interrupted run resumes from its checkpoint
+Resume: a row already in ``OUT/grid.json`` (or in the ``grid.json`` of a ``--done-in`` folder) with the same
+(task, method, seed, weight, channel) is not trained again, a choice already in ``OUT/selection.json`` is reused, and an interrupted run resumes from its checkpoint
 (``OUT/checkpoints``). After every run ``metrics.json`` (the CLI's format, every run of the folder) and
 ``grid.json`` are rewritten atomically. ``--target-channel telephone`` re-records the target first
 (``cross_corpus.rerecorded``); the task is then named e.g. ``B-C+telephone``.
@@ -256,6 +256,7 @@ def run_grid(args: argparse.Namespace) -> None:
     chosen = selection(task, name, methods, weights, seeds[0], config, out) if "auto" in weights.values() else {}
 
     done = {row_key(r) for r in grid["rows"]}
+    elsewhere = {row_key(r) for folder in args.done_in for r in read_json(folder / "grid.json", {"rows": []})["rows"]}
     earlier = read_json(out / "metrics.json", {"runs": []})["runs"]
     comparison = Comparison(task, [restored(r) for r in earlier
                                    if row_key({**r, "task": name, "channel": args.target_channel}) in done], out,
@@ -271,7 +272,7 @@ def run_grid(args: argparse.Namespace) -> None:
             weight = planned_weight(method, n_classes, weights, chosen, config)
             key = row_key({"task": name, "method": method, "seed": seed, "alignment_weight": weight,
                            "channel": args.target_channel})
-            if key in done:
+            if key in done or key in elsewhere:
                 continue
             if method == "opensmile-svm":
                 run = run_classical(task, seed, config)
@@ -434,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-channel", help=f"re-record the target through this channel first ({', '.join(sorted(CHANNELS))})")
     parser.add_argument("--fast", action="store_true", help="the notebooks' preset (didan_lite.presets.FAST)")
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    parser.add_argument("--done-in", nargs="*", type=Path, default=[],
+                        help="other folders of the same task whose grid.json rows count as done (not trained here)")
     parser.add_argument("--data-root", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--summarise", nargs="*", type=Path, help="only merge these task folders' grid.json into --out")

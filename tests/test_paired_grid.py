@@ -74,6 +74,9 @@ def test_a_new_seed_trains_only_its_own_runs(grid, tmp_path, monkeypatch):
     rows = json.loads((out / "grid.json").read_text())["rows"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert [r["seed"] for r in rows] == [5, 6] and [r["seed"] for r in metrics["runs"]] == [5, 6]
+    other = tmp_path / "other"  # a new folder that counts the first one's rows as done
+    assert grid.main([*base[:-1], str(other), "--seeds", "5,6,7", "--done-in", str(out)]) == 0
+    assert trained == [6, 7] and [r["seed"] for r in json.loads((other / "grid.json").read_text())["rows"]] == [7]
 
 
 def test_the_channel_names_the_task_and_a_folder_holds_one_task(grid, tmp_path, monkeypatch):
