@@ -171,21 +171,27 @@ def write_json(path: Path, payload) -> None:
         json.dump(payload, handle, indent=1)
 
 
-def selection(task, name: str, methods: list[str], weights: dict, seed: int, config: ExperimentConfig, out: Path) -> dict:
+def selection(task, name: str, methods: list[str], weights: dict, seed: int | None, config: ExperimentConfig, out: Path,
+              measure_all: bool = False, first_seed: int = 0) -> dict:
     """Per method: the weight chosen by ``choose_weight`` (``"auto"`` methods) and the held-out source UAR of the
-    selection runs (every deep method, when any weight is ``"auto"``); stored in and reused from ``OUT/selection.json``.
+    selection runs (:func:`cross_validate` on ``seed``; for every deep method when any weight is ``"auto"`` or
+    ``measure_all``); stored in and reused from ``OUT/selection.json``. ``seed`` None: the seed of the stored
+    entries, else ``first_seed`` (so a grid extended by later seeds keeps its selection).
 
     Raises:
-        InputError: ``selection.json`` holds a choice made with other candidates, rule or folds.
+        InputError: ``selection.json`` holds an entry made with other candidates, rule, folds, seed or weight.
     """
     n_classes, path = len(task.class_names), out / "selection.json"
     stored = read_json(path, {})
-    protocol = {"task": name, "candidates": list(config.weight_candidates), "rule": config.weight_criterion,
-                "selection_folds": config.selection_folds, "selection_seed": seed}
+    if seed is None:
+        seed = next((entry["protocol"]["selection_seed"] for entry in stored.values()), first_seed)
     auto = [m for m in methods if weights.get(m) == "auto" and aligning(m, n_classes, config)]
-    wanted = auto + [m for m in methods if auto and m != "opensmile-svm" and not aligning(m, n_classes, config)]
+    wanted = [m for m in methods if m in auto or ((auto or measure_all) and m != "opensmile-svm")]
     wanted.sort(key=lambda m: m != "source-only")  # source-only first: its runs are the anchor of every choice
     for method in wanted:
+        weight = "auto" if method in auto else planned_weight(method, n_classes, weights, {}, config)
+        protocol = {"task": name, "candidates": list(config.weight_candidates), "rule": config.weight_criterion,
+                    "selection_folds": config.selection_folds, "selection_seed": seed, "weight": weight}
         if method in stored:
             if stored[method]["protocol"] != protocol:
                 raise InputError(f"{path} holds {method}'s selection under {stored[method]['protocol']}, not {protocol}; "
@@ -203,8 +209,8 @@ def selection(task, name: str, methods: list[str], weights: dict, seed: int, con
                      "choice": choice.summary(),
                      "oracle_candidate_target_uar": {f"{w:g}": r.target_uar for w, r in runs.items()}}
         else:
-            run = cross_validate(task, method, seed, config, None, checkpoints, False)
-            entry = {"weight": None, "reason": "", "heldout_source_uar": run.source_uar, "heldout_from": run.heldout_from}
+            run = cross_validate(task, method, seed, config, weight, checkpoints, False)
+            entry = {"weight": weight, "reason": "", "heldout_source_uar": run.source_uar, "heldout_from": run.heldout_from}
         stored[method] = {"protocol": protocol, **entry}
         write_json(path, stored)
         print(json.dumps({"selection": method, **{k: v for k, v in entry.items() if k != "choice"}}), flush=True)
@@ -253,7 +259,9 @@ def run_grid(args: argparse.Namespace) -> None:
         source, target = (balanced_subset(read_manifest(m), FAST.max_per_class) for m in (source, target))
     task = load_task(source, target, emotions=emotions, config=config, progress=False)
     n_classes = len(task.class_names)
-    chosen = selection(task, name, methods, weights, seeds[0], config, out) if "auto" in weights.values() else {}
+    measure = "auto" in weights.values() or args.heldout_runs
+    chosen = selection(task, name, methods, weights, args.selection_seed, config, out, args.heldout_runs,
+                       first_seed=seeds[0]) if measure else {}
 
     done = {row_key(r) for r in grid["rows"]}
     elsewhere = {row_key(r) for folder in args.done_in for r in read_json(folder / "grid.json", {"rows": []})["rows"]}
@@ -278,8 +286,9 @@ def run_grid(args: argparse.Namespace) -> None:
                 run = run_classical(task, seed, config)
             else:
                 run = _train(task, method, seed, config, weight, out / "checkpoints", False, split=split)
-                if split == "all" and method in chosen:
-                    run.source_uar, run.heldout_from = chosen[method]["heldout_source_uar"], chosen[method]["heldout_from"]
+                entry = chosen.get(method)
+                if split == "all" and entry and (weights.get(method) == "auto" or entry["weight"] == weight):
+                    run.source_uar, run.heldout_from = entry["heldout_source_uar"], entry["heldout_from"]
                 elif split == "all":
                     run.source_uar = heldout.get(name, {}).get(method, float("nan"))
                     run.heldout_from = f"selection runs ({args.heldout})" if args.heldout else "not measured"
@@ -432,6 +441,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="'auto' (every aligning method chosen by choose_weight), or JSON method -> number or 'auto'; "
                              "a method left out trains with the library's default weight")
     parser.add_argument("--heldout", help="JSON file: task -> method -> held-out source UAR of the selection runs")
+    parser.add_argument("--heldout-runs", action="store_true",
+                        help="measure every deep method's held-out source UAR on speaker folds of the first seed (as "
+                             "compare does; implied for the methods of an 'auto' grid), in place of --heldout")
+    parser.add_argument("--selection-seed", type=int,
+                        help="seed of the selection runs (default: the one OUT/selection.json holds, else the first seed)")
     parser.add_argument("--target-channel", help=f"re-record the target through this channel first ({', '.join(sorted(CHANNELS))})")
     parser.add_argument("--fast", action="store_true", help="the notebooks' preset (didan_lite.presets.FAST)")
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")

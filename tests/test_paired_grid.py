@@ -58,6 +58,7 @@ def test_a_second_invocation_trains_nothing_and_reuses_the_selection(grid, tmp_p
     _forbid_training(grid, monkeypatch)
     assert grid.main(argv) == 0
     assert (out / "grid.json").read_text() == first_text  # nothing new to record
+    assert grid.main([*argv[:-6], "--seeds", "4", *argv[-4:]]) == 0  # a later first seed keeps the stored selection
     metrics = json.loads((out / "metrics.json").read_text())
     assert [(r["method"], r["seed"]) for r in metrics["runs"]] == [(r["method"], r["seed"]) for r in first["rows"]]
 
