@@ -9,20 +9,22 @@ The protocol of :func:`didan_lite.experiment.compare`: each seed's final model i
 (``ExperimentConfig.refit``; ``--fast`` is the notebooks' preset, which trains on the training speakers and
 measures its own held-out figure). Weights:
 
-- a number per method (``--weights '{"mmd": 0.1}'``), fixed in advance; the held-out source UAR of such a
-  refit comes from ``--heldout`` (task -> method -> UAR of earlier selection runs), else it is unknown (nan);
+- a number per method (``--weights '{"mmd": 0.1}'``), fixed in advance (a method left out trains with the
+  library's default weight); the held-out source UAR of such a refit comes from ``--heldout`` (task -> method ->
+  UAR of earlier selection runs), from ``--heldout-runs`` (this grid's own selection runs, below), else it is
+  unknown (nan);
 - ``auto`` (``--weights auto``, or ``"auto"`` for some methods in the JSON): before the seeds, the weight of each
   such method is chosen once per task by :func:`didan_lite.experiment.choose_weight`, exactly as
-  ``compare --weight auto`` chooses it (speaker folds of the source, the selection seed = the first seed,
-  source-only's selection runs as the weight-0 anchor; no target label is read). The choice, the held-out
+  ``compare --weight auto`` chooses it (speaker folds of the source, on the selection seed, by default the first
+  seed; source-only's selection runs as the weight-0 anchor; no target label is read). The choice, the held-out
   source UAR of every candidate, the reason and the chosen weight's held-out source UAR (which fills the
-  held-out column) go to ``OUT/selection.json`` and ``grid.json``. The other deep methods of the grid get their
-  held-out figure from the same selection seed and folds (:func:`didan_lite.experiment.cross_validate`;
-  source-only's runs are the anchor's, loaded from their checkpoints).
+  held-out column) go to ``OUT/selection.json`` and ``grid.json``. The other deep methods of the grid (all of
+  them with ``--heldout-runs``) get their held-out figure from the same seed and folds
+  (:func:`didan_lite.experiment.cross_validate`; source-only's runs are the anchor's, loaded from their checkpoints).
 
 Resume: a row already in ``OUT/grid.json`` (or in the ``grid.json`` of a ``--done-in`` folder) with the same
-(task, method, seed, weight, channel) is not trained again, a choice already in ``OUT/selection.json`` is reused, and an interrupted run resumes from its checkpoint
-(``OUT/checkpoints``). After every run ``metrics.json`` (the CLI's format, every run of the folder) and
+(task, method, seed, weight, channel) is not trained again, a choice already in ``OUT/selection.json`` is
+reused (with its selection seed), and an interrupted run resumes from its checkpoint (``OUT/checkpoints``). After every run ``metrics.json`` (the CLI's format, every run of the folder) and
 ``grid.json`` are rewritten atomically. ``--target-channel telephone`` re-records the target first
 (``cross_corpus.rerecorded``); the task is then named e.g. ``B-C+telephone``.
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, load_script
+from conftest import load_script
 from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, pick_device
 
 
