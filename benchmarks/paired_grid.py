@@ -345,16 +345,20 @@ def verdict_cell(rows: list[dict], method: str, tasks: list[str], n_classes: int
     return f"{v.mean_difference:+.1f} {v.interval()} (n={v.n_pairs}, {v.verdict})", record
 
 
-def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[dict], list[str]]:
-    """(rows, provenance of every invocation, dropped duplicates): each (task, method, seed) once, first folder wins.
+def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[dict], list[str], dict]:
+    """(rows, provenance of every invocation, dropped duplicates, weight choices per task and method): each
+    (task, method, seed) once, first folder wins.
 
     The held-out source UAR of a row without one is filled from ``heldout`` (task -> method -> UAR).
     """
-    rows, runs, seen, dropped = [], [], {}, []
+    rows, runs, seen, dropped, choices = [], [], {}, [], {}
     for folder in folders:
         grid = read_json(folder / "grid.json", None)
         if grid is None:
             continue
+        for method, entry in grid.get("selection", {}).items():
+            if "choice" in entry:
+                choices.setdefault(entry["protocol"]["task"], {}).setdefault(method, entry)
         classes = read_json(folder / "metrics.json", {}).get("class_names")
         runs += grid.get("invocations") or [{k: grid[k] for k in ("command", "commit", "date", "machine", "elapsed_s")}]
         for row in grid["rows"]:
@@ -368,14 +372,14 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 row["source_heldout_uar"] = heldout.get(row["task"], {}).get(row["method"], float("nan"))
             rows.append(row)
-    return rows, runs, dropped
+    return rows, runs, dropped, choices
 
 
 def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
     """Merge the tasks' grid.json into results.json / results.md (per-run rows, means, paired intervals and
     verdicts); ``heldout`` (task -> method -> UAR of the selection runs) fills the held-out source column where
     a row has none."""
-    rows, runs, dropped = merged_rows(folders, heldout)
+    rows, runs, dropped, choices = merged_rows(folders, heldout)
     if not rows:
         raise InputError(f"no grid.json with rows in {[str(f) for f in folders]}.")
     tasks = list(dict.fromkeys(r["task"] for r in rows))
@@ -419,6 +423,11 @@ def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
     if {r["task"] for r in so} == {"B-C", "C-B"}:
         means = [100 * np.mean([r["target_uar"] for r in so if r["task"] == t]) for t in ("B-C", "C-B")]
         lines += ["", f"Source-only, mean of B->C and C->B: {np.mean(means):.1f} UAR (goal 41.0)."]
+    if choices:
+        lines += ["", "Weights chosen without target labels (didan_lite.experiment.choose_weight; held-out source UAR % "
+                  "of each candidate, 0 = source-only's selection runs):", ""]
+        lines += [f"- {t} {m}: **{e['weight']:g}** (" + ", ".join(f"{w}: {100 * u:.1f}" for w, u in
+                  e["candidate_heldout_source_uar"].items()) + f"); {e['reason']}" for t, by in choices.items() for m, e in by.items()]
     if dropped:
         lines += ["", "Counted once (a later folder's run of the same task, method and seed left out): " + "; ".join(dropped) + "."]
     lines += ["", "Per run:", "", "| task | method | seed | target UAR % | PAD | rank | class % | weight | s |", "|---|---|---|---|---|---|---|---|---|"]
@@ -431,6 +440,7 @@ def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
     with atomic_write(out / "results.md", "w") as handle:
         handle.write("\n".join(lines) + "\n")
     write_json(out / "results.json", {"provenance": runs, "paired_differences": summary, "verdicts": verdicts,
+                                      "weight_selection": choices,
                                       "dropped_duplicates": dropped, "rows": rows})
 
 

@@ -59,6 +59,12 @@ def test_a_second_invocation_trains_nothing_and_reuses_the_selection(grid, tmp_p
     assert grid.main(argv) == 0
     assert (out / "grid.json").read_text() == first_text  # nothing new to record
     assert grid.main([*argv[:-6], "--seeds", "4", *argv[-4:]]) == 0  # a later first seed keeps the stored selection
+
+    assert grid.main(["--summarise", str(out), "--out", str(tmp_path / "s")]) == 0
+    results = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert results["weight_selection"]["tones"]["mmd"]["weight"] == mmd["weight"]
+    assert results["verdicts"]["mmd"]["tones"]["n_pairs"] == 2
+    assert f"- tones mmd: **{mmd['weight']:g}** (0: " in (tmp_path / "s" / "results.md").read_text()
     metrics = json.loads((out / "metrics.json").read_text())
     assert [(r["method"], r["seed"]) for r in metrics["runs"]] == [(r["method"], r["seed"]) for r in first["rows"]]
 
@@ -148,3 +154,4 @@ def test_full_mode_refits_and_fills_the_heldout_column_from_the_selection(grid, 
         assert row["trained_on"] == "all source speakers"
         assert row["source_heldout_uar"] == selection[row["method"]]["heldout_source_uar"]
         assert "speaker folds" in row["source_heldout_from"]
+
