@@ -154,4 +154,3 @@ def test_full_mode_refits_and_fills_the_heldout_column_from_the_selection(grid, 
         assert row["trained_on"] == "all source speakers"
         assert row["source_heldout_uar"] == selection[row["method"]]["heldout_source_uar"]
         assert "speaker folds" in row["source_heldout_from"]
-
