@@ -384,7 +384,11 @@ def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
         raise InputError(f"no grid.json with rows in {[str(f) for f in folders]}.")
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    classes = {t: next((r["n_classes"] for r in rows if r["task"] == t and r["n_classes"]), 5) for t in tasks}
+    classes = {t: next((r["n_classes"] for r in rows if r["task"] == t and r["n_classes"]), None) for t in tasks}
+    unknown = [t for t, n in classes.items() if n is None]
+    if unknown:
+        raise InputError(f"the number of emotions of task(s) {unknown} is unknown: their rows carry no n_classes and "
+                         "their folders no metrics.json; give the folders the grid wrote.")
     commits = sorted({r["commit"] for r in runs})
     lines = [f"# Paired grid ({runs[-1]['date']})", "", f"Commit(s) {', '.join(commits)}; machine: {runs[-1]['machine']}.", "",
              "Commands:", ""] + [f"- `{r['command']}` ({r['elapsed_s']:.0f} s, commit {r['commit']})" for r in runs] + ["",
@@ -402,9 +406,10 @@ def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
                 continue
             u = 100 * np.array([r["target_uar"] for r in sel])
             sd = u.std(ddof=1) if len(u) > 1 else 0.0
-            held = [r["source_heldout_uar"] for r in sel if r["source_heldout_uar"] is not None and not math.isnan(r["source_heldout_uar"])]
+            held = list(dict.fromkeys(f"{100 * r['source_heldout_uar']:.1f}" for r in sel
+                                      if r["source_heldout_uar"] is not None and not math.isnan(r["source_heldout_uar"])))
             weights = sorted({r["alignment_weight"] for r in sel if r["alignment_weight"] is not None})
-            lines.append(f"| {t} | {m} | {len(sel)} | {u.mean():.1f} ± {sd:.1f} | {f'{100 * held[0]:.1f}' if held else 'nan'} | "
+            lines.append(f"| {t} | {m} | {len(sel)} | {u.mean():.1f} ± {sd:.1f} | {' / '.join(held) or 'nan'} | "
                          f"{np.mean([r['proxy_a_distance'] for r in sel]):.2f} | {np.mean([r['feature_effective_rank'] for r in sel]):.1f} | "
                          f"{class_cell(sel)} | {', '.join(f'{w:g}' for w in weights) or '-'} | "
                          f"{np.mean([r['seconds'] for r in sel]):.0f} |")
