@@ -24,7 +24,8 @@ measures its own held-out figure). Weights:
 
 Resume: a row already in ``OUT/grid.json`` (or in the ``grid.json`` of a ``--done-in`` folder) with the same
 (task, method, seed, weight, channel) is not trained again, a choice already in ``OUT/selection.json`` is
-reused (with its selection seed), and an interrupted run resumes from its checkpoint (``OUT/checkpoints``). After every run ``metrics.json`` (the CLI's format, every run of the folder) and
+reused (with its selection seed), and an interrupted run resumes from its checkpoint (``OUT/checkpoints``);
+``--plan`` lists what a call would train, and trains nothing. After every run ``metrics.json`` (the CLI's format, every run of the folder) and
 ``grid.json`` are rewritten atomically. ``--target-channel telephone`` re-records the target first
 (``cross_corpus.rerecorded``); the task is then named e.g. ``B-C+telephone``.
 
@@ -225,7 +226,7 @@ def planned_weight(method: str, n_classes: int, weights: dict, chosen: dict, con
         return None
     weight = weights.get(method)
     if weight == "auto":
-        return float(chosen[method]["weight"])
+        return float(chosen[method]["weight"]) if method in chosen else float("nan")  # nan: not chosen yet (--plan)
     return float(config.train.alignment_weight if weight is None else weight)
 
 
@@ -261,9 +262,9 @@ def run_grid(args: argparse.Namespace) -> None:
         source, target = (balanced_subset(read_manifest(m), FAST.max_per_class) for m in (source, target))
     task = load_task(source, target, emotions=emotions, config=config, progress=False)
     n_classes = len(task.class_names)
-    measure = "auto" in weights.values() or args.heldout_runs
+    measure = ("auto" in weights.values() or args.heldout_runs) and not args.plan
     chosen = selection(task, name, methods, weights, args.selection_seed, config, out, args.heldout_runs,
-                       first_seed=seeds[0]) if measure else {}
+                       first_seed=seeds[0]) if measure else read_json(out / "selection.json", {})
 
     done = {row_key(r) for r in grid["rows"]}
     elsewhere = {row_key(r) for folder in args.done_in for r in read_json(folder / "grid.json", {"rows": []})["rows"]}
@@ -283,6 +284,9 @@ def run_grid(args: argparse.Namespace) -> None:
             key = row_key({"task": name, "method": method, "seed": seed, "alignment_weight": weight,
                            "channel": args.target_channel})
             if key in done or key in elsewhere:
+                continue
+            if args.plan:
+                print(f"would train {name} {method} seed {seed} weight {'-' if weight is None else f'{weight:g}'}", flush=True)
                 continue
             if method == "opensmile-svm":
                 run = run_classical(task, seed, config)
@@ -468,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--done-in", nargs="*", type=Path, default=[],
                         help="other folders of the same task whose grid.json rows count as done (not trained here)")
+    parser.add_argument("--plan", action="store_true",
+                        help="print the runs this call would train (after resume and --done-in) and train nothing")
     parser.add_argument("--data-root", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--summarise", nargs="*", type=Path, help="only merge these task folders' grid.json into --out")

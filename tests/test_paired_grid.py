@@ -69,7 +69,7 @@ def test_a_second_invocation_trains_nothing_and_reuses_the_selection(grid, tmp_p
     assert [(r["method"], r["seed"]) for r in metrics["runs"]] == [(r["method"], r["seed"]) for r in first["rows"]]
 
 
-def test_a_new_seed_trains_only_its_own_runs(grid, tmp_path, monkeypatch):
+def test_a_new_seed_trains_only_its_own_runs(grid, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     base = ["--task", "tones", "--fast", "--epochs", "1", "--methods", "source-only", "--out", str(out)]
     assert grid.main([*base, "--seeds", "5"]) == 0
@@ -82,6 +82,10 @@ def test_a_new_seed_trains_only_its_own_runs(grid, tmp_path, monkeypatch):
     metrics = json.loads((out / "metrics.json").read_text())
     assert [r["seed"] for r in rows] == [5, 6] and [r["seed"] for r in metrics["runs"]] == [5, 6]
     other = tmp_path / "other"  # a new folder that counts the first one's rows as done
+    capsys.readouterr()
+    assert grid.main([*base[:-1], str(other), "--seeds", "5,6,7", "--done-in", str(out), "--plan"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "would train tones source-only seed 7 weight -"
+    assert trained == [6] and not (other / "grid.json").exists()
     assert grid.main([*base[:-1], str(other), "--seeds", "5,6,7", "--done-in", str(out)]) == 0
     assert trained == [6, 7] and [r["seed"] for r in json.loads((other / "grid.json").read_text())["rows"]] == [7]
 
