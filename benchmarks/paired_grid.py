@@ -44,6 +44,7 @@ tables and never averaged with the library's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -72,6 +73,7 @@ from didan_lite.experiment import (
     load_task,
     run_classical,
 )
+from didan_lite.folders import hold_folder
 from didan_lite.manifest import balanced_subset, read_manifest
 from didan_lite.model_selection import WeightChoice
 from didan_lite.presets import FAST
@@ -483,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.summarise is not None:
             summarise(args.summarise, args.out, read_json(Path(args.heldout), {}) if args.heldout else {})
         else:
-            run_grid(args)
+            with contextlib.nullcontext() if args.plan else hold_folder(args.out):  # one grid per folder at a time
+                run_grid(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

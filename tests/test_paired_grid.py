@@ -109,6 +109,14 @@ def test_bad_weights_are_one_error_line(grid, tmp_path, capsys, weights):
     assert len(err) == 1 and err[0].startswith("error: ") and "--weights" in err[0]
 
 
+def test_a_folder_in_use_is_refused(grid, tmp_path, capsys):
+    from didan_lite.folders import hold_folder
+
+    with hold_folder(tmp_path / "o"):
+        assert grid.main(["--task", "tones", "--methods", "source-only", "--out", str(tmp_path / "o")]) == 2
+    assert "in use by another run" in capsys.readouterr().err
+
+
 def _differences(rows, task, method):
     by = {(r["seed"], r["method"]): r["target_uar"] for r in rows if r["task"] == task}
     return [100 * (by[(s, method)] - by[(s, "source-only")]) for (s, m) in by if m == method and (s, "source-only") in by]
