@@ -3,7 +3,7 @@
     python benchmarks/paired_grid.py --task B-C --seeds 701,702,703 --weights '{"mmd": 0.1, "ida": 0.1}' \\
         --heldout benchmarks/results/round9/selection_heldout.json --data-root ../shared/corpora --out OUT/B-C
     python benchmarks/paired_grid.py --task synthetic --weights auto --out OUT/synthetic
-    python benchmarks/paired_grid.py --summarise OUT/B-C OUT/C-B OUT/B-C-710 --out OUT
+    python benchmarks/paired_grid.py --summarise OUT/B-C OUT/C-B OUT/B-C-710 --out OUT [--pool B-C,C-B]
 
 The protocol of :func:`didan_lite.experiment.compare`: each seed's final model is trained on all source speakers
 (``ExperimentConfig.refit``; ``--fast`` is the notebooks' preset, which trains on the training speakers and
@@ -381,10 +381,14 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
     return rows, runs, dropped, choices
 
 
-def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
+def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | None = None) -> None:
     """Merge the tasks' grid.json into results.json / results.md (per-run rows, means, paired intervals and
-    verdicts); ``heldout`` (task -> method -> UAR of the selection runs) fills the held-out source column where
-    a row has none."""
+    verdicts, pooled over the tasks ``pool``, default all); ``heldout`` (task -> method -> UAR of the selection
+    runs) fills the held-out source column where a row has none.
+
+    Raises:
+        InputError: no rows, a task of ``pool`` without rows, or a task whose number of emotions is unknown.
+    """
     rows, runs, dropped, choices = merged_rows(folders, heldout)
     if not rows:
         raise InputError(f"no grid.json with rows in {[str(f) for f in folders]}.")
@@ -419,14 +423,17 @@ def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
                          f"{np.mean([r['proxy_a_distance'] for r in sel]):.2f} | {np.mean([r['feature_effective_rank'] for r in sel]):.1f} | "
                          f"{class_cell(sel)} | {', '.join(f'{w:g}' for w in weights) or '-'} | "
                          f"{np.mean([r['seconds'] for r in sel]):.0f} |")
+    pool = tasks if pool is None else pool
+    if set(pool) - set(tasks):
+        raise InputError(f"--pool names task(s) {sorted(set(pool) - set(tasks))} without rows; the folders hold {tasks}.")
     lines += ["", "Paired differences to source-only (target UAR points, same seed; mean [95 % t-interval], pairs, "
-              "verdict of didan_lite.verdicts.paired_verdict):", "",
+              f"verdict of didan_lite.verdicts.paired_verdict; pooled over {', '.join(pool)}):", "",
               "| method | " + " | ".join(tasks) + " | pooled |", "|---|" + "---|" * (len(tasks) + 1)]
     summary, verdicts = {}, {}
     for m in methods:
         if m == "source-only":
             continue
-        cells = [verdict_cell(rows, m, [t], classes[t]) for t in tasks] + [verdict_cell(rows, m, tasks, max(classes.values()))]
+        cells = [verdict_cell(rows, m, [t], classes[t]) for t in tasks] + [verdict_cell(rows, m, pool, max(classes[t] for t in pool))]
         summary[m] = dict(zip([*tasks, "pooled"], [c[0] for c in cells]))
         verdicts[m] = dict(zip([*tasks, "pooled"], [c[1] for c in cells]))
         lines.append(f"| {m} | " + " | ".join(c[0] for c in cells) + " |")
@@ -479,11 +486,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--summarise", nargs="*", type=Path, help="only merge these task folders' grid.json into --out")
+    parser.add_argument("--pool", help="--summarise: the tasks the pooled column pools, comma-separated (default: all)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     try:
         if args.summarise is not None:
-            summarise(args.summarise, args.out, read_json(Path(args.heldout), {}) if args.heldout else {})
+            summarise(args.summarise, args.out, read_json(Path(args.heldout), {}) if args.heldout else {},
+                      args.pool.split(",") if args.pool else None)
         else:
             with contextlib.nullcontext() if args.plan else hold_folder(args.out):  # one grid per folder at a time
                 run_grid(args)

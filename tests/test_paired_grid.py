@@ -148,6 +148,11 @@ def test_round9_summarises_and_an_extra_folder_counts_each_run_once(grid, tmp_pa
         assert record["n_pairs"] == len(diffs) and record["mean_difference"] == pytest.approx(mean)
         assert (record["ci_low"], record["ci_high"]) == pytest.approx((mean - half, mean + half))
     assert results["verdicts"]["mmd"]["B-C"]["n_pairs"] == len(_differences(rows, "B-C", "mmd")) == 10
+    assert results["verdicts"]["mmd"]["pooled"]["n_pairs"] == 10 + len(_differences(rows, "C-B", "mmd"))
+    assert grid.main(["--summarise", *map(str, folders), "--out", str(tmp_path / "p"), "--pool", "C-B"]) == 0
+    pooled = json.loads((tmp_path / "p" / "results.json").read_text())["verdicts"]["ida"]
+    assert pooled["pooled"] == pooled["C-B"]
+    assert grid.main(["--summarise", *map(str, folders), "--out", str(tmp_path / "p"), "--pool", "B-E"]) == 2
     table = (tmp_path / "s" / "results.md").read_text()
     line = next(l for l in table.splitlines() if l.startswith("| B-C | mmd | 10 |"))
     assert "† (9) / 40.0 (1) |" in line  # round 9's figure and the library's kept apart, with their counts
