@@ -85,10 +85,9 @@ from cross_corpus import CHANNELS, rerecorded, task_manifests  # noqa: E402  (be
 
 OLD_CLASS_FIGURE = "knn_class_agreement"
 """Round 9's class figure (features standardised over source + target before the vote); marked †."""
-SUMMARY_KEYS = {"method", "seed", "target_uar", "target_war", "source_heldout_uar", "proxy_a_distance",
-                "feature_effective_rank", "seconds", "alignment_weight", "weight_reason", "dev_risk", "trained_on",
-                "source_heldout_from", "class_alignment", "precision", "epochs"}
-"""The keys of :meth:`RunResult.summary` that are fields; any other key is the run's ``extra``."""
+RENAMED = {"source_heldout_uar": "source_uar", "feature_effective_rank": "feature_rank",
+           "source_heldout_from": "heldout_from", "epochs": "history"}
+"""Keys of :meth:`RunResult.summary` -> the fields they hold; another key that is no field is the run's ``extra``."""
 
 
 def provenance(argv: list[str]) -> dict:
@@ -144,17 +143,10 @@ def row_key(row: dict) -> tuple:
 
 def restored(summary: dict) -> RunResult:
     """A run of an earlier invocation from its ``metrics.json`` record (figures only: no features, no confusion)."""
-    empty = np.zeros((0, 0))
-    return RunResult(method=summary["method"], seed=summary["seed"], target_uar=summary["target_uar"],
-                     target_war=summary["target_war"], source_uar=summary["source_heldout_uar"],
-                     proxy_a_distance=summary["proxy_a_distance"], feature_rank=summary["feature_effective_rank"],
-                     target_confusion=empty, history=summary.get("epochs", []), source_features=empty,
-                     target_features=empty, seconds=summary["seconds"], alignment_weight=summary.get("alignment_weight"),
-                     weight_reason=summary.get("weight_reason", ""), dev_risk=summary.get("dev_risk"),
-                     trained_on=summary.get("trained_on", "training speakers"),
-                     heldout_from=summary.get("source_heldout_from", "this run"),
-                     class_alignment=summary.get("class_alignment"), precision=summary.get("precision"),
-                     extra={k: v for k, v in summary.items() if k not in SUMMARY_KEYS})
+    fields, empty = {f.name for f in dataclasses.fields(RunResult)}, np.zeros((0, 0))
+    named = {RENAMED.get(k, k): v for k, v in summary.items()}
+    return RunResult(**{k: v for k, v in named.items() if k in fields}, target_confusion=empty, source_features=empty,
+                     target_features=empty, extra={k: v for k, v in summary.items() if RENAMED.get(k, k) not in fields})
 
 
 def read_json(path: Path, default):
