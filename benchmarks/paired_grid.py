@@ -480,7 +480,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summarise", nargs="*", type=Path, help="only merge these task folders' grid.json into --out")
     parser.add_argument("--pool", help="--summarise: the tasks the pooled column pools, comma-separated (default: all)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
     try:
         if args.summarise is not None:
             summarise(args.summarise, args.out, read_json(Path(args.heldout), {}) if args.heldout else {},
