@@ -10,8 +10,9 @@ comparison (``python -m didan_lite compare``, the ``make demo`` job). ``--tiny``
 notebook and a two-epoch, one-seed comparison in fast mode instead: it checks the script, not a GPU.
 
 For every step the table gives the wall time, the peak GPU memory in use and the mean and peak GPU
-utilisation (``nvidia-smi``, sampled every second; "n/a" where there is none), the precision the
-library trains in on this device (:func:`didan_lite.runtime.autocast_dtype`) and the device's name;
+utilisation (``nvidia-smi``, sampled every second; "n/a" where there is none), the precision the step's
+runs trained in, read from the ``metrics.json`` files the step wrote (every run records its own; "n/a" for a
+step without a deep run), and the device's name;
 a last row sums the wall times against the goal of 30 minutes on a Colab-class GPU. Written to
 ``<out>/gpu_check.md`` and ``<out>/gpu_check.json``. Exit status 1 when a step failed (its row says why).
 """
@@ -37,7 +38,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from didan_lite.atomic import atomic_write  # noqa: E402  (needs the repository on sys.path)
-from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, pick_device  # noqa: E402
 
 GOAL_SECONDS = 30 * 60
 """The whole sequence in full mode on a Colab-class GPU (issue 20)."""
@@ -114,6 +114,26 @@ def run_notebook(path: Path, out: Path, environment: dict[str, str], timeout: in
             nbformat.write(notebook, handle)
 
 
+def metrics_files(root: Path) -> dict[Path, int]:
+    """Every ``metrics.json`` under ``root`` and its modification time (ns)."""
+    return {path: path.stat().st_mtime_ns for path in root.rglob("metrics.json")}
+
+
+def run_precisions(root: Path, before: dict[Path, int]) -> str:
+    """The precisions ("bf16", "fp16", "fp32") recorded by the runs of every ``metrics.json`` under ``root`` that is
+    new or changed since ``before`` (:func:`metrics_files`), comma-separated; "n/a" when there is none."""
+    found = set()
+    for path, modified in metrics_files(root).items():
+        if before.get(path) == modified:
+            continue
+        try:
+            runs = json.loads(path.read_text(encoding="utf-8")).get("runs", [])
+        except (OSError, ValueError, AttributeError):  # unreadable or not a comparison's metrics.json
+            continue
+        found |= {str(run["precision"]) for run in runs if isinstance(run, dict) and run.get("precision")}
+    return ", ".join(sorted(found)) or "n/a"
+
+
 def steps(tiny: bool, out: Path) -> list[tuple[str, object]]:
     """(name, action) of every step; an action is a notebook path or a command line."""
     if tiny:
@@ -136,11 +156,10 @@ def check(out: Path, tiny: bool, timeout: int) -> list[dict]:
     paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     environment = {**os.environ, "DIDAN_LITE_FAST": "1" if tiny else "0", "DIDAN_LITE_DATA": str(data),
                    "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
-    precision = PRECISION_NAMES[autocast_dtype(pick_device())]
     rows = []
     for name, action in steps(tiny, out):
         print(f"{name} ...", flush=True)
-        began, status = time.perf_counter(), "ok"
+        began, before, status = time.perf_counter(), metrics_files(out), "ok"
         with GpuSampler() as sampler:
             try:
                 if isinstance(action, Path):
@@ -152,7 +171,7 @@ def check(out: Path, tiny: bool, timeout: int) -> list[dict]:
             except Exception as exc:  # a failed cell: recorded in the table, and the next step still runs
                 status = "failed: " + (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
         rows.append({"step": name, "mode": "fast" if tiny else "full", "wall_s": round(time.perf_counter() - began, 1),
-                     **sampler.summary(), "precision": precision, "device": device_name(), "status": status})
+                     **sampler.summary(), "precision": run_precisions(out, before), "device": device_name(), "status": status})
         print(f"  {rows[-1]['wall_s']:.0f} s, {status}", flush=True)
     return rows
 

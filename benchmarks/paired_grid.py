@@ -1,26 +1,54 @@
 """Paired benchmark grid: for every seed, every method from the same initial weights and batch order, seed-major.
 
     python benchmarks/paired_grid.py --task B-C --seeds 701,702,703 --weights '{"mmd": 0.1, "ida": 0.1}' \\
-        --heldout benchmarks/results/round9/selection.json --data-root ../shared/corpora --out benchmarks/results/round9/B-C
+        --heldout benchmarks/results/round9/selection_heldout.json --data-root ../shared/corpora --out OUT/B-C
+    python benchmarks/paired_grid.py --task synthetic --weights auto --out OUT/synthetic
+    python benchmarks/paired_grid.py --summarise OUT/B-C OUT/C-B OUT/B-C-710 --out OUT [--pool B-C,C-B]
 
-The protocol of :func:`didan_lite.experiment.compare` with the weights fixed in advance (chosen on held-out
-source speakers, never on target labels): each seed's final model is trained on all source speakers
-(``ExperimentConfig.refit``), so its held-out source UAR is the one the selection runs measured, read from
-``--heldout`` (task -> method -> UAR). Seeds run in the outer loop, so a grid stopped early holds complete
-seeds: after every run the task's ``metrics.json`` (the CLI's format) and ``grid.json`` are rewritten.
-:func:`summarise` merges the tasks' ``grid.json`` into ``results.json`` / ``results.md`` with the per-seed
-differences to source-only and their 95 % t-intervals.
+The protocol of :func:`didan_lite.experiment.compare`: each seed's final model is trained on all source speakers
+(``ExperimentConfig.refit``; ``--fast`` is the notebooks' preset, which trains on the training speakers and
+measures its own held-out figure). Weights:
 
-``knn_class_agreement`` is an ORACLE figure (it reads target labels, evaluation only): the share of target
-utterances whose five nearest source utterances (standardised features of the aligned layer) vote for the
-target's own emotion.
+- a number per method (``--weights '{"mmd": 0.1}'``), fixed in advance (a method left out trains with the
+  library's default weight); the held-out source UAR of such a refit comes from ``--heldout`` (task -> method ->
+  UAR of earlier selection runs), from ``--heldout-runs`` (this grid's own selection runs, below), else it is
+  unknown (nan);
+- ``auto`` (``--weights auto``, or ``"auto"`` for some methods in the JSON): before the seeds, the weight of each
+  such method is chosen once per task by :func:`didan_lite.experiment.choose_weight`, exactly as
+  ``compare --weight auto`` chooses it (speaker folds of the source, on the selection seed, by default the first
+  seed; source-only's selection runs as the weight-0 anchor; no target label is read). The choice, the held-out
+  source UAR of every candidate, the reason and the chosen weight's held-out source UAR (which fills the
+  held-out column) go to ``OUT/selection.json`` and ``grid.json``. The other deep methods of the grid (all of
+  them with ``--heldout-runs``) get their held-out figure from the same seed and folds
+  (:func:`didan_lite.experiment.cross_validate`; source-only's runs are the anchor's, loaded from their checkpoints).
+
+Resume: a row already in ``OUT/grid.json`` (or in the ``grid.json`` of a ``--done-in`` folder) with the same
+(task, method, seed, weight, channel) is not trained again, a choice already in ``OUT/selection.json`` is
+reused (with its selection seed), and an interrupted run resumes from its checkpoint (``OUT/checkpoints``);
+``--plan`` lists what a call would train, and trains nothing. After every run ``metrics.json`` (the CLI's format, every run of the folder) and
+``grid.json`` are rewritten atomically. ``--target-channel telephone`` re-records the target first
+(``cross_corpus.rerecorded``); the task is then named e.g. ``B-C+telephone``.
+
+:func:`summarise` merges the tasks' ``grid.json`` (each (task, method, seed) counted once, the first folder
+given wins) into ``results.json`` / ``results.md``: means, and the per-seed paired differences to source-only
+with their 95 % t-intervals and verdicts from :func:`didan_lite.verdicts.paired_verdict`.
+
+``class_alignment`` is an ORACLE figure (it reads target labels, evaluation only): the run's
+``RunResult.class_alignment`` (:func:`didan_lite.metrics.class_alignment`, the figure ``compare`` reports: the
+share of target utterances whose five nearest source utterances, in the aligned layer's features, vote for
+the target's own emotion). Rows written before this version (round 9) carry ``knn_class_agreement`` instead,
+the same vote on features standardised over source and target together: a different figure, marked † in the
+tables and never averaged with the library's.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
@@ -30,24 +58,36 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import stats
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.preprocessing import StandardScaler
 
+from didan_lite.alignment import make_alignment
 from didan_lite.atomic import atomic_write
-from didan_lite.experiment import Comparison, ExperimentConfig, load_task, run_classical, run_method
+from didan_lite.errors import InputError
+from didan_lite.experiment import (
+    METHODS,
+    Comparison,
+    ExperimentConfig,
+    RunResult,
+    _train,
+    choose_weight,
+    cross_validate,
+    load_task,
+    run_classical,
+)
+from didan_lite.folders import hold_folder
+from didan_lite.manifest import balanced_subset, read_manifest
+from didan_lite.model_selection import WeightChoice
+from didan_lite.presets import FAST
 from didan_lite.report import write_metrics
+from didan_lite.verdicts import paired_verdict
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cross_corpus import task_manifests  # noqa: E402  (benchmarks/ is not a package)
+from cross_corpus import CHANNELS, rerecorded, task_manifests  # noqa: E402  (benchmarks/ is not a package)
 
-
-def knn_class_agreement(source_features: np.ndarray, source_labels: np.ndarray, target_features: np.ndarray,
-                        target_labels: np.ndarray, k: int = 5) -> float:
-    """ORACLE: share of targets whose k nearest sources (standardised features) vote for the target's emotion."""
-    scaler = StandardScaler().fit(np.concatenate([source_features, target_features]))
-    vote = KNeighborsClassifier(n_neighbors=k).fit(scaler.transform(source_features), source_labels)
-    return float((vote.predict(scaler.transform(target_features)) == target_labels).mean())
+OLD_CLASS_FIGURE = "knn_class_agreement"
+"""Round 9's class figure (features standardised over source + target before the vote); marked †."""
+RENAMED = {"source_heldout_uar": "source_uar", "feature_effective_rank": "feature_rank",
+           "source_heldout_from": "heldout_from", "epochs": "history"}
+"""Keys of :meth:`RunResult.summary` -> the fields they hold; another key that is no field is the run's ``extra``."""
 
 
 def provenance(argv: list[str]) -> dict:
@@ -58,64 +98,308 @@ def provenance(argv: list[str]) -> dict:
             "machine": f"{platform.platform()}, {os.cpu_count()} CPUs shared, torch {torch.__version__}, one torch thread per run"}
 
 
+def parse_weights(text: str, methods: list[str]) -> dict[str, float | str]:
+    """``--weights``: ``auto`` (every method), or JSON method -> number >= 0 or ``"auto"``.
+
+    Raises:
+        InputError: not JSON, an unknown method, or a value that is neither.
+    """
+    if text.strip() == "auto":
+        return {method: "auto" for method in methods}
+    try:
+        weights = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--weights {text!r} is not 'auto' or JSON ({exc.msg}); e.g. '{{\"mmd\": 0.1, \"ida\": \"auto\"}}'.") from None
+    if not isinstance(weights, dict):
+        raise InputError(f"--weights {text!r} must be 'auto' or a JSON object method -> weight.")
+    for method, weight in weights.items():
+        if method not in METHODS:
+            raise InputError(f"--weights names unknown method {method!r}; choose among {list(METHODS)}.")
+        if weight != "auto" and (isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0):
+            raise InputError(f"--weights: {method}'s weight {weight!r} is not 'auto' or a number >= 0.")
+    return weights
+
+
+def grid_config(fast: bool, epochs: int | None) -> ExperimentConfig:
+    """The library's defaults (or :data:`didan_lite.presets.FAST`), quiet, without the target monitor."""
+    config = FAST.config if fast else ExperimentConfig()
+    train = dataclasses.replace(config.train, progress=False, monitor_every=0, **({} if epochs is None else {"epochs": epochs}))
+    return dataclasses.replace(config, train=train)
+
+
+def aligning(method: str, n_classes: int, config: ExperimentConfig) -> bool:
+    """Whether ``method`` has a trade-off weight (an alignment loss)."""
+    if method == "opensmile-svm":
+        return False
+    return make_alignment(method, feature_dims=[*config.model.fc_dims, n_classes], class_names=[str(k) for k in range(n_classes)],
+                          **dict(config.method_options.get(method, {}))) is not None
+
+
+def row_key(row: dict) -> tuple:
+    """(task, method, seed, weight, channel): what makes two rows the same run."""
+    weight = row.get("alignment_weight")
+    return (row["task"], row["method"], int(row["seed"]), None if weight is None else round(float(weight), 9), row.get("channel"))
+
+
+def restored(summary: dict) -> RunResult:
+    """A run of an earlier invocation from its ``metrics.json`` record (figures only: no features, no confusion)."""
+    fields, empty = {f.name for f in dataclasses.fields(RunResult)}, np.zeros((0, 0))
+    named = {RENAMED.get(k, k): v for k, v in summary.items()}
+    return RunResult(**{k: v for k, v in named.items() if k in fields}, target_confusion=empty, source_features=empty,
+                     target_features=empty, extra={k: v for k, v in summary.items() if RENAMED.get(k, k) not in fields})
+
+
+def read_json(path: Path, default):
+    """``path``'s JSON, ``default`` when absent.
+
+    Raises:
+        InputError: the file is not JSON.
+    """
+    if not path.is_file():
+        return default
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc.msg}); move it away or give another --out.") from None
+
+
+def write_json(path: Path, payload) -> None:
+    with atomic_write(path, "w") as handle:
+        json.dump(payload, handle, indent=1)
+
+
+def selection(task, name: str, methods: list[str], weights: dict, seed: int | None, config: ExperimentConfig, out: Path,
+              measure_all: bool = False, first_seed: int = 0) -> dict:
+    """Per method: the weight chosen by ``choose_weight`` (``"auto"`` methods) and the held-out source UAR of the
+    selection runs (:func:`cross_validate` on ``seed``; for every deep method when any weight is ``"auto"`` or
+    ``measure_all``); stored in and reused from ``OUT/selection.json``. ``seed`` None: the seed of the stored
+    entries, else ``first_seed`` (so a grid extended by later seeds keeps its selection).
+
+    Raises:
+        InputError: ``selection.json`` holds an entry made with other candidates, rule, folds, seed or weight.
+    """
+    n_classes, path = len(task.class_names), out / "selection.json"
+    stored = read_json(path, {})
+    if seed is None:
+        seed = next((entry["protocol"]["selection_seed"] for entry in stored.values()), first_seed)
+    auto = [m for m in methods if weights.get(m) == "auto" and aligning(m, n_classes, config)]
+    wanted = [m for m in methods if m in auto or ((auto or measure_all) and m != "opensmile-svm")]
+    wanted.sort(key=lambda m: m != "source-only")  # source-only first: its runs are the anchor of every choice
+    for method in wanted:
+        weight = "auto" if method in auto else planned_weight(method, n_classes, weights, {}, config)
+        protocol = {"task": name, "candidates": list(config.weight_candidates), "rule": config.weight_criterion,
+                    "selection_folds": config.selection_folds, "selection_seed": seed, "weight": weight}
+        if method in stored:
+            if stored[method]["protocol"] != protocol:
+                raise InputError(f"{path} holds {method}'s selection under {stored[method]['protocol']}, not {protocol}; "
+                                 "give another --out (or remove that entry to choose again).")
+            continue
+        checkpoints = out / "checkpoints"
+        if method in auto:
+            choice, runs = choose_weight(task, method, seed, config, checkpoint_dir=checkpoints, progress=False)
+            candidates = {f"{w:g}": runs[w].source_uar for w in choice.candidates}
+            if choice.baseline_score is not None:
+                candidates = {"0": 1.0 - choice.baseline_score, **candidates}
+            chosen = runs[choice.chosen]
+            entry = {"weight": choice.chosen, "reason": choice.reason, "heldout_source_uar": chosen.source_uar,
+                     "heldout_from": chosen.heldout_from, "candidate_heldout_source_uar": candidates,
+                     "choice": choice.summary(),
+                     "oracle_candidate_target_uar": {f"{w:g}": r.target_uar for w, r in runs.items()}}
+        else:
+            run = cross_validate(task, method, seed, config, weight, checkpoints, False)
+            entry = {"weight": weight, "reason": "", "heldout_source_uar": run.source_uar, "heldout_from": run.heldout_from}
+        stored[method] = {"protocol": protocol, **entry}
+        write_json(path, stored)
+        print(json.dumps({"selection": method, **{k: v for k, v in entry.items() if k != "choice"}}), flush=True)
+    return stored
+
+
+def planned_weight(method: str, n_classes: int, weights: dict, chosen: dict, config: ExperimentConfig) -> float | None:
+    """The weight a grid run of ``method`` trains with (None: no alignment term)."""
+    if not aligning(method, n_classes, config):
+        return None
+    weight = weights.get(method)
+    if weight == "auto":
+        return float(chosen[method]["weight"]) if method in chosen else float("nan")  # nan: not chosen yet (--plan)
+    return float(config.train.alignment_weight if weight is None else weight)
+
+
+def grid_row(run: RunResult, task: str, channel: str | None, n_classes: int) -> dict:
+    """The grid.json row of one run: its ``metrics.json`` figures without the epochs, plus task and channel."""
+    return {"task": task, "channel": channel, "n_classes": n_classes,
+            **{k: v for k, v in run.summary().items() if k != "epochs"}}
+
+
 def run_grid(args: argparse.Namespace) -> None:
-    config = ExperimentConfig(train=ExperimentConfig().train.__class__(progress=False, monitor_every=0))
-    weights, heldout = json.loads(args.weights), json.loads(Path(args.heldout).read_text()) if args.heldout else {}
+    """Train every (seed, method) not yet in ``OUT/grid.json``, seed-major; rewrite the outputs after each run."""
+    began, out = time.perf_counter(), args.out
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise InputError(f"unknown method(s) {unknown}; choose among {list(METHODS)}.")
+    if args.target_channel and args.target_channel not in CHANNELS:
+        raise InputError(f"--target-channel {args.target_channel!r} is not one of {sorted(CHANNELS)}.")
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    weights = parse_weights(args.weights, methods)
+    heldout = read_json(Path(args.heldout), {}) if args.heldout else {}
+    config = grid_config(args.fast, args.epochs)
+    name = args.task + (f"+{args.target_channel}" if args.target_channel else "")
+    grid = read_json(out / "grid.json", {"rows": []})
+    other = sorted({r["task"] for r in grid["rows"]} - {name})
+    if other:
+        raise InputError(f"{out / 'grid.json'} holds task(s) {other}, not {name}; one folder per task: give another --out.")
+
     source, target, emotions = task_manifests(args.task, args.data_root)
+    if args.target_channel:
+        target = rerecorded(target, args.target_channel)
+    if args.fast:
+        source, target = (balanced_subset(read_manifest(m), FAST.max_per_class) for m in (source, target))
     task = load_task(source, target, emotions=emotions, config=config, progress=False)
-    comparison = Comparison(task, [], args.out, weight="auto")
-    rows, began = [], time.perf_counter()
-    for seed in [int(s) for s in args.seeds.split(",")]:
-        for method in args.methods.split(","):
+    n_classes = len(task.class_names)
+    measure = ("auto" in weights.values() or args.heldout_runs) and not args.plan
+    chosen = selection(task, name, methods, weights, args.selection_seed, config, out, args.heldout_runs,
+                       first_seed=seeds[0]) if measure else read_json(out / "selection.json", {})
+
+    done = {row_key(r) for r in grid["rows"]}
+    elsewhere = {row_key(r) for folder in args.done_in for r in read_json(folder / "grid.json", {"rows": []})["rows"]}
+    earlier = read_json(out / "metrics.json", {"runs": []})["runs"]
+    comparison = Comparison(task, [restored(r) for r in earlier
+                                   if row_key({**r, "task": name, "channel": args.target_channel}) in done], out,
+                            weight=weights)
+    comparison.choices = [WeightChoice(**{k: v for k, v in entry["choice"].items() if k not in ("criterion", "reason")})
+                          for entry in chosen.values() if "choice" in entry]
+    rows, invocation = grid["rows"], provenance(sys.argv)
+    invocations = grid.get("invocations", [{k: grid[k] for k in ("command", "commit", "date", "machine", "elapsed_s")}]
+                           if "command" in grid else [])
+    split = "all" if config.refit else "heldout"
+    for seed in seeds:
+        for method in methods:
+            weight = planned_weight(method, n_classes, weights, chosen, config)
+            key = row_key({"task": name, "method": method, "seed": seed, "alignment_weight": weight,
+                           "channel": args.target_channel})
+            if key in done or key in elsewhere:
+                continue
+            if args.plan:
+                print(f"would train {name} {method} seed {seed} weight {'-' if weight is None else f'{weight:g}'}", flush=True)
+                continue
             if method == "opensmile-svm":
                 run = run_classical(task, seed, config)
             else:
-                weight = weights.get(method)
-                train = config.train if weight is None else config.train.__class__(
-                    **{**config.train.__dict__, "alignment_weight": float(weight)})
-                run = run_method(task, method, seed, ExperimentConfig(**{**config.__dict__, "train": train}), split="all")
-                run.source_uar = heldout.get(args.task, {}).get(method, float("nan"))
-                run.heldout_from = f"selection runs ({args.heldout})"
-                run.weight_reason = "fixed in advance on held-out source speakers" if weight is not None else ""
-            labels = task.source_all.y.numpy() if run.trained_on == "all source speakers" else task.source_train.y.numpy()
-            rows.append({"task": args.task, "method": method, "seed": seed, "target_uar": run.target_uar,
-                         "source_heldout_uar": run.source_uar, "proxy_a_distance": run.proxy_a_distance,
-                         "feature_effective_rank": run.feature_rank, "seconds": run.seconds,
-                         "alignment_weight": run.alignment_weight, "trained_on": run.trained_on,
-                         "knn_class_agreement": knn_class_agreement(run.source_features, labels, run.target_features,
-                                                                    task.target.y.numpy()), **run.extra})
+                run = _train(task, method, seed, config, weight, out / "checkpoints", False, split=split)
+                entry = chosen.get(method)
+                if split == "all" and entry and (weights.get(method) == "auto" or entry["weight"] == weight):
+                    run.source_uar, run.heldout_from = entry["heldout_source_uar"], entry["heldout_from"]
+                elif split == "all":
+                    run.source_uar = heldout.get(name, {}).get(method, float("nan"))
+                    run.heldout_from = f"selection runs ({args.heldout})" if args.heldout else "not measured"
+                run.weight_reason = (chosen[method]["reason"] if weights.get(method) == "auto" else
+                                     "fixed in advance" if method in weights else
+                                     "the library default" if weight is not None else "")
+            rows.append(grid_row(run, name, args.target_channel, n_classes))
+            done.add(key)
             comparison.runs.append(run)
             write_metrics(comparison, config)
-            with atomic_write(args.out / "grid.json", "w") as handle:
-                json.dump({**provenance(sys.argv), "elapsed_s": time.perf_counter() - began, "rows": rows}, handle, indent=1)
+            write_json(out / "grid.json", {**invocation, "elapsed_s": time.perf_counter() - began,
+                                           "invocations": [*invocations, {**invocation, "elapsed_s": time.perf_counter() - began}],
+                                           "settings": {"methods": methods, "seeds": seeds, "weights": weights,
+                                                        "fast": args.fast, "channel": args.target_channel,
+                                                        "epochs": config.train.epochs},
+                                           "selection": chosen, "rows": rows})
             print(json.dumps(rows[-1]), flush=True)
 
 
-def paired(rows: list[dict], method: str, tasks: list[str]) -> tuple[list[float], str]:
-    """Per-seed target UAR differences (points) of ``method`` to source-only over ``tasks``, and mean [95 % t-CI]."""
-    by_key = {(r["task"], r["seed"], r["method"]): r["target_uar"] for r in rows}
-    diffs = [100 * (by_key[(t, s, method)] - by_key[(t, s, "source-only")]) for (t, s, m) in by_key
-             if m == method and t in tasks and (t, s, "source-only") in by_key]
-    if len(diffs) < 2:
-        return diffs, "n/a"
-    mean, half = np.mean(diffs), stats.t.ppf(0.975, len(diffs) - 1) * np.std(diffs, ddof=1) / np.sqrt(len(diffs))
-    return diffs, f"{mean:+.1f} [{mean - half:+.1f}, {mean + half:+.1f}] (n={len(diffs)})"
+def class_figure(row: dict) -> tuple[float, bool]:
+    """(class figure in [0, 1], whether it is round 9's ``knn_class_agreement``); nan when neither."""
+    if row.get("class_alignment") is not None:
+        return float(row["class_alignment"]), False
+    if row.get(OLD_CLASS_FIGURE) is not None:
+        return float(row[OLD_CLASS_FIGURE]), True
+    return float("nan"), False
 
 
-def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
-    """Merge the tasks' grid.json into results.json / results.md (per-run rows, means, paired intervals);
-    ``heldout`` (task -> method -> UAR of the selection runs) fills the held-out source column."""
-    grids = [json.loads((f / "grid.json").read_text()) for f in folders if (f / "grid.json").is_file()]
-    rows = [r for g in grids for r in g["rows"]]
-    for r in rows:
-        r["source_heldout_uar"] = heldout.get(r["task"], {}).get(r["method"], r["source_heldout_uar"])
+def class_cell(rows: list[dict]) -> str:
+    """Mean class figure in %, the two kinds kept apart (round 9's marked †, with counts when mixed)."""
+    figures = [class_figure(r) for r in rows]
+    parts = []
+    for old in (True, False):
+        values = [100 * v for v, kind in figures if kind == old and not math.isnan(v)]
+        if values:
+            parts.append((f"{np.mean(values):.1f}{' †' if old else ''}", len(values)))
+    if not parts:
+        return "n/a"
+    return parts[0][0] if len(parts) == 1 else " / ".join(f"{text} ({n})" for text, n in parts)
+
+
+def verdict_cell(rows: list[dict], method: str, tasks: list[str], n_classes: int) -> tuple[str, dict]:
+    """Paired difference of ``method`` to source-only over ``tasks``: ``mean [95 % interval] (n=.., verdict)``."""
+    sel = [r for r in rows if r["task"] in tasks and r["method"] in (method, "source-only")]
+    if not any(r["method"] == method for r in sel) or not any(r["method"] == "source-only" for r in sel):
+        return "n/a", {}
+    v = paired_verdict(sel, method, n_classes=n_classes)
+    record = {"n_pairs": v.n_pairs, "mean_difference": v.mean_difference, "ci_low": v.ci_low, "ci_high": v.ci_high,
+              "verdict": v.verdict, "reason": v.reason}
+    if v.n_pairs == 0:
+        return "n/a", record
+    return f"{v.mean_difference:+.1f} {v.interval()} (n={v.n_pairs}, {v.verdict})", record
+
+
+def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[dict], list[str], dict]:
+    """(rows, provenance of every invocation, dropped duplicates, weight choices per task and method): each
+    (task, method, seed) once, first folder wins.
+
+    The held-out source UAR of a row without one is filled from ``heldout`` (task -> method -> UAR).
+    """
+    rows, runs, seen, dropped, choices = [], [], {}, [], {}
+    for folder in folders:
+        grid = read_json(folder / "grid.json", None)
+        if grid is None:
+            continue
+        for method, entry in grid.get("selection", {}).items():
+            if "choice" in entry:
+                choices.setdefault(entry["protocol"]["task"], {}).setdefault(method, entry)
+        classes = read_json(folder / "metrics.json", {}).get("class_names")
+        runs += grid.get("invocations") or [{k: grid[k] for k in ("command", "commit", "date", "machine", "elapsed_s")}]
+        for row in grid["rows"]:
+            key = (row["task"], row["method"], int(row["seed"]))
+            if key in seen:
+                dropped.append(f"{'/'.join(map(str, key))} in {folder} (kept {seen[key]})")
+                continue
+            seen[key] = folder
+            row = {"n_classes": len(classes) if classes else None, **row}
+            value = row.get("source_heldout_uar")
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                row["source_heldout_uar"] = heldout.get(row["task"], {}).get(row["method"], float("nan"))
+            rows.append(row)
+    return rows, runs, dropped, choices
+
+
+def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | None = None) -> None:
+    """Merge the tasks' grid.json into results.json / results.md (per-run rows, means, paired intervals and
+    verdicts, pooled over the tasks ``pool``, default all); ``heldout`` (task -> method -> UAR of the selection
+    runs) fills the held-out source column where a row has none.
+
+    Raises:
+        InputError: no rows, a task of ``pool`` without rows, or a task whose number of emotions is unknown.
+    """
+    rows, runs, dropped, choices = merged_rows(folders, heldout)
+    if not rows:
+        raise InputError(f"no grid.json with rows in {[str(f) for f in folders]}.")
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    lines = [f"# Paired grid ({grids[0]['date']})", "", f"Commit {grids[0]['commit']}; machine: {grids[0]['machine']}.", "",
-             "Commands:", ""] + [f"- `{g['command']}` ({g['elapsed_s']:.0f} s)" for g in grids] + ["",
-             "Target UAR %, mean ± sd over seeds (every seed's model trained on all source speakers); held-out source "
-             "UAR % from the selection runs; kNN class agreement % is an ORACLE figure (reads target labels).", "",
-             "| task | method | seeds | target UAR % | held-out source UAR % | proxy A-distance | feature rank | kNN class agreement % | weight | s / run |",
+    classes = {t: next((r["n_classes"] for r in rows if r["task"] == t and r["n_classes"]), None) for t in tasks}
+    unknown = [t for t, n in classes.items() if n is None]
+    if unknown:
+        raise InputError(f"the number of emotions of task(s) {unknown} is unknown: their rows carry no n_classes and "
+                         "their folders no metrics.json; give the folders the grid wrote.")
+    commits = sorted({r["commit"] for r in runs})
+    lines = [f"# Paired grid ({runs[-1]['date']})", "", f"Commit(s) {', '.join(commits)}; machine: {runs[-1]['machine']}.", "",
+             "Commands:", ""] + [f"- `{r['command']}` ({r['elapsed_s']:.0f} s, commit {r['commit']})" for r in runs] + ["",
+             "Target UAR %, mean ± sd over seeds; held-out source UAR % from the selection runs (a refit has no held-out "
+             "speakers of its own). Class alignment % is an ORACLE figure (reads target labels): "
+             "didan_lite.metrics.class_alignment (5-NN vote of the source features) as `compare` reports it; "
+             "a figure marked † is round 9's knn_class_agreement (the same vote on features standardised over "
+             "source and target together), a different figure, shown apart with its run count, never averaged in.", "",
+             "| task | method | seeds | target UAR % | held-out source UAR % | proxy A-distance | feature rank | class alignment % | weight | s / run |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for t in tasks:
         for m in methods:
@@ -124,50 +408,90 @@ def summarise(folders: list[Path], out: Path, heldout: dict) -> None:
                 continue
             u = 100 * np.array([r["target_uar"] for r in sel])
             sd = u.std(ddof=1) if len(u) > 1 else 0.0
-            weight = sel[0]["alignment_weight"]
-            lines.append(f"| {t} | {m} | {len(sel)} | {u.mean():.1f} ± {sd:.1f} | {100 * sel[0]['source_heldout_uar']:.1f} | "
+            held = list(dict.fromkeys(f"{100 * r['source_heldout_uar']:.1f}" for r in sel
+                                      if r["source_heldout_uar"] is not None and not math.isnan(r["source_heldout_uar"])))
+            weights = sorted({r["alignment_weight"] for r in sel if r["alignment_weight"] is not None})
+            lines.append(f"| {t} | {m} | {len(sel)} | {u.mean():.1f} ± {sd:.1f} | {' / '.join(held) or 'nan'} | "
                          f"{np.mean([r['proxy_a_distance'] for r in sel]):.2f} | {np.mean([r['feature_effective_rank'] for r in sel]):.1f} | "
-                         f"{100 * np.mean([r['knn_class_agreement'] for r in sel]):.1f} | {'-' if weight is None else f'{weight:g}'} | "
+                         f"{class_cell(sel)} | {', '.join(f'{w:g}' for w in weights) or '-'} | "
                          f"{np.mean([r['seconds'] for r in sel]):.0f} |")
-    lines += ["", "Paired differences to source-only (target UAR points, same seed; mean [95 % t-interval]):", "",
+    pool = tasks if pool is None else pool
+    if set(pool) - set(tasks):
+        raise InputError(f"--pool names task(s) {sorted(set(pool) - set(tasks))} without rows; the folders hold {tasks}.")
+    lines += ["", "Paired differences to source-only (target UAR points, same seed; mean [95 % t-interval], pairs, "
+              f"verdict of didan_lite.verdicts.paired_verdict; pooled over {', '.join(pool)}):", "",
               "| method | " + " | ".join(tasks) + " | pooled |", "|---|" + "---|" * (len(tasks) + 1)]
-    summary = {}
+    summary, verdicts = {}, {}
     for m in methods:
         if m == "source-only":
             continue
-        cells = [paired(rows, m, [t])[1] for t in tasks] + [paired(rows, m, tasks)[1]]
-        summary[m] = dict(zip([*tasks, "pooled"], cells))
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        cells = [verdict_cell(rows, m, [t], classes[t]) for t in tasks] + [verdict_cell(rows, m, pool, max(classes[t] for t in pool))]
+        summary[m] = dict(zip([*tasks, "pooled"], [c[0] for c in cells]))
+        verdicts[m] = dict(zip([*tasks, "pooled"], [c[1] for c in cells]))
+        lines.append(f"| {m} | " + " | ".join(c[0] for c in cells) + " |")
     so = [r for r in rows if r["method"] == "source-only" and r["task"] in ("B-C", "C-B")]
     if {r["task"] for r in so} == {"B-C", "C-B"}:
         means = [100 * np.mean([r["target_uar"] for r in so if r["task"] == t]) for t in ("B-C", "C-B")]
         lines += ["", f"Source-only, mean of B->C and C->B: {np.mean(means):.1f} UAR (goal 41.0)."]
-    lines += ["", "Per run:", "", "| task | method | seed | target UAR % | PAD | rank | kNN % | s |", "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['task']} | {r['method']} | {r['seed']} | {100 * r['target_uar']:.1f} | {r['proxy_a_distance']:.2f} | "
-              f"{r['feature_effective_rank']:.1f} | {100 * r['knn_class_agreement']:.1f} | {r['seconds']:.0f} |" for r in rows]
+    if choices:
+        lines += ["", "Weights chosen without target labels (didan_lite.experiment.choose_weight; held-out source UAR % "
+                  "of each candidate, 0 = source-only's selection runs):", ""]
+        lines += [f"- {t} {m}: **{e['weight']:g}** (" + ", ".join(f"{w}: {100 * u:.1f}" for w, u in
+                  e["candidate_heldout_source_uar"].items()) + f"); {e['reason']}" for t, by in choices.items() for m, e in by.items()]
+    if dropped:
+        lines += ["", "Counted once (a later folder's run of the same task, method and seed left out): " + "; ".join(dropped) + "."]
+    lines += ["", "Per run:", "", "| task | method | seed | target UAR % | PAD | rank | class % | weight | s |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        value, old = class_figure(r)
+        weight = "-" if r["alignment_weight"] is None else f"{r['alignment_weight']:g}"
+        lines.append(f"| {r['task']} | {r['method']} | {r['seed']} | {100 * r['target_uar']:.1f} | {r['proxy_a_distance']:.2f} | "
+                     f"{r['feature_effective_rank']:.1f} | {100 * value:.1f}{' †' if old else ''} | {weight} | {r['seconds']:.0f} |")
+    out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out / "results.md", "w") as handle:
         handle.write("\n".join(lines) + "\n")
-    with atomic_write(out / "results.json", "w") as handle:
-        json.dump({"provenance": [{k: g[k] for k in ("command", "commit", "date", "machine", "elapsed_s")} for g in grids],
-                   "paired_differences": summary, "rows": rows}, handle, indent=1)
+    write_json(out / "results.json", {"provenance": runs, "paired_differences": summary, "verdicts": verdicts,
+                                      "weight_selection": choices,
+                                      "dropped_duplicates": dropped, "rows": rows})
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--task", default="B-C")
+    parser.add_argument("--task", default="B-C", help="a preset (B-C, C-B, ...) or 'synthetic' (the embedded pair)")
     parser.add_argument("--methods", default="source-only,mmd,ida")
     parser.add_argument("--seeds", default="701,702,703,704,705,706,707,708,709,710")
-    parser.add_argument("--weights", default="{}", help='fixed alignment weight per method, JSON')
+    parser.add_argument("--weights", default="{}",
+                        help="'auto' (every aligning method chosen by choose_weight), or JSON method -> number or 'auto'; "
+                             "a method left out trains with the library's default weight")
     parser.add_argument("--heldout", help="JSON file: task -> method -> held-out source UAR of the selection runs")
+    parser.add_argument("--heldout-runs", action="store_true",
+                        help="measure every deep method's held-out source UAR on speaker folds of the first seed (as "
+                             "compare does; implied for the methods of an 'auto' grid), in place of --heldout")
+    parser.add_argument("--selection-seed", type=int,
+                        help="seed of the selection runs (default: the one OUT/selection.json holds, else the first seed)")
+    parser.add_argument("--target-channel", help=f"re-record the target through this channel first ({', '.join(sorted(CHANNELS))})")
+    parser.add_argument("--fast", action="store_true", help="the notebooks' preset (didan_lite.presets.FAST)")
+    parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    parser.add_argument("--done-in", nargs="*", type=Path, default=[],
+                        help="other folders of the same task whose grid.json rows count as done (not trained here)")
+    parser.add_argument("--plan", action="store_true",
+                        help="print the runs this call would train (after resume and --done-in) and train nothing")
     parser.add_argument("--data-root", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--summarise", nargs="*", type=Path, help="only merge these task folders' grid.json into --out")
-    args = parser.parse_args()
-    if args.summarise is not None:
-        summarise(args.summarise, args.out, json.loads(Path(args.heldout).read_text()) if args.heldout else {})
-    else:
-        run_grid(args)
+    parser.add_argument("--pool", help="--summarise: the tasks the pooled column pools, comma-separated (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        if args.summarise is not None:
+            summarise(args.summarise, args.out, read_json(Path(args.heldout), {}) if args.heldout else {},
+                      args.pool.split(",") if args.pool else None)
+        else:
+            with contextlib.nullcontext() if args.plan else hold_folder(args.out):  # one grid per folder at a time
+                run_grid(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

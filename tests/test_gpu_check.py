@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, load_script
+from conftest import load_script
 from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, pick_device
 
 
@@ -28,7 +28,9 @@ def test_tiny_mode_writes_one_table_of_every_step(tmp_path):
     rows = report["rows"]
     assert [row["step"] for row in rows] == ["tiny notebook", "tiny compare"]
     assert all(row["status"] == "ok" and row["wall_s"] > 0 and row["mode"] == "fast" for row in rows)
-    assert {row["precision"] for row in rows} == {PRECISION_NAMES[autocast_dtype(pick_device())]}
+    runs = json.loads((tmp_path / "compare" / "metrics.json").read_text())["runs"]
+    assert rows[0]["precision"] == "n/a"  # no deep run in the notebook
+    assert rows[1]["precision"] == ", ".join(sorted({run["precision"] for run in runs})) == PRECISION_NAMES[autocast_dtype(pick_device())]
     has_smi = shutil.which("nvidia-smi") is not None
     assert all((row["peak_gpu_memory_mib"] is not None) == has_smi for row in rows), "GPU figures only from a GPU"
     assert report["total_wall_s"] == pytest.approx(sum(row["wall_s"] for row in rows), abs=0.2)
@@ -53,3 +55,14 @@ def test_a_failed_step_is_a_row_and_exit_status_1(tmp_path, monkeypatch):
     assert gpu_check.main(["--tiny", "--out", str(tmp_path)]) == 1
     (row,) = json.loads((tmp_path / "gpu_check.json").read_text())["rows"]
     assert row["status"] == "failed: error: boom"
+
+
+def test_the_precision_is_read_from_the_runs_metrics_json(tmp_path, monkeypatch):
+    gpu_check = _gpu_check()
+    write = ("import json, pathlib, sys; p = pathlib.Path(sys.argv[1]); p.mkdir(parents=True); "
+             "(p / 'metrics.json').write_text(json.dumps({'runs': [{'precision': 'bf16'}, {'precision': None}, {'precision': 'fp16'}]}))")
+    monkeypatch.setattr(gpu_check, "steps", lambda tiny, out: [("writes", [sys.executable, "-c", write, str(out / "compare")]),
+                                                              ("writes nothing", [sys.executable, "-c", "pass"])])
+    assert gpu_check.main(["--tiny", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "gpu_check.json").read_text())["rows"]
+    assert [row["precision"] for row in rows] == ["bf16, fp16", "n/a"]  # not the parent process's fp32

@@ -1,0 +1,173 @@
+"""benchmarks/paired_grid.py: resume (a second invocation trains nothing), the weight chosen by the library's
+rule and stored, the channel's task name, and the summary of round 9's folders through didan_lite.verdicts.
+
+Tiny tone corpora and one epoch of the fast preset: this checks the script, not the methods.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import REPO, load_script
+
+ROUND9 = REPO / "benchmarks" / "results" / "round9"
+
+
+@pytest.fixture
+def grid(tone_corpora, tmp_path, monkeypatch):
+    """The script as a module, its task reading the tone corpora, its caches under ``tmp_path``."""
+    module = load_script("benchmarks/paired_grid.py")
+    source, target = tone_corpora
+    monkeypatch.setattr(module, "task_manifests", lambda task, root: (source, target, None))
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "data"))
+    return module
+
+
+def _forbid_training(module, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    for name in ("_train", "choose_weight", "cross_validate", "run_classical"):
+        monkeypatch.setattr(module, name, refuse)
+
+
+def test_a_second_invocation_trains_nothing_and_reuses_the_selection(grid, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    argv = ["--task", "tones", "--fast", "--epochs", "1", "--methods", "source-only,mmd", "--seeds", "3,4",
+            "--weights", '{"mmd": "auto"}', "--out", str(out)]
+    assert grid.main(argv) == 0
+    first_text = (out / "grid.json").read_text()
+    first = json.loads(first_text)
+    selection = json.loads((out / "selection.json").read_text())
+    mmd = selection["mmd"]
+    assert mmd["weight"] in (0.0, 0.1, 1.0) and mmd["reason"]
+    assert set(mmd["candidate_heldout_source_uar"]) == {"0", "0.1", "1"}  # weight 0: source-only's selection runs
+    assert mmd["heldout_source_uar"] == mmd["candidate_heldout_source_uar"][f"{mmd['weight']:g}"]
+    assert mmd["protocol"]["selection_seed"] == 3 and first["selection"]["mmd"]["weight"] == mmd["weight"]
+    assert [(r["method"], r["seed"]) for r in first["rows"]] == [("source-only", 3), ("mmd", 3), ("source-only", 4), ("mmd", 4)]
+    assert all(r["alignment_weight"] == mmd["weight"] for r in first["rows"] if r["method"] == "mmd")
+    # the selection seed's run of the chosen weight is the selection's own (fast mode: no refit, loaded from its checkpoint)
+    assert next(r for r in first["rows"] if r["method"] == "mmd")["source_heldout_uar"] == mmd["heldout_source_uar"]
+    assert all(r["class_alignment"] is not None and r["task"] == "tones" for r in first["rows"])
+
+    _forbid_training(grid, monkeypatch)
+    assert grid.main(argv) == 0
+    assert (out / "grid.json").read_text() == first_text  # nothing new to record
+    assert grid.main([*argv[:-6], "--seeds", "4", *argv[-4:]]) == 0  # a later first seed keeps the stored selection
+
+    assert grid.main(["--summarise", str(out), "--out", str(tmp_path / "s")]) == 0
+    results = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert results["weight_selection"]["tones"]["mmd"]["weight"] == mmd["weight"]
+    assert results["verdicts"]["mmd"]["tones"]["n_pairs"] == 2
+    assert f"- tones mmd: **{mmd['weight']:g}** (0: " in (tmp_path / "s" / "results.md").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [(r["method"], r["seed"]) for r in metrics["runs"]] == [(r["method"], r["seed"]) for r in first["rows"]]
+
+
+def test_a_new_seed_trains_only_its_own_runs(grid, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    base = ["--task", "tones", "--fast", "--epochs", "1", "--methods", "source-only", "--out", str(out)]
+    assert grid.main([*base, "--seeds", "5"]) == 0
+    trained = []
+    train = grid._train
+    monkeypatch.setattr(grid, "_train", lambda task, method, seed, *a, **k: trained.append(seed) or train(task, method, seed, *a, **k))
+    assert grid.main([*base, "--seeds", "5,6"]) == 0
+    assert trained == [6]
+    rows = json.loads((out / "grid.json").read_text())["rows"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [r["seed"] for r in rows] == [5, 6] and [r["seed"] for r in metrics["runs"]] == [5, 6]
+    other = tmp_path / "other"  # a new folder that counts the first one's rows as done
+    capsys.readouterr()
+    assert grid.main([*base[:-1], str(other), "--seeds", "5,6,7", "--done-in", str(out), "--plan"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "would train tones source-only seed 7 weight -"
+    assert trained == [6] and not (other / "grid.json").exists()
+    assert grid.main([*base[:-1], str(other), "--seeds", "5,6,7", "--done-in", str(out)]) == 0
+    assert trained == [6, 7] and [r["seed"] for r in json.loads((other / "grid.json").read_text())["rows"]] == [7]
+
+
+def test_the_channel_names_the_task_and_a_folder_holds_one_task(grid, tmp_path, monkeypatch):
+    channels = []
+    monkeypatch.setattr(grid, "rerecorded", lambda manifest, channel: channels.append(channel) or manifest)
+    out = tmp_path / "out"
+    argv = ["--task", "B-C", "--fast", "--epochs", "1", "--methods", "source-only", "--seeds", "1", "--out", str(out)]
+    assert grid.main([*argv, "--target-channel", "telephone"]) == 0
+    (row,) = json.loads((out / "grid.json").read_text())["rows"]
+    assert (row["task"], row["channel"], channels) == ("B-C+telephone", "telephone", ["telephone"])
+    assert grid.main(argv) == 2  # the same folder for the task without the channel: refused, nothing lost
+
+
+@pytest.mark.parametrize("weights", ["{mmd: 0.1}", '{"mmd": -1}', '{"nope": 0.1}', '{"mmd": "sometimes"}'])
+def test_bad_weights_are_one_error_line(grid, tmp_path, capsys, weights):
+    argv = ["--task", "tones", "--methods", "source-only,mmd", "--weights", weights, "--out", str(tmp_path / "o")]
+    assert grid.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "--weights" in err[0]
+
+
+def test_a_folder_in_use_is_refused(grid, tmp_path, capsys):
+    from didan_lite.folders import hold_folder
+
+    with hold_folder(tmp_path / "o"):
+        assert grid.main(["--task", "tones", "--methods", "source-only", "--out", str(tmp_path / "o")]) == 2
+    assert "in use by another run" in capsys.readouterr().err
+
+
+def _differences(rows, task, method):
+    by = {(r["seed"], r["method"]): r["target_uar"] for r in rows if r["task"] == task}
+    return [100 * (by[(s, method)] - by[(s, "source-only")]) for (s, m) in by if m == method and (s, "source-only") in by]
+
+
+@pytest.mark.skipif(not (ROUND9 / "B-C" / "grid.json").is_file(), reason="round 9's grid is not in this checkout")
+def test_round9_summarises_and_an_extra_folder_counts_each_run_once(grid, tmp_path):
+    folders = [ROUND9 / name for name in ("B-C", "C-B", "B-C-adabn", "C-B-adabn")]
+    bc = json.loads((ROUND9 / "B-C" / "grid.json").read_text())
+    extra = tmp_path / "B-C-710"
+    extra.mkdir()
+    new = {"task": "B-C", "method": "mmd", "seed": 710, "target_uar": 0.5, "source_heldout_uar": float("nan"),
+           "proxy_a_distance": 1.0, "feature_effective_rank": 3.0, "seconds": 1.0, "alignment_weight": 0.1,
+           "trained_on": "all source speakers", "class_alignment": 0.4, "channel": None}
+    duplicate = {**bc["rows"][0], "target_uar": 0.0}  # the same (task, method, seed) as round 9's first row
+    (extra / "grid.json").write_text(json.dumps({**{k: bc[k] for k in ("command", "commit", "date", "machine", "elapsed_s")},
+                                                 "rows": [duplicate, new]}))
+    shutil.copy(ROUND9 / "B-C" / "metrics.json", extra / "metrics.json")
+    heldout = ["--heldout", str(ROUND9 / "selection_heldout.json")]
+    assert grid.main(["--summarise", *map(str, folders), str(extra), "--out", str(tmp_path / "s"), *heldout]) == 0
+    results = json.loads((tmp_path / "s" / "results.json").read_text())
+    rows = results["rows"]
+    assert len(rows) == sum(len(json.loads((f / "grid.json").read_text())["rows"]) for f in folders) + 1
+    assert len(results["dropped_duplicates"]) == 1 and "B-C/source-only/701" in results["dropped_duplicates"][0]
+    for task in ("B-C", "C-B"):
+        diffs = _differences(rows, task, "ida")
+        mean, half = np.mean(diffs), stats.t.ppf(0.975, len(diffs) - 1) * np.std(diffs, ddof=1) / np.sqrt(len(diffs))
+        record = results["verdicts"]["ida"][task]
+        assert record["n_pairs"] == len(diffs) and record["mean_difference"] == pytest.approx(mean)
+        assert (record["ci_low"], record["ci_high"]) == pytest.approx((mean - half, mean + half))
+    assert results["verdicts"]["mmd"]["B-C"]["n_pairs"] == len(_differences(rows, "B-C", "mmd")) == 10
+    assert results["verdicts"]["mmd"]["pooled"]["n_pairs"] == 10 + len(_differences(rows, "C-B", "mmd"))
+    assert grid.main(["--summarise", *map(str, folders), "--out", str(tmp_path / "p"), "--pool", "C-B"]) == 0
+    pooled = json.loads((tmp_path / "p" / "results.json").read_text())["verdicts"]["ida"]
+    assert pooled["pooled"] == pooled["C-B"]
+    assert grid.main(["--summarise", *map(str, folders), "--out", str(tmp_path / "p"), "--pool", "B-E"]) == 2
+    table = (tmp_path / "s" / "results.md").read_text()
+    line = next(l for l in table.splitlines() if l.startswith("| B-C | mmd | 10 |"))
+    assert "† (9) / 40.0 (1) |" in line  # round 9's figure and the library's kept apart, with their counts
+
+
+def test_full_mode_refits_and_fills_the_heldout_column_from_the_selection(grid, tmp_path):
+    out = tmp_path / "out"
+    argv = ["--task", "tones", "--epochs", "1", "--methods", "source-only,mmd", "--seeds", "2", "--weights", "auto",
+            "--out", str(out)]
+    assert grid.main(argv) == 0
+    payload = json.loads((out / "grid.json").read_text())
+    selection = payload["selection"]
+    assert set(selection) == {"source-only", "mmd"} and selection["mmd"]["weight"] in (0.0, 0.1, 0.3, 1.0)
+    assert selection["mmd"]["candidate_heldout_source_uar"]["0"] == pytest.approx(selection["source-only"]["heldout_source_uar"])
+    for row in payload["rows"]:
+        assert row["trained_on"] == "all source speakers"
+        assert row["source_heldout_uar"] == selection[row["method"]]["heldout_source_uar"]
+        assert "speaker folds" in row["source_heldout_from"]
