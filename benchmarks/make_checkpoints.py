@@ -27,15 +27,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from didan_lite import __version__
 from didan_lite.alignment import make_alignment
-from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
 from didan_lite.experiment import load_task
 from didan_lite.metrics import effective_rank, proxy_a_distance, unweighted_average_recall
 from didan_lite.presets import FULL
-from didan_lite.pretrained import CHECKPOINT_DIR, FORMAT, load_pretrained, sha256_of
-from didan_lite.synthetic import GENERATOR_VERSION, make_default_corpora
+from didan_lite.model import DIDAN
+from didan_lite.pretrained import CHECKPOINT_DIR, load_pretrained, save_pretrained
+from didan_lite.synthetic import make_default_corpora
 from didan_lite.training import predict, train_didan
 
 WEIGHT_NOTE = "weight fixed by the caller (default 0.1: the round-9 paired grid's fixed weight), not chosen here"
@@ -53,8 +52,8 @@ def provenance(argv: list[str]) -> dict:
             "mode": "full", "note": WEIGHT_NOTE}
 
 
-def train_one(task, method: str, weight: float | None, seed: int) -> tuple[dict, dict, float]:
-    """Train ``method`` on every source speaker; return (float16 state dict, scores, training seconds)."""
+def train_one(task, method: str, weight: float | None, seed: int) -> tuple[DIDAN, dict, float]:
+    """Train ``method`` on every source speaker; return (the model, scores, training seconds)."""
     config = FULL.config
     train = dataclasses.replace(config.train, progress=False, cpu_threads=1,
                                 **({} if weight is None else {"alignment_weight": weight}))
@@ -70,8 +69,7 @@ def train_one(task, method: str, weight: float | None, seed: int) -> tuple[dict,
     scores = {"layer": layer, "proxy_a_distance": proxy_a_distance(f_s, f_t, seed=seed),
               "feature_rank": effective_rank(np.concatenate([f_s, f_t])),
               "target_uar_evaluation_only": unweighted_average_recall(task.target.y.numpy(), target_pred)}
-    state = {name: value.detach().cpu().to(torch.float16).contiguous() for name, value in model.state_dict().items()}
-    return state, scores, seconds
+    return model, scores, seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,29 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     task = load_task(*make_default_corpora(seed=0), config=config, progress=False)
     print(f"features of {len(task.source_all.y)} + {len(task.target.y)} utterances: {time.perf_counter() - began:.1f} s",
           flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
     for method in args.methods.split(","):
         weight = weights.get(method) if method != "source-only" else None
         if method != "source-only" and weight is None:
             print(f"error: no weight for {method!r} in --weights {args.weights}.", file=sys.stderr)
             return 2
-        state, scores, seconds = train_one(task, method, weight, args.seed)
-        pt, sidecar = args.out / f"{method}.pt", args.out / f"{method}.json"
-        with atomic_write(pt, "wb") as handle:
-            torch.save(state, handle)
-        info = {"format": FORMAT, "method": method, "weight": weight, "seed": args.seed,
+        model, scores, seconds = train_one(task, method, weight, args.seed)
+        info = {"method": method, "weight": weight, "seed": args.seed,
                 "n_bins": int(task.target.x.shape[1]), "n_frames": int(task.target.x.shape[2]),
                 "class_names": list(task.class_names), "model": dataclasses.asdict(config.model),
                 "features": dataclasses.asdict(config.features), "normalise_by": config.normalise_by,
                 "band_floor_db": config.band_floor_db, "holdout_speakers": config.holdout_speakers,
                 "layer": scores.pop("layer"), "method_options": dict(config.method_options.get(method, {})),
                 "trained_on": "all source speakers", "corpora": list(task.corpus_names), "generator_seed": 0,
-                "generator_version": GENERATOR_VERSION, "package_version": __version__,
-                "shapes": {name: list(value.shape) for name, value in state.items()}, "sha256": sha256_of(pt),
                 "scores": scores, "training_seconds": round(seconds, 1), "provenance": record}
-        with atomic_write(sidecar, "w", encoding="utf-8") as handle:
-            json.dump(info, handle, indent=1)
-            handle.write("\n")
+        sidecar = save_pretrained(model, info, args.out)
+        pt = sidecar.with_suffix(".pt")
         try:
             load_pretrained(method, args.out)
         except InputError as error:

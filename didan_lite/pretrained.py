@@ -60,6 +60,29 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def save_pretrained(model: DIDAN, info: dict, folder: str | Path | None = None) -> Path:
+    """Write ``<info["method"]>.pt`` (float16 tensors) and its sidecar into ``folder``; return the sidecar's path.
+
+    ``info`` holds the sidecar's other keys; ``format``, ``generator_version``, ``package_version``,
+    ``shapes`` and ``sha256`` are filled in here. Both files are written atomically.
+    """
+    from didan_lite import __version__
+    from didan_lite.atomic import atomic_write
+
+    folder = Path(folder or CHECKPOINT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {name: value.detach().cpu().to(torch.float16).contiguous() for name, value in model.state_dict().items()}
+    weights, sidecar = folder / f"{info['method']}.pt", folder / f"{info['method']}.json"
+    with atomic_write(weights, "wb") as handle:
+        torch.save(state, handle)
+    record = {"format": FORMAT, **info, "generator_version": GENERATOR_VERSION, "package_version": __version__,
+              "shapes": {name: list(value.shape) for name, value in state.items()}, "sha256": sha256_of(weights)}
+    with atomic_write(sidecar, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=1)
+        handle.write("\n")
+    return sidecar
+
+
 def _config(cls, values: dict):
     """A frozen config dataclass from its JSON dict (lists back to tuples)."""
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
@@ -142,12 +165,14 @@ class PretrainedFeatures:
         task: every utterance of the pair (full mode), loaded with :func:`checkpoint_config`.
         source / target: per method, (N_source, D) and (N_target, D) features of the layer the method aligned, source in
             the order of ``task.source_all``.
+        target_pred: per method, (N_target,) predicted classes (score them against ``task.target.y``: evaluation only).
         info: per method, its sidecar.
     """
 
     task: TaskData
     source: dict[str, np.ndarray]
     target: dict[str, np.ndarray]
+    target_pred: dict[str, np.ndarray]
     info: dict[str, dict]
 
     def labels(self) -> tuple[np.ndarray, np.ndarray]:
@@ -183,12 +208,12 @@ def pretrained_features(methods: Sequence[str] = ("source-only", "mmd", "ida"), 
     if shape != [info["n_bins"], info["n_frames"]]:
         raise InputError(f"The embedded pair's input is {shape} (bins x frames), the pretrained models' "
                          f"{[info['n_bins'], info['n_frames']]}; {REGENERATE}.")
-    source, target = {}, {}
+    source, target, target_pred = {}, {}, {}
     with cpu_threads(1):
-        for method, (model, _) in models.items():
-            source[method] = predict(model, task.source_all.x, layer=models[method][1]["layer"])[1]
-            target[method] = predict(model, task.target.x, layer=models[method][1]["layer"])[1]
-    return PretrainedFeatures(task, source, target, {m: i for m, (_, i) in models.items()})
+        for method, (model, info) in models.items():
+            source[method] = predict(model, task.source_all.x, layer=info["layer"])[1]
+            target_pred[method], target[method] = predict(model, task.target.x, layer=info["layer"])
+    return PretrainedFeatures(task, source, target, target_pred, {m: i for m, (_, i) in models.items()})
 
 
 def describe(info: dict) -> str:
@@ -200,4 +225,4 @@ def describe(info: dict) -> str:
 
 
 __all__ = ["CHECKPOINT_DIR", "FORMAT", "PretrainedFeatures", "available_pretrained", "checkpoint_config", "describe",
-           "load_pretrained", "pretrained_features", "read_sidecar"]
+           "load_pretrained", "pretrained_features", "read_sidecar", "save_pretrained"]

@@ -1,0 +1,142 @@
+"""Pretrained checkpoints: round trip, refusal of damaged or foreign files, the shipped files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from didan_lite.errors import InputError
+from didan_lite.model import DIDAN, ModelConfig
+from didan_lite.pretrained import (
+    CHECKPOINT_DIR,
+    available_pretrained,
+    describe,
+    load_pretrained,
+    pretrained_features,
+    save_pretrained,
+    sha256_of,
+)
+from didan_lite.synthetic import GENERATOR_VERSION
+
+CLASSES = ["anger", "neutral", "sadness"]
+TINY = ModelConfig(conv_channels=(2, 4), fc_dims=(6, 5), dropout=0.0)
+SHIPPED = ("source-only", "mmd", "ida")
+
+
+def _write(folder, method="ida") -> DIDAN:
+    torch.manual_seed(0)
+    model = DIDAN(8, len(CLASSES), TINY)
+    info = {"method": method, "weight": 0.1, "seed": 0, "n_bins": 8, "n_frames": 16, "class_names": CLASSES,
+            "model": dataclasses.asdict(TINY), "features": {"n_mels": 8, "n_frames": 16}, "normalise_by": "corpus",
+            "band_floor_db": None, "holdout_speakers": 0.2, "layer": -2,
+            "provenance": {"command": "test", "commit": "none", "date": "today", "machine": "here", "mode": "full"}}
+    save_pretrained(model, info, folder)
+    return model
+
+
+def _edit_sidecar(folder, method="ida", **changes) -> None:
+    path = folder / f"{method}.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+
+def _refused(folder, *fragments, method="ida") -> str:
+    with pytest.raises(InputError) as caught:
+        load_pretrained(method, folder)
+    message = str(caught.value)
+    assert "\n" not in message and "make_checkpoints.py" in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_round_trip_gives_the_float16_weights_in_eval_mode(tmp_path):
+    original = _write(tmp_path)
+    model, info = load_pretrained("ida", tmp_path)
+    assert not model.training and info["class_names"] == CLASSES and info["generator_version"] == GENERATOR_VERSION
+    for name, value in original.state_dict().items():
+        assert torch.equal(model.state_dict()[name], value.half().float()), name
+    x = torch.randn(3, 8, 16)
+    with torch.no_grad():
+        assert torch.allclose(model(x).scores, original.eval()(x).scores, atol=1e-2)
+    assert available_pretrained(tmp_path) == ["ida"]
+    assert describe(info).startswith("ida: full mode, seed 0, weight 0.1")
+
+
+def test_wrong_generator_version_is_refused(tmp_path):
+    _write(tmp_path)
+    _edit_sidecar(tmp_path, generator_version=GENERATOR_VERSION + 1)
+    _refused(tmp_path, "ida.json", f"generator version {GENERATOR_VERSION + 1}")
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"class_names": ["anger", "fear", "neutral", "sadness"]}, "shapes"),
+    ({"n_bins": 16, "model": {**dataclasses.asdict(TINY), "fc_dims": [7, 5]}}, "shapes"),
+    ({"class_names": ["joy", "calm", "rage"]}, "class names"),
+    ({"format": 99}, "format"),
+    ({"provenance": {"command": "x"}}, "provenance.commit"),
+])
+def test_tampered_sidecar_is_refused_in_one_line(tmp_path, changes, fragment):
+    _write(tmp_path)
+    _edit_sidecar(tmp_path, **changes)
+    _refused(tmp_path, "ida.json" if fragment != "shapes" else "ida.pt", fragment)
+
+
+def test_missing_or_unreadable_files_are_refused(tmp_path):
+    _refused(tmp_path, "ida.json", "No pretrained model")
+    _write(tmp_path)
+    (tmp_path / "ida.json").write_text("{not json")
+    _refused(tmp_path, "ida.json", "cannot be read")
+    _write(tmp_path)
+    (tmp_path / "ida.pt").unlink()
+    _refused(tmp_path, "ida.pt", "missing")
+
+
+def test_truncated_weights_are_refused(tmp_path):
+    _write(tmp_path)
+    weights = tmp_path / "ida.pt"
+    weights.write_bytes(weights.read_bytes()[:200])
+    _refused(tmp_path, "ida.pt", "SHA-256")
+    _edit_sidecar(tmp_path, sha256=sha256_of(weights))  # the sidecar agrees: torch.load itself must refuse it
+    _refused(tmp_path, "ida.pt", "not a plain dict of tensors")
+
+
+def test_a_pickled_object_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "ran"
+
+    class Planted:
+        def __reduce__(self):
+            return os.makedirs, (str(marker),)
+
+    _write(tmp_path)
+    weights = tmp_path / "ida.pt"
+    torch.save({"conv.0.weight": torch.zeros(2, 1, 3, 3), "planted": Planted()}, weights)
+    _edit_sidecar(tmp_path, sha256=sha256_of(weights))
+    _refused(tmp_path, "ida.pt", "not a plain dict of tensors")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("method", SHIPPED)
+def test_shipped_checkpoints_exist_are_small_and_load(method):
+    model, info = load_pretrained(method)
+    assert (CHECKPOINT_DIR / f"{method}.pt").stat().st_size < 400_000
+    assert info["provenance"]["mode"] == "full" and info["trained_on"] == "all source speakers"
+    assert info["weight"] is None if method == "source-only" else info["weight"] > 0
+    assert info["generator_version"] == GENERATOR_VERSION
+    assert model.output.out_features == len(info["class_names"])
+
+
+@pytest.mark.slow
+def test_features_of_the_embedded_pair_from_the_shipped_models():
+    pair = pretrained_features(("source-only", "ida"))
+    is_target, labels = pair.labels()
+    for method in ("source-only", "ida"):
+        assert pair.source[method].shape == (len(pair.task.source_all.y), pair.info[method]["model"]["fc_dims"][-1])
+        assert pair.target[method].shape[0] == len(pair.task.target.y) == is_target.sum()
+        assert np.isfinite(pair.source[method]).all() and pair.target_pred[method].shape == (len(pair.task.target.y),)
+    assert len(labels) == len(is_target) and pair.task.class_names == pair.info["ida"]["class_names"]
+    assert not np.allclose(pair.source["ida"], pair.source["source-only"])
