@@ -175,10 +175,49 @@ class PretrainedFeatures:
     target_pred: dict[str, np.ndarray]
     info: dict[str, dict]
 
-    def labels(self) -> tuple[np.ndarray, np.ndarray]:
-        """(is_target, labels) of the stacked [source; target] rows, for :func:`didan_lite.plots.plot_domains_2d`."""
-        y_s, y_t = self.task.source_all.y.numpy(), self.task.target.y.numpy()
-        return np.r_[np.zeros(len(y_s), bool), np.ones(len(y_t), bool)], np.r_[y_s, y_t]
+    def scores(self, method: str) -> tuple[float, float]:
+        """(proxy A-distance, target UAR as a fraction) of ``method``: the ``before``/``after`` of
+        :func:`didan_lite.plots.alignment_caption`. The UAR reads target labels: evaluation only."""
+        from didan_lite.metrics import proxy_a_distance, unweighted_average_recall
+
+        return (proxy_a_distance(self.source[method], self.target[method], seed=0),
+                unweighted_average_recall(self.task.target.y.numpy(), self.target_pred[method]))
+
+
+def _panel(ax, source: np.ndarray, target: np.ndarray, y_s: np.ndarray, y_t: np.ndarray, task: TaskData, title: str,
+           scores: tuple[float, float]) -> None:
+    from didan_lite.plots import plot_domains_2d, umap_projection
+
+    points = umap_projection(np.concatenate([source, target]), seed=0)
+    plot_domains_2d(points, np.r_[np.zeros(len(y_s), bool), np.ones(len(y_t), bool)], np.r_[y_s, y_t], task.class_names,
+                    task.corpus_names, ax=ax, title=title, legend=False, proxy_a_distance=scores[0], target_uar=scores[1])
+
+
+def plot_beside(pair: PretrainedFeatures, runs: dict | None = None, task: TaskData | None = None):
+    """UMAP panels, one column per pretrained method: the pretrained models' features (bottom row) under the
+    same method's features from ``runs`` ({method: RunResult} of ``task``, e.g. a fast run; top row, left blank for
+    a method not in ``runs``). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from didan_lite.plots import domain_legends
+
+    methods, rows = list(pair.source), 1 if runs is None else 2
+    fig, axes = plt.subplots(rows, len(methods), figsize=(4.3 * len(methods), 4.4 * rows + 0.8), layout="constrained",
+                             squeeze=False)
+    for column, method in enumerate(methods):
+        _panel(axes[-1, column], pair.source[method], pair.target[method], pair.task.source_all.y.numpy(),
+               pair.task.target.y.numpy(), pair.task, f"pretrained (full mode): {method}", pair.scores(method))
+        if runs is None:
+            continue
+        if method not in runs:
+            axes[0, column].set_axis_off()
+            continue
+        run = runs[method]
+        y_s = (task.source_all if len(run.source_features) == len(task.source_all.y) else task.source_train).y.numpy()
+        _panel(axes[0, column], run.source_features, run.target_features, y_s, task.target.y.numpy(), task,
+               f"your run: {method}", (run.proxy_a_distance, run.target_uar))
+    domain_legends(fig, pair.task.class_names, pair.task.corpus_names)
+    return fig
 
 
 def pretrained_features(methods: Sequence[str] = ("source-only", "mmd", "ida"), folder: str | Path | None = None,
@@ -216,6 +255,37 @@ def pretrained_features(methods: Sequence[str] = ("source-only", "mmd", "ida"), 
     return PretrainedFeatures(task, source, target, target_pred, {m: i for m, (_, i) in models.items()})
 
 
+MARGIN = 0.1
+"""Proxy A-distance changes smaller than this are "about as separable" (as :func:`didan_lite.plots.alignment_caption`)."""
+
+
+def _direction(before: tuple[float, float], after: tuple[float, float]) -> str:
+    change = after[0] - before[0]
+    return "closer" if change <= -MARGIN else "more separable" if change >= MARGIN else "about as separable"
+
+
+def beside_sentence(pair: PretrainedFeatures, method: str, yours: tuple[tuple[float, float], tuple[float, float]] | None
+                    = None, baseline: str = "source-only") -> str:
+    """Computed sentences: what the pretrained ``method`` did against ``baseline`` (proxy A-distance, target UAR)
+    and, with ``yours`` = ((distance, UAR) of your baseline, of your ``method``), whether your run moved the same way."""
+    from didan_lite.plots import alignment_caption
+
+    info, before, after = pair.info[method], pair.scores(baseline), pair.scores(method)
+    weight = "" if info["weight"] is None else f", weight {info['weight']:g}"
+    text = (f"Pretrained {method} ({info['provenance']['mode']} mode, seed {info['seed']}{weight}): "
+            + alignment_caption(method, before, after, MARGIN).removeprefix(f"In this run, {method} "))
+    if yours is not None:
+        mine, full = _direction(*yours), _direction(before, after)
+        text += (f" Your run left the corpora {mine}, the full-mode model {full}: "
+                 + ("the same way." if mine == full else "not the same way; one seed each at different budgets, so "
+                    "neither is a verdict (the reference result is)."))
+    chance = 1 / len(pair.task.class_names)
+    if max(before[1], after[1]) < chance + 0.05:
+        text += (f" Both full-mode models are within 5 points of chance ({100 * chance:.0f} %) on the target: whatever "
+                 "the features did, the emotions did not transfer.")
+    return text
+
+
 def describe(info: dict) -> str:
     """One line on what a checkpoint is and where it came from."""
     p = info["provenance"]
@@ -225,4 +295,4 @@ def describe(info: dict) -> str:
 
 
 __all__ = ["CHECKPOINT_DIR", "FORMAT", "PretrainedFeatures", "available_pretrained", "checkpoint_config", "describe",
-           "load_pretrained", "pretrained_features", "read_sidecar", "save_pretrained"]
+           "beside_sentence", "load_pretrained", "plot_beside", "pretrained_features", "read_sidecar", "save_pretrained"]

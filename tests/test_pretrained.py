@@ -14,14 +14,19 @@ from didan_lite.errors import InputError
 from didan_lite.model import DIDAN, ModelConfig
 from didan_lite.pretrained import (
     CHECKPOINT_DIR,
+    PretrainedFeatures,
     available_pretrained,
+    beside_sentence,
     describe,
     load_pretrained,
+    plot_beside,
     pretrained_features,
     save_pretrained,
     sha256_of,
 )
+from didan_lite.results import TaskData
 from didan_lite.synthetic import GENERATOR_VERSION
+from didan_lite.training import DomainData
 
 CLASSES = ["anger", "neutral", "sadness"]
 TINY = ModelConfig(conv_channels=(2, 4), fc_dims=(6, 5), dropout=0.0)
@@ -133,10 +138,35 @@ def test_shipped_checkpoints_exist_are_small_and_load(method):
 @pytest.mark.slow
 def test_features_of_the_embedded_pair_from_the_shipped_models():
     pair = pretrained_features(("source-only", "ida"))
-    is_target, labels = pair.labels()
     for method in ("source-only", "ida"):
         assert pair.source[method].shape == (len(pair.task.source_all.y), pair.info[method]["model"]["fc_dims"][-1])
-        assert pair.target[method].shape[0] == len(pair.task.target.y) == is_target.sum()
+        assert pair.target[method].shape[0] == len(pair.task.target.y)
         assert np.isfinite(pair.source[method]).all() and pair.target_pred[method].shape == (len(pair.task.target.y),)
-    assert len(labels) == len(is_target) and pair.task.class_names == pair.info["ida"]["class_names"]
+        distance, uar = pair.scores(method)
+        assert 0 <= distance <= 2 and 0 <= uar <= 1
+    assert pair.task.class_names == pair.info["ida"]["class_names"]
     assert not np.allclose(pair.source["ida"], pair.source["source-only"])
+    fig = plot_beside(pair)
+    assert [ax.get_title() for ax in fig.axes] == ["pretrained (full mode): source-only", "pretrained (full mode): ida"]
+
+
+def _pair(predicted_right: bool) -> PretrainedFeatures:
+    rng = np.random.default_rng(0)
+    y = torch.arange(90) % len(CLASSES)
+    domain = DomainData(torch.zeros(90, 8, 16), y)
+    task = TaskData(CLASSES, ("a", "b"), domain, DomainData(torch.zeros(0, 8, 16), y[:0]), domain)
+    source, near = rng.normal(size=(90, 4)), rng.normal(size=(90, 4))
+    predictions = y.numpy() if predicted_right else np.zeros(90, dtype=int)
+    info = {"seed": 0, "weight": 0.1, "provenance": {"mode": "full"}}
+    return PretrainedFeatures(task, {"source-only": source, "ida": source}, {"source-only": source + 4.0, "ida": near},
+                              {"source-only": predictions, "ida": predictions}, {"source-only": info, "ida": info})
+
+
+def test_the_sentence_follows_the_numbers():
+    pair = _pair(predicted_right=True)
+    closer = beside_sentence(pair, "ida", yours=((0.5, 0.4), (1.5, 0.4)))
+    assert "ida (full mode, seed 0, weight 0.1): brought the corpora closer" in closer
+    assert "Your run left the corpora more separable, the full-mode model closer: not the same way" in closer
+    assert "chance" not in closer and "the same way." not in closer
+    assert "the same way." in beside_sentence(pair, "ida", yours=((1.5, 0.4), (0.5, 0.4)))
+    assert "within 5 points of chance (33 %)" in beside_sentence(_pair(predicted_right=False), "ida")
