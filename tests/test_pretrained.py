@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -146,8 +147,14 @@ def test_features_of_the_embedded_pair_from_the_shipped_models():
         assert 0 <= distance <= 2 and 0 <= uar <= 1
     assert pair.task.class_names == pair.info["ida"]["class_names"]
     assert not np.allclose(pair.source["ida"], pair.source["source-only"])
-    fig = plot_beside(pair)
-    assert [ax.get_title() for ax in fig.axes] == ["pretrained (full mode): source-only", "pretrained (full mode): ida"]
+    yours = SimpleNamespace(source_features=pair.source["ida"][:50], target_features=pair.target["ida"][:40],
+                            proxy_a_distance=1.0, target_uar=0.3)
+    small = dataclasses.replace(pair.task, source_train=DomainData(pair.task.source_all.x[:50], pair.task.source_all.y[:50]),
+                                target=DomainData(pair.task.target.x[:40], pair.task.target.y[:40]))
+    fig = plot_beside(pair, {"ida": yours}, small)
+    assert [ax.get_title() for ax in fig.axes] == ["", "your run: ida", "pretrained (full mode): source-only",
+                                                   "pretrained (full mode): ida"]
+    assert not fig.axes[0].axison
 
 
 def _pair(predicted_right: bool) -> PretrainedFeatures:
