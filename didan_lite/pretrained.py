@@ -9,9 +9,12 @@ on :func:`didan_lite.synthetic.make_default_corpora` and writes, in ``reference_
   ``torch.load(weights_only=True)`` only, so a planted file cannot run code;
 * ``<method>.json``: the sidecar, format :data:`FORMAT`: ``method``, ``weight``, ``seed``, ``n_bins``,
   ``n_frames``, ``class_names``, ``model`` (ModelConfig), ``features`` (FeatureConfig), ``normalise_by``,
-  ``band_floor_db``, ``holdout_speakers``, ``layer`` (whose features), ``generator_version``, ``package_version``, ``shapes``, ``sha256``
-  (of the .pt file), ``scores`` (measured when written; target UAR is evaluation only) and ``provenance``
-  (command, commit, date, machine, mode).
+  ``band_floor_db``, ``holdout_speakers``, ``layer`` (whose features), ``generator_version``, ``package_version``,
+  ``shapes``, ``sha256`` (of the .pt file), ``scores`` (measured when written; target UAR is evaluation only) and
+  ``provenance`` (command, commit, date, machine, mode).
+
+:func:`plot_beside` draws their UMAPs under a student's own runs; :func:`beside_sentence` says, computed, what
+changed (proxy A-distance and target UAR against source-only) and whether the student's run moved the same way.
 
 Examples::
 
@@ -26,7 +29,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -38,6 +41,9 @@ from didan_lite.results import ExperimentConfig, TaskData
 from didan_lite.runtime import cpu_threads
 from didan_lite.synthetic import EMOTIONS, GENERATOR_VERSION
 from didan_lite.training import TrainConfig, predict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CHECKPOINT_DIR = Path(__file__).parent / "reference_results" / "checkpoints"
 """Where the shipped checkpoints live (package data)."""
@@ -193,7 +199,7 @@ def _panel(ax, source: np.ndarray, target: np.ndarray, y_s: np.ndarray, y_t: np.
                     task.corpus_names, ax=ax, title=title, legend=False, proxy_a_distance=scores[0], target_uar=scores[1])
 
 
-def plot_beside(pair: PretrainedFeatures, runs: dict | None = None, task: TaskData | None = None):
+def plot_beside(pair: PretrainedFeatures, runs: dict | None = None, task: TaskData | None = None) -> "Figure":
     """UMAP panels, one column per pretrained method: the pretrained models' features (bottom row) under the
     same method's features from ``runs`` ({method: RunResult} of ``task``, e.g. a fast run; top row, left blank for
     a method not in ``runs``). Returns the figure."""
