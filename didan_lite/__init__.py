@@ -44,6 +44,7 @@ _NAMES: dict[str, list[str]] = {
         "plot_confusion", "plot_domains_2d", "plot_spectrogram", "plot_training_curves", "set_style", "umap_projection",
     ],
     "didan_lite.presets": ["FAST", "FULL", "preset"],
+    "didan_lite.pretrained": ["PretrainedFeatures", "available_pretrained", "load_pretrained", "pretrained_features"],
     "didan_lite.reference": ["ReferenceResult", "available_references", "load_reference"],
     "didan_lite.results": ["Comparison", "ExperimentConfig", "RunResult", "TaskData"],
     "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
