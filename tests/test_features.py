@@ -241,3 +241,27 @@ def test_corpus_statistics_use_voiced_frames_only():
     spec = np.array([[0.0, 10.0, -50.0]], np.float32)
     stats = corpus_statistics([spec], [np.array([True, True, False])])
     assert stats.mean.tolist() == [5.0]
+
+
+def test_default_front_end_keeps_only_the_band_both_corpora_record():
+    """The default ``band_floor_db``: a telephone-band copy zeroes the bins it lacks in *both* corpora; a pair
+    recording the same band is left exactly as without the mask."""
+    from scipy import signal as scipy_signal
+
+    from didan_lite.results import ExperimentConfig
+
+    config, floor = FeatureConfig(), ExperimentConfig().band_floor_db
+    assert floor is not None
+    hiss = np.random.default_rng(5).standard_normal((4, len(_speech_like(0)))).astype(np.float32)
+    wide = [_speech_like(seed) + 0.02 * hiss[seed] for seed in range(4)]  # every bin recorded
+    band = scipy_signal.butter(8, [300.0, 3400.0], btype="bandpass", fs=16000, output="sos")
+    narrow = [scipy_signal.sosfilt(band, s).astype(np.float32) for s in wide]
+    masked = normalisation.normalised_tensors([_corpus(wide), _corpus(narrow)], 120, band_floor_db=floor, config=config)
+    kept = normalisation.shared_band([_corpus(narrow).spectrograms], floor)
+    assert normalisation.shared_band([_corpus(wide).spectrograms], floor).all()
+    assert 0 < (~kept).sum() < kept.size - 8 and not kept[0] and not kept[-1]  # below 300 Hz and above 3.4 kHz go
+    for x in masked:
+        assert torch.count_nonzero(x[:, torch.from_numpy(~kept)]) == 0 and torch.count_nonzero(x[:, torch.from_numpy(kept)]) > 0
+    same = normalisation.normalised_tensors([_corpus(wide), _corpus(wide[::-1])], 120, band_floor_db=floor, config=config)
+    plain = normalisation.normalised_tensors([_corpus(wide), _corpus(wide[::-1])], 120, config=config)
+    assert all(torch.equal(a, b) for a, b in zip(same, plain))
