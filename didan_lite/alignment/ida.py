@@ -349,7 +349,9 @@ class IDALoss(AlignmentLoss):
         self.symmetric = bool(symmetric)
         self.min_confidence = None if min_confidence is None else float(min_confidence)
         if not int(min_group_size) == min_group_size >= 2:
-            raise InputError(f"IDA min_group_size must be an integer >= 2 (the leave-one-out self reference); got {min_group_size}.")
+            raise InputError(
+                f"IDA min_group_size must be an integer >= 2 (the leave-one-out self reference); got {min_group_size}."
+            )
         self.balanced, self.min_group_size = bool(balanced), int(min_group_size)
         self.class_after, self.progress = check_progress(class_after), 0.0
         self.last_usage: dict[str, Tensor | int] = {}
@@ -437,7 +439,8 @@ class IDALoss(AlignmentLoss):
             # altogether, so they do not move the means, spreads or scale either.
             usable = (target_groups[:, None] == source_groups[None, :]).any(1)
             self.last_coefficients = torch.zeros(len(usable), len(f_s), device=f_s.device)
-            self.last_usage.update(targets_used=usable.float().mean(), groups_used=target_groups[usable].unique().numel())
+            used_groups = target_groups[usable].unique().numel()
+            self.last_usage.update(targets_used=usable.float().mean(), groups_used=used_groups)
             if int(usable.sum()) < (1 if self.reference == "spread" else 2):
                 # Nothing to align: zero, with zero gradients (the spread term is skipped too, so such a
                 # batch contributes 0 instead of about -diversity * 0.9 in the class-aware variants).
@@ -455,7 +458,8 @@ class IDALoss(AlignmentLoss):
     def _with_spread(self, reconstruction: Tensor, f_s: Tensor, f_t: Tensor) -> Tensor:
         """The total: the reconstruction term minus the weighted spread term; records both in ``last_parts``."""
         spread = self._spread(f_s, f_t)
-        self.last_parts = {"reconstruction": reconstruction.detach()}  # each part as it enters the total: they sum to it
+        # Each part as it enters the total: they sum to it.
+        self.last_parts = {"reconstruction": reconstruction.detach()}
         if self.diversity:
             self.last_parts["spread"] = (-self.diversity * spread).detach()
         return reconstruction - self.diversity * spread
@@ -463,9 +467,11 @@ class IDALoss(AlignmentLoss):
     def _balanced(self, f_s: Tensor, f_t: Tensor, source_groups: Tensor, target_groups: Tensor) -> Tensor:
         """Mean over the qualifying groups of a marginal IDA term within each group, minus the spread term."""
         ids = torch.unique(target_groups[target_groups >= 0])
-        counts = torch.stack([(source_groups[None, :] == ids[:, None]).sum(1), (target_groups[None, :] == ids[:, None]).sum(1)])
-        used = ids[counts.min(0).values >= self.min_group_size].tolist()  # one host synchronisation per batch
-        coefficients = torch.zeros(len(f_t), len(f_s), device=f_s.device)
+        counts = torch.stack([(groups[None, :] == ids[:, None]).sum(1) for groups in (source_groups, target_groups)])
+        # Host synchronisations: one here, one per used group (nonzero); at most C of them per batch.
+        used = ids[counts.min(0).values >= self.min_group_size].tolist()
+        dtype = torch.promote_types(f_s.dtype, torch.float32)
+        coefficients = torch.zeros(len(f_t), len(f_s), dtype=dtype, device=f_s.device)
         terms = []
         for group in used:
             rows, cols = (target_groups == group).nonzero()[:, 0], (source_groups == group).nonzero()[:, 0]
