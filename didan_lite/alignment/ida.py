@@ -167,12 +167,41 @@ rebuilt trivially (with :math:`B_s - 1 \ge D` any target is in the source span).
 **Groups: label granularity.** ``groups`` maps class index -> group id. A
 target is rebuilt only from source samples of its pseudo-label's group
 (argmax of ``scores_t``). Targets whose group has no source sample in the
-batch, and with ``min_confidence`` targets whose top score falls below it,
+batch, and with ``min_confidence`` targets whose confidence falls below it,
 are dropped from the batch (they move neither the residual nor the means,
 spreads and scale). One group = marginal IDA, one group per class =
 class-aware IDA (LIDAN's finest granularity). Computed for all groups at
-once with block masks (a block-diagonal Gram matrix for ``ridge``), no
-Python loop over samples or classes.
+once with block masks (a block-diagonal Gram matrix for ``ridge``).
+
+**Safeguards of ``ida-class``** (pseudo-labels that are wrong steer the alignment wrongly: a target
+pulled onto the sources of the wrong class is a classification error made on purpose). Each threshold
+was chosen a priori, for the reason given, not on any corpus's labels:
+
+- *Confidence* is the **margin** between the top two scores of a target,
+  :math:`m_j = s_{j,(1)} - s_{j,(2)}`; a target is used when :math:`m_j \ge` ``min_confidence``
+  (``ida-class``: 0.5). The scores are regression outputs (class-weighted MSE onto one-hot labels), not
+  probabilities: they need not sum to one or stay in [0, 1], so a softmax would need a temperature with
+  no natural value. The margin is in the labels' own units: 0 is undecided, 1 a clean one-hot
+  answer, and 0.5 is halfway. Read as probability estimates, a margin of 0.5 means the top class is at
+  least as likely as all the others together (:math:`p_1 \ge 0.5 + p_2` gives :math:`p_1 \ge 1 - p_1`).
+- *Class balance* (``balanced=True``): the reconstruction term is the **mean over pseudo-classes** of a
+  per-class IDA term (each class's confident targets against the source samples of that class, the
+  log-ratio of :func:`~didan_lite.alignment.reconstruction.self_referenced_residual` in both
+  directions), so a class contributes the same whatever its count in the batch: a network that
+  predicts one class for most targets cannot let that class dominate the alignment. A class enters
+  only with at least ``min_group_size`` (2) confident targets *and* 2 source samples in the batch,
+  the fewest for which the leave-one-out self reference exists in both corpora. The spread term stays
+  on the whole batches (it guards against a collapse whatever the pseudo-labels); a batch in which no
+  class qualifies gives the spread term alone, with finite gradients.
+- *Warm-up* (``class_after``): the pseudo-labels are used only from training progress
+  ``class_after`` on (:meth:`IDALoss.set_progress`; ``ida-class``: 0.5); before it the loss is the
+  marginal IDA of the same settings. At the library's schedule (20 epochs, 5 of warm-up, 5 of ramp,
+  :meth:`didan_lite.training.TrainConfig.weight_at`) the alignment weight is fully ramped at progress
+  0.45; from 0.5 the network has trained on the source task for half its budget, so its scores
+  are those of a network that has learned the source task.
+
+:attr:`IDALoss.last_usage` tells how many targets the class term used (beside ``last_parts``, which sum
+to the total and so carry no counts).
 
 **Layer-adapted IDA** (our reading of LIDAN) puts one such term on each FC
 layer, with the label granularity growing with depth: :mod:`didan_lite.alignment.lida`.
@@ -185,7 +214,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from didan_lite.alignment.base import DEFAULT_LAYER, AlignmentLoss
+from didan_lite.alignment.base import DEFAULT_LAYER, AlignmentLoss, check_progress
 from didan_lite.alignment.reconstruction import (
     DEFAULT_STRENGTH,
     REGULARISERS,
@@ -253,14 +282,23 @@ class IDALoss(AlignmentLoss):
         diversity: weight of the spectral-spread term subtracted from the loss (0: none).
         groups: group id per class index (None: marginal IDA; ``range(C)``:
             class-aware IDA). Needs ``y_s`` and ``scores_t`` in :meth:`forward`.
-        min_confidence: with groups, use only targets whose top score reaches
-            this value (scores of a regression onto one-hot labels estimate
-            class probabilities). None: all targets.
+        min_confidence: with groups, use only targets whose confidence (the margin between their top two
+            scores, see the module docstring) reaches this value. None: all targets.
+        balanced: with groups, the reconstruction term is the mean of one IDA term per group, so every
+            group counts the same whatever its count in the batch (False: one term over all used targets).
+        min_group_size: with ``balanced``, a group enters only with at least this many used targets and
+            this many source samples in the batch (at least 2: the leave-one-out self reference).
+        class_after: with groups, training progress (fraction, :meth:`set_progress`) from which the
+            pseudo-labels are used; before it the loss is marginal IDA. 0: from the start.
         layer: index into ``fc_outputs`` that :meth:`from_layers` aligns.
 
     Attributes:
         last_coefficients: the last target-from-source coefficient matrix
             (B_t, B_s), detached, for plots (zero rows for targets left out).
+        last_usage: with groups, what the last batch's class term used: ``"class_term"`` (tensor, 1 once
+            the pseudo-labels are used, 0 during the warm-up), ``"targets_used"`` (tensor, share of the
+            target batch in the term), ``"groups_used"`` (int, groups in it) and ``"confident_counts"``
+            ((C,) tensor: confident targets per pseudo-class). Empty for marginal IDA.
 
     Shape:
         - f_s: (B_s, D), f_t: (B_t, D), y_s: (B_s,) long, scores_t: (B_t, C)
@@ -276,6 +314,12 @@ class IDALoss(AlignmentLoss):
         >>> class_aware = IDALoss(groups=range(3))
         >>> class_aware(f_s, f_t, y_s=torch.randint(0, 3, (8,)), scores_t=torch.rand(12, 3)).shape
         torch.Size([])
+        >>> safeguarded = IDALoss(groups=range(3), min_confidence=0.5, balanced=True, class_after=0.5)
+        >>> safeguarded.set_progress(0.6)
+        >>> scores = torch.eye(3)[torch.arange(12) % 3]          # confident targets, four per class
+        >>> _ = safeguarded(f_s, f_t, y_s=torch.arange(8) % 3, scores_t=scores)
+        >>> float(safeguarded.last_usage["targets_used"]), int(safeguarded.last_usage["groups_used"])
+        (1.0, 3)
     """
 
     def __init__(
@@ -287,6 +331,9 @@ class IDALoss(AlignmentLoss):
         reference: str = "self",
         groups: Sequence[int] | None = None,
         min_confidence: float | None = None,
+        balanced: bool = False,
+        min_group_size: int = 2,
+        class_after: float = 0.0,
         diversity: float = DEFAULT_DIVERSITY,
         layer: int = DEFAULT_LAYER,
     ) -> None:
@@ -301,6 +348,13 @@ class IDALoss(AlignmentLoss):
         self.reference = reference
         self.symmetric = bool(symmetric)
         self.min_confidence = None if min_confidence is None else float(min_confidence)
+        if not int(min_group_size) == min_group_size >= 2:
+            raise InputError(
+                f"IDA min_group_size must be an integer >= 2 (the leave-one-out self reference); got {min_group_size}."
+            )
+        self.balanced, self.min_group_size = bool(balanced), int(min_group_size)
+        self.class_after, self.progress = check_progress(class_after), 0.0
+        self.last_usage: dict[str, Tensor | int] = {}
         group_of_class = None
         if groups is not None:
             group_of_class = torch.as_tensor(list(groups), dtype=torch.long)
@@ -313,7 +367,14 @@ class IDALoss(AlignmentLoss):
         return (
             f"regulariser={self.regulariser!r}, strength={self.strength}, symmetric={self.symmetric}, "
             f"reference={self.reference!r}, diversity={self.diversity}, layer={self.layer}"
+            + ("" if self.group_of_class is None else
+               f", min_confidence={self.min_confidence}, balanced={self.balanced}, "
+               f"min_group_size={self.min_group_size}, class_after={self.class_after}")
         )
+
+    def set_progress(self, progress: float) -> None:
+        """Record how far training has gone: the pseudo-labels are used from ``class_after`` on."""
+        self.progress = check_progress(progress)
 
     def _sample_groups(
         self, y_s: Tensor | None, scores_t: Tensor | None, n_source: int, n_target: int
@@ -331,10 +392,15 @@ class IDALoss(AlignmentLoss):
             )
         if y_s.dtype.is_floating_point or bool((y_s < 0).any() | (y_s >= n_classes).any()):
             raise InputError(f"Source labels y_s must be class indices in [0, {n_classes - 1}].")
-        confidence, predicted = scores_t.detach().max(1)
+        scores = scores_t.detach()
+        predicted = scores.argmax(1)
         target_groups = self.group_of_class[predicted]
-        if self.min_confidence is not None:
-            target_groups = target_groups.masked_fill(confidence < self.min_confidence, -1)
+        confident = torch.ones_like(predicted, dtype=torch.bool)
+        if self.min_confidence is not None and n_classes > 1:
+            top_two = scores.topk(2, dim=1).values
+            confident = top_two[:, 0] - top_two[:, 1] >= self.min_confidence
+            target_groups = target_groups.masked_fill(~confident, -1)
+        self.last_usage = {"confident_counts": torch.bincount(predicted[confident], minlength=n_classes)}
         return self.group_of_class[y_s], target_groups
 
     def _one_direction(
@@ -357,6 +423,14 @@ class IDALoss(AlignmentLoss):
 
     def forward(self, f_s: Tensor, f_t: Tensor, *, y_s: Tensor | None = None, scores_t: Tensor | None = None) -> Tensor:
         source_groups, target_groups = self._sample_groups(y_s, scores_t, f_s.shape[0], f_t.shape[0])
+        if target_groups is not None:
+            warming_up = self.progress < self.class_after
+            self.last_usage["class_term"] = torch.tensor(float(not warming_up))
+            if warming_up:  # the warm-up: marginal IDA until the network has learned the source task
+                source_groups = target_groups = None
+                self.last_usage.update(targets_used=torch.tensor(0.0), groups_used=0)
+            elif self.balanced:
+                return self._balanced(f_s, f_t, source_groups, target_groups)
         if target_groups is None:
             loss, coefficients = self._one_direction(f_s, f_t, None, None)
             self.last_coefficients = coefficients.detach()
@@ -365,6 +439,8 @@ class IDALoss(AlignmentLoss):
             # altogether, so they do not move the means, spreads or scale either.
             usable = (target_groups[:, None] == source_groups[None, :]).any(1)
             self.last_coefficients = torch.zeros(len(usable), len(f_s), device=f_s.device)
+            used_groups = target_groups[usable].unique().numel()
+            self.last_usage.update(targets_used=usable.float().mean(), groups_used=used_groups)
             if int(usable.sum()) < (1 if self.reference == "spread" else 2):
                 # Nothing to align: zero, with zero gradients (the spread term is skipped too, so such a
                 # batch contributes 0 instead of about -diversity * 0.9 in the class-aware variants).
@@ -377,11 +453,38 @@ class IDALoss(AlignmentLoss):
             )
         if self.symmetric:
             loss = 0.5 * (loss + self._one_direction(f_t, f_s, target_groups, source_groups)[0])
+        return self._with_spread(loss, f_s, f_t)
+
+    def _with_spread(self, reconstruction: Tensor, f_s: Tensor, f_t: Tensor) -> Tensor:
+        """The total: the reconstruction term minus the weighted spread term; records both in ``last_parts``."""
         spread = self._spread(f_s, f_t)
-        self.last_parts = {"reconstruction": loss.detach()}  # each part as it enters the total: they sum to it
+        # Each part as it enters the total: they sum to it.
+        self.last_parts = {"reconstruction": reconstruction.detach()}
         if self.diversity:
             self.last_parts["spread"] = (-self.diversity * spread).detach()
-        return loss - self.diversity * spread
+        return reconstruction - self.diversity * spread
+
+    def _balanced(self, f_s: Tensor, f_t: Tensor, source_groups: Tensor, target_groups: Tensor) -> Tensor:
+        """Mean over the qualifying groups of a marginal IDA term within each group, minus the spread term."""
+        ids = torch.unique(target_groups[target_groups >= 0])
+        counts = torch.stack([(groups[None, :] == ids[:, None]).sum(1) for groups in (source_groups, target_groups)])
+        # Host synchronisations: one here, one per used group (nonzero); at most C of them per batch.
+        used = ids[counts.min(0).values >= self.min_group_size].tolist()
+        dtype = torch.promote_types(f_s.dtype, torch.float32)
+        coefficients = torch.zeros(len(f_t), len(f_s), dtype=dtype, device=f_s.device)
+        terms = []
+        for group in used:
+            rows, cols = (target_groups == group).nonzero()[:, 0], (source_groups == group).nonzero()[:, 0]
+            term, block = self._one_direction(f_s[cols], f_t[rows], None, None)
+            if self.symmetric:
+                term = 0.5 * (term + self._one_direction(f_t[rows], f_s[cols], None, None)[0])
+            terms.append(term)
+            coefficients[rows[:, None], cols[None, :]] = block.detach().to(coefficients.dtype)
+        self.last_coefficients = coefficients
+        in_term = torch.isin(target_groups, torch.tensor(used, dtype=target_groups.dtype, device=target_groups.device))
+        self.last_usage.update(targets_used=in_term.float().mean(), groups_used=len(used))
+        # No group qualifies: no reconstruction term (0, zero gradient), the spread term still guards the batch.
+        return self._with_spread(torch.stack(terms).mean() if terms else 0.0 * (f_s.sum() + f_t.sum()), f_s, f_t)
 
     def _spread(self, f_s: Tensor, f_t: Tensor) -> Tensor | float:
         """The mean spectral spread of the two batches (0 when the spread term is off)."""
