@@ -67,6 +67,9 @@ VARIANTS: dict[str, dict] = {
     "ida-symmetric": {"method": "ida-symmetric"},
     "ida-oneway": {"method": "ida", "options": {"symmetric": False}},
     "ida-tau03": {"method": "ida", "options": {"strength": 0.3}},
+    # ida-class, ida-class05: run in round 2 when min_confidence was a top-score threshold and ida-class had no class
+    # balance or warm-up; since round 10 they run today's ida-class (top-two margin 0.5, balanced, class term after
+    # half of training), so they no longer reproduce B-C-ida-dev-r2.
     "ida-class": {"method": "ida-class", "options": {"min_confidence": 0.5}},
     "ida-w01": {"method": "ida", "train": {"alignment_weight": 0.1}},
     "mmd-w01": {"method": "mmd", "train": {"alignment_weight": 0.1}},
