@@ -37,6 +37,7 @@ import torch
 from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig
 from didan_lite.model import DIDAN, ModelConfig
+from didan_lite.reference import read_record
 from didan_lite.results import ExperimentConfig, TaskData
 from didan_lite.runtime import cpu_threads
 from didan_lite.synthetic import EMOTIONS, GENERATOR_VERSION
@@ -53,7 +54,6 @@ REGENERATE = "regenerate them with `python benchmarks/make_checkpoints.py` (from
 SIDECAR_KEYS = ("format", "method", "weight", "seed", "n_bins", "n_frames", "class_names", "model", "features",
                 "normalise_by", "band_floor_db", "holdout_speakers", "layer", "generator_version", "package_version", "shapes",
                 "sha256", "provenance")
-PROVENANCE_KEYS = ("command", "commit", "date", "machine", "mode")
 
 
 def available_pretrained(folder: str | Path | None = None) -> list[str]:
@@ -101,16 +101,7 @@ def read_sidecar(path: str | Path) -> dict:
         InputError: missing or unreadable, another format, lacking keys, or another generator version.
     """
     path = Path(path)
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"Pretrained sidecar {path} cannot be read ({type(error).__name__}); {REGENERATE}.") from error
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise InputError(f"Pretrained sidecar {path} is not of format {FORMAT}; {REGENERATE}.")
-    missing = [k for k in SIDECAR_KEYS if k not in info]
-    missing += [f"provenance.{k}" for k in PROVENANCE_KEYS if k not in (info.get("provenance") or {})]
-    if missing:
-        raise InputError(f"Pretrained sidecar {path} lacks {', '.join(missing)}; {REGENERATE}.")
+    info = read_record(path, FORMAT, SIDECAR_KEYS, "a pretrained sidecar", REGENERATE)
     if info["generator_version"] != GENERATOR_VERSION:
         raise InputError(f"Pretrained sidecar {path} was made with synthetic generator version "
                          f"{info['generator_version']}, this package generates version {GENERATOR_VERSION}; {REGENERATE}.")

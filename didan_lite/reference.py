@@ -31,6 +31,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -108,23 +109,36 @@ def reference_runs(*tasks: str, methods: list[str] | None = None) -> pd.DataFram
     return runs if methods is None else runs[runs["method"].isin(methods)].reset_index(drop=True)
 
 
+def read_record(path: str | Path, fmt: int, keys: Sequence[str], what: str, advice: str) -> dict:
+    """A versioned JSON record with a provenance (a reference result, a pretrained sidecar), its keys checked.
+
+    Raises:
+        InputError: unreadable, not an object of format ``fmt``, or lacking one of ``keys`` or of the
+            :data:`PROVENANCE_KEYS`; the message names ``path`` and ends with ``advice``.
+    """
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path} cannot be read as {what} ({type(error).__name__}: {error}); {advice}.") from error
+    if not isinstance(record, dict) or record.get("format") != fmt:
+        raise InputError(f"{path}: not {what} of format {fmt}; {advice}.")
+    missing = [k for k in keys if k not in record]
+    provenance = record.get("provenance")
+    missing += [f"provenance.{k}" for k in PROVENANCE_KEYS if not isinstance(provenance, dict) or k not in provenance]
+    if missing:
+        raise InputError(f"{path}: lacks {', '.join(missing)}; {advice}.")
+    return record
+
+
 def read_reference(path: str | Path) -> ReferenceResult:
     """A reference file anywhere (the format in this module's docstring).
 
     Raises:
         InputError: the file is not a reference file of this format, naming what is wrong.
     """
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read a reference result ({error}).") from error
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise InputError(f"{path}: not a reference result of format {FORMAT}; write it with benchmarks/make_reference.py.")
-    missing = [k for k in ("task", "emotions", "provenance", "runs") if k not in record]
-    missing += [f"provenance.{k}" for k in PROVENANCE_KEYS if k not in record.get("provenance", {})]
-    if missing:
-        raise InputError(f"{path}: lacks {', '.join(missing)}; write it with benchmarks/make_reference.py.")
+    record = read_record(path, FORMAT, ("task", "emotions", "provenance", "runs"), "a reference result",
+                         "write it with benchmarks/make_reference.py")
     runs = pd.DataFrame(record["runs"]).drop(columns="task", errors="ignore")
     runs.insert(0, "task", record["task"])
     try:
