@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,7 +25,7 @@ import torch
 
 from didan_lite.alignment import make_alignment
 from didan_lite.errors import InputError
-from didan_lite.experiment import load_task
+from didan_lite.task import load_task
 from didan_lite.metrics import effective_rank, proxy_a_distance, unweighted_average_recall
 from didan_lite.presets import FULL
 from didan_lite.model import DIDAN
@@ -37,20 +33,15 @@ from didan_lite.pretrained import CHECKPOINT_DIR, load_pretrained, save_pretrain
 from didan_lite.synthetic import make_default_corpora
 from didan_lite.training import predict, train_didan
 
+sys.path.insert(0, str(Path(__file__).parent))
+import grid_io  # noqa: E402  (benchmarks/grid_io.py; benchmarks/ is not a package)
+
 WEIGHT_NOTE = "weight fixed by the caller (default 0.1: the round-9 paired grid's fixed weight), not chosen here"
 
 
 def provenance(argv: list[str]) -> dict:
-    """Command, commit, date, machine and mode of this run."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                           check=False).stdout.strip()
-    return {"command": " ".join(["python", "benchmarks/make_checkpoints.py", *argv]),
-            "commit": (commit or "not recorded") + (" (uncommitted changes)" if dirty else ""),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs shared, torch {torch.__version__}, one torch thread",
-            "mode": "full", "note": WEIGHT_NOTE}
-
+    """Command, commit, date, machine and mode of this run (:func:`grid_io.provenance`)."""
+    return grid_io.provenance(["benchmarks/make_checkpoints.py", *argv]) | {"mode": "full", "note": WEIGHT_NOTE}
 
 def train_one(task, method: str, weight: float | None, seed: int) -> tuple[DIDAN, dict, float]:
     """Train ``method`` on every source speaker; return (the model, scores, training seconds)."""

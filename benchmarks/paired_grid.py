@@ -46,18 +46,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime
 import json
 import math
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from didan_lite.alignment import make_alignment
 from didan_lite.atomic import atomic_write
@@ -82,20 +77,13 @@ from didan_lite.verdicts import paired_verdict
 
 sys.path.insert(0, str(Path(__file__).parent))
 from cross_corpus import CHANNELS, rerecorded, task_manifests  # noqa: E402  (benchmarks/ is not a package)
+from grid_io import parse_seeds, provenance, read_json, required, write_json  # noqa: E402
 
 OLD_CLASS_FIGURE = "knn_class_agreement"
 """Round 9's class figure (features standardised over source + target before the vote); marked †."""
 RENAMED = {"source_heldout_uar": "source_uar", "feature_effective_rank": "feature_rank",
            "source_heldout_from": "heldout_from", "epochs": "history"}
 """Keys of :meth:`RunResult.summary` -> the fields they hold; another key that is no field is the run's ``extra``."""
-
-
-def provenance(argv: list[str]) -> dict:
-    """Command, commit, date and machine of a benchmark."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
-    return {"command": " ".join(["python", *argv]), "commit": commit,
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs shared, torch {torch.__version__}, one torch thread per run"}
 
 
 def parse_weights(text: str, methods: list[str]) -> dict[str, float | str]:
@@ -147,25 +135,6 @@ def restored(summary: dict) -> RunResult:
     named = {RENAMED.get(k, k): v for k, v in summary.items()}
     return RunResult(**{k: v for k, v in named.items() if k in fields}, target_confusion=empty, source_features=empty,
                      target_features=empty, extra={k: v for k, v in summary.items() if RENAMED.get(k, k) not in fields})
-
-
-def read_json(path: Path, default):
-    """``path``'s JSON, ``default`` when absent.
-
-    Raises:
-        InputError: the file is not JSON.
-    """
-    if not path.is_file():
-        return default
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON ({exc.msg}); move it away or give another --out.") from None
-
-
-def write_json(path: Path, payload) -> None:
-    with atomic_write(path, "w") as handle:
-        json.dump(payload, handle, indent=1)
 
 
 def selection(task, name: str, methods: list[str], weights: dict, seed: int | None, config: ExperimentConfig, out: Path,
@@ -239,9 +208,11 @@ def run_grid(args: argparse.Namespace) -> None:
         raise InputError(f"unknown method(s) {unknown}; choose among {list(METHODS)}.")
     if args.target_channel and args.target_channel not in CHANNELS:
         raise InputError(f"--target-channel {args.target_channel!r} is not one of {sorted(CHANNELS)}.")
-    seeds = [int(s) for s in args.seeds.split(",") if s]
+    seeds = parse_seeds(args.seeds)
     weights = parse_weights(args.weights, methods)
-    heldout = read_json(Path(args.heldout), {}) if args.heldout else {}
+    heldout = read_json(required(Path(args.heldout), "--heldout file"), {}) if args.heldout else {}
+    for folder in args.done_in:
+        required(folder / "grid.json", "--done-in: grid")
     config = grid_config(args.fast, args.epochs)
     name = args.task + (f"+{args.target_channel}" if args.target_channel else "")
     grid = read_json(out / "grid.json", {"rows": []})
@@ -351,9 +322,7 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
     """
     rows, runs, seen, dropped, choices = [], [], {}, [], {}
     for folder in folders:
-        grid = read_json(folder / "grid.json", None)
-        if grid is None:
-            continue
+        grid = read_json(required(folder / "grid.json", "--summarise: grid"), None)
         for method, entry in grid.get("selection", {}).items():
             if "choice" in entry:
                 choices.setdefault(entry["protocol"]["task"], {}).setdefault(method, entry)
@@ -482,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.summarise is not None:
-            summarise(args.summarise, args.out, read_json(Path(args.heldout), {}) if args.heldout else {},
+            summarise(args.summarise, args.out, read_json(required(Path(args.heldout), "--heldout file"), {}) if args.heldout else {},
                       args.pool.split(",") if args.pool else None)
         else:
             with contextlib.nullcontext() if args.plan else hold_folder(args.out):  # one grid per folder at a time

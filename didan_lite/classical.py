@@ -69,7 +69,7 @@ def opensmile_functionals(
 ) -> np.ndarray:
     """openSMILE functionals of every file, through an on-disk cache.
 
-    The files are those :func:`didan_lite.experiment.load_task` kept, so every
+    The files are those :func:`didan_lite.task.load_task` kept, so every
     one of them already decoded; a failure here names the file.
 
     Returns:

@@ -60,15 +60,17 @@ drops its middle, two runs fewer per aligning method.
 
 IDA's spread term (``IDALoss(diversity=...)``, the weight gamma of
 the batch's spectral spread, see :mod:`didan_lite.alignment.ida`) is 3 in fast
-mode instead of the library's 0.5, for the default ``"ida"`` only. At 0.5,
+mode instead of the library's 0.5, for ``"ida"`` and its label-aware readings ``"ida-class"`` and
+``"ida-layer"``. At 0.5,
 chosen in full mode with batches of 32, fast mode's batches of 8 let IDA
 flatten the features (effective rank 1.0-1.4) and lose most of the source
 task: held-out source UAR 34.2 % over the four development tasks (seeds 1-2,
 weight 0.1) against 62.7 % at 3 (rank 7-9), with source-only at about 70 %
 (benchmarks/results/fast_mode_development.md, "IDA in fast mode"). Chosen on
 held-out source speakers and the feature rank, never on target labels.
-``ida-class`` and ``ida-layer`` keep the library's value (not measured at this
-budget).
+``ida-class`` and ``ida-layer`` take the same value a priori: they add a
+class-aware reconstruction to the same loss, whose spread term counters the same
+small batches (until round 10 they kept 0.5 and were not measured at this budget).
 
 The fast settings were chosen on the held-out *source* speakers of the
 development seeds and on the synthetic pair, never on target labels
@@ -105,7 +107,7 @@ class Preset:
         max_per_class: utterances kept per emotion and corpus (a class-balanced
             random subset, :func:`didan_lite.manifest.balanced_subset`); ``None`` keeps all.
         config: features, model and training settings for
-            :func:`didan_lite.experiment.load_task` / :func:`~didan_lite.experiment.compare`.
+            :func:`didan_lite.task.load_task` / :func:`~didan_lite.experiment.compare`.
         seeds: seeds a comparison repeats over.
         methods: methods a comparison trains (notebook 5, ``compare``).
     """
@@ -130,7 +132,7 @@ FAST = Preset(
         model=ModelConfig(dropout=0.0),
         train=TrainConfig(batch_size=8, weight_decay=0.0, monitor_every=4, progress=False, steps_per_epoch=None),
         weight_candidates=(0.1, 1.0),
-        method_options={"ida": {"diversity": 3.0}},
+        method_options={method: {"diversity": 3.0} for method in ("ida", "ida-class", "ida-layer")},
         refit=False,
         selection_folds=1,
     ),

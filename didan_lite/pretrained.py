@@ -40,7 +40,8 @@ from didan_lite.model import DIDAN, ModelConfig
 from didan_lite.reference import read_record
 from didan_lite.results import ExperimentConfig, TaskData
 from didan_lite.runtime import cpu_threads
-from didan_lite.synthetic import EMOTIONS, GENERATOR_VERSION
+from didan_lite.synthetic import EMOTIONS, GENERATOR_VERSION, make_default_corpora
+from didan_lite.task import load_task
 from didan_lite.training import TrainConfig, predict
 
 if TYPE_CHECKING:
@@ -109,6 +110,12 @@ def read_sidecar(path: str | Path) -> dict:
     if not isinstance(names, list) or len(names) < 2 or not set(names) <= set(EMOTIONS):
         raise InputError(f"Pretrained sidecar {path} has class names {names!r}, not emotions of the synthetic pair; "
                          f"{REGENERATE}.")
+    try:  # the configs the model and its inputs are rebuilt from: a damaged field is one line, not a traceback
+        if not (isinstance(info["n_bins"], int) and info["n_bins"] > 0):
+            raise TypeError(f"n_bins {info['n_bins']!r}")
+        _config(ModelConfig, info["model"]), _config(FeatureConfig, info["features"])
+    except (TypeError, ValueError, AttributeError, InputError) as error:
+        raise InputError(f"Pretrained sidecar {path} has a damaged model or feature setting ({error}); {REGENERATE}.") from None
     return info
 
 
@@ -229,9 +236,6 @@ def pretrained_features(methods: Sequence[str] = ("source-only", "mmd", "ida"), 
         InputError: a damaged checkpoint (:func:`load_pretrained`), checkpoints of different input settings, or a
             pair whose classes or input shape differ from the checkpoints'.
     """
-    from didan_lite.experiment import load_task  # imported here: experiment sits above this module's readers
-    from didan_lite.synthetic import make_default_corpora
-
     models = {method: load_pretrained(method, folder) for method in methods}
     inputs = {json.dumps([info[k] for k in ("features", "normalise_by", "band_floor_db", "holdout_speakers")])
               for _, info in models.values()}

@@ -171,3 +171,15 @@ def test_full_mode_refits_and_fills_the_heldout_column_from_the_selection(grid, 
         assert row["trained_on"] == "all source speakers"
         assert row["source_heldout_uar"] == selection[row["method"]]["heldout_source_uar"]
         assert "speaker folds" in row["source_heldout_from"]
+
+
+def test_seeds_take_lists_and_ranges_and_bad_paths_are_one_line(grid, tmp_path, capsys):
+    assert grid.parse_seeds("701-703,705,702") == [701, 702, 703, 705]
+    for bad in ("701-", "70a", "705-701", ""):
+        with pytest.raises(grid.InputError):
+            grid.parse_seeds(bad)
+    assert grid.main(["--summarise", str(tmp_path / "no-such-task"), "--out", str(tmp_path / "out")]) == 2
+    assert "no-such-task" in capsys.readouterr().err
+    assert grid.main(["--task", "synthetic", "--heldout", str(tmp_path / "typo.json"), "--out", str(tmp_path / "o"),
+                      "--plan"]) == 2
+    assert "typo.json does not exist" in capsys.readouterr().err

@@ -177,3 +177,10 @@ def test_the_sentence_follows_the_numbers():
     assert "chance" not in closer and "the same way." not in closer
     assert "the same way." in beside_sentence(pair, "ida", yours=((1.5, 0.4), (0.5, 0.4)))
     assert "within 5 points of chance (33 %)" in beside_sentence(_pair(predicted_right=False), "ida")
+
+
+@pytest.mark.parametrize("changes", [{"model": {"no_such_field": 1}}, {"features": "not a dict"}, {"n_bins": "64"}])
+def test_damaged_settings_in_the_sidecar_are_one_line(tmp_path, changes):
+    _write(tmp_path)
+    _edit_sidecar(tmp_path, **changes)
+    _refused(tmp_path, "ida.json", "damaged model or feature setting")

@@ -1,0 +1,78 @@
+"""The benchmark scripts' files: provenance, seeds, paths that must exist, JSON read and written atomically.
+
+Shared by ``paired_grid.py`` and ``make_checkpoints.py`` (benchmarks/ is not a package: they put this folder on
+``sys.path``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import torch
+
+from didan_lite.atomic import atomic_write
+from didan_lite.errors import InputError
+
+
+def provenance(argv: list[str]) -> dict:
+    """Command (``python`` + ``argv``, the script first), commit (marked when the tree has uncommitted changes),
+    date and machine of a benchmark run."""
+    git = lambda *args: subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return {"command": " ".join(["python", *argv]),
+            "commit": (git("rev-parse", "--short", "HEAD") or "not recorded") + (" (uncommitted changes)" if dirty else ""),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
+            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs shared, torch {torch.__version__}, one torch thread per run"}
+
+
+def required(path: Path, what: str) -> Path:
+    """``path`` when it exists.
+
+    Raises:
+        InputError: it does not (a mistyped folder would silently drop its rows).
+    """
+    if not path.exists():
+        raise InputError(f"{what} {path} does not exist; check the path.")
+    return path
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from ``701,702`` or ``701-705`` (ranges inclusive), in order, each once.
+
+    Raises:
+        InputError: anything else.
+    """
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        low, dash, high = part.partition("-")
+        if not (low.isdigit() and (not dash or high.isdigit())) or (dash and int(high) < int(low)):
+            raise InputError(f"--seeds {text!r}: {part!r} is not a seed or a range such as 701-705.")
+        seeds += [s for s in range(int(low), int(high or low) + 1) if s not in seeds]
+    if not seeds:
+        raise InputError("--seeds is empty; give e.g. 701,702,703 or 701-710.")
+    return seeds
+
+
+def read_json(path: Path, default):
+    """``path``'s JSON, ``default`` when absent.
+
+    Raises:
+        InputError: the file is not JSON.
+    """
+    if not path.is_file():
+        return default
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc.msg}); move it away or give another --out.") from None
+
+
+def write_json(path: Path, payload) -> None:
+    """``payload`` as JSON at ``path``, written atomically."""
+    with atomic_write(path, "w") as handle:
+        json.dump(payload, handle, indent=1)
