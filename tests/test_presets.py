@@ -45,8 +45,10 @@ def test_presets_are_consistent():
     # the library's architecture in both modes: fast mode only switches dropout (and weight decay) off
     assert FULL.config.model == ModelConfig() and FAST.config.model.dropout == 0
     assert dataclasses.replace(FAST.config.model, dropout=ModelConfig().dropout) == ModelConfig()
-    # method options only for methods the preset trains; full mode keeps every method's library defaults
-    assert set(FAST.config.method_options) <= set(FAST.methods) and not FULL.config.method_options
+    # method options only for methods the preset trains (and the label-aware IDA readings notebook 4 trains with
+    # it); full mode keeps every method's library defaults
+    assert set(FAST.config.method_options) <= {*FAST.methods, "ida-class", "ida-layer"} and not FULL.config.method_options
+    assert len({str(options) for method, options in FAST.config.method_options.items() if method.startswith("ida")}) == 1
 
 
 def test_balanced_subset_caps_each_emotion_and_is_reproducible():
