@@ -51,9 +51,10 @@ class ExperimentConfig:
     ``"dev"`` (deep embedded validation). Neither reads a target label."""
     band_floor_db: float | None = 40.0
     """Zero the frequency bins outside the band both corpora record (:func:`didan_lite.normalisation.shared_band`:
-    more than this many dB below a corpus's own loudest bin); ``None`` keeps every bin. Chosen a priori, like the
-    rest of the front end: a band one corpus never recorded cannot carry a cue that transfers, and per-bin
-    standardisation would turn its residual noise into unit-variance input. Audio only, no label; a no-op when
+    more than this many dB below a corpus's own loudest bin); ``None`` keeps every bin. The reason is the front
+    end's: a band one corpus never recorded cannot carry a cue that transfers, and per-bin standardisation would
+    turn its residual noise into unit-variance input. A development choice, made on the synthetic pair (whose
+    target labels may guide choices) after the ablation below. Audio only, no label; a no-op when
     both corpora record the same band (EmoDB and CASIA: no bin zeroed). On the synthetic pair (studio -> 300-3400 Hz
     telephone, 15 of 64 bins zeroed) fast-mode source-only went from 17.7 / 22.7 to 40.3 / 49.0 % target UAR
     (seeds 301, 302; held-out source 82.7 / 87.9 -> 66.1 / 81.7); benchmarks/results/round10/README.md."""
