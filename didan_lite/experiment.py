@@ -311,6 +311,11 @@ def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config
         weight, reason, selected = choice.chosen, choice.reason, candidates[choice.chosen]
     elif aligning:
         weight, reason = float(comparison.weight), "fixed by the caller"
+    if aligning and weight == 0:  # no alignment: the model is source-only's (the rule's weight-0 anchor), not retrained
+        runs = [dataclasses.replace(run, method=method, alignment_weight=0.0, weight_reason=reason)
+                for run in _source_only_runs(comparison, seeds, config, progress)]
+        comparison.runs += runs
+        return runs
     if not config.refit and selected is not None:
         runs = [selected] + [_train(task, method, s, config, weight, checkpoints, progress) for s in seeds[1:]]
     elif not config.refit:
@@ -326,6 +331,18 @@ def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config
         run.weight_reason = reason
     comparison.runs += runs
     return runs
+
+
+def _source_only_runs(comparison: Comparison, seeds: list[int], config: ExperimentConfig,
+                      progress: bool) -> list[RunResult]:
+    """Source-only's run of each seed as this comparison's protocol trains it: taken from the comparison when
+    there, else trained (or loaded from its checkpoints) by :func:`add_method` with its held-out figure."""
+    done = {run.seed: run for run in comparison.runs if run.method == "source-only"}
+    missing = [seed for seed in seeds if seed not in done]
+    if missing:
+        scratch = Comparison(comparison.task, [], comparison.out_dir, weight=comparison.weight)
+        done |= {run.seed: run for run in add_method(scratch, "source-only", missing, config, progress=progress)}
+    return [done[seed] for seed in seeds]
 
 
 def cross_validate(task: TaskData, method: str, seed: int, config: ExperimentConfig = ExperimentConfig(),

@@ -195,3 +195,22 @@ def test_selection_folds_never_split_a_speaker(tone_corpora, tmp_path):
     assert all(not (a & b) for i, a in enumerate(held) for b in held[i + 1 :])
     with pytest.raises(InputError, match="selection folds"):
         source_folds(task, 4)
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_weight_zero_is_source_only_and_is_not_trained_again(tone_corpora, tmp_path, refit):
+    """No alignment chosen (or given): the method's runs are source-only's, relabelled, with no run of their own."""
+    source, target = tone_corpora
+    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "cache"), refit=refit)
+    out = tmp_path / "run"
+    comparison = compare(source, target, methods=["source-only", "mmd"], seeds=[0, 1], out_dir=out, config=config,
+                         weight=0.0, figures=False, progress=False)
+    by_method = {m: [r for r in comparison.runs if r.method == m] for m in ("source-only", "mmd")}
+    for plain, unaligned in zip(*by_method.values()):
+        assert unaligned.seed == plain.seed and unaligned.alignment_weight == 0.0
+        assert unaligned.target_uar == plain.target_uar and unaligned.source_uar == plain.source_uar
+    assert not any(path.name.startswith("mmd") for path in (out / "checkpoints").iterdir())
+    # alone, the method still gets source-only's runs (trained for it, not added to the table as source-only)
+    alone = compare(source, target, methods=["mmd"], seeds=[0], out_dir=tmp_path / "alone", config=config, weight=0.0,
+                    figures=False, progress=False)
+    assert [r.method for r in alone.runs] == ["mmd"] and alone.runs[0].target_uar == by_method["source-only"][0].target_uar
