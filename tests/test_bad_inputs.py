@@ -86,6 +86,7 @@ from conftest import blob_domain, write_tone_corpus
 from data_fetch_fixtures import BUILDERS
 
 import didan_lite.experiment as experiment
+import didan_lite.task as task_module
 import didan_lite.training as training
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.cli import main
@@ -518,8 +519,8 @@ def test_bad_input_is_refused_with_one_line_before_work(name, corpora, tmp_path,
     capsys.readouterr()
     trained, extracted = [], []
     monkeypatch.setattr(experiment, "train_didan", lambda *a, **k: trained.append(1) or pytest.fail("trained"))
-    real_extract = experiment.extract_corpus
-    monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: extracted.append(1) or real_extract(*a, **k))
+    real_extract = task_module.extract_corpus
+    monkeypatch.setattr(task_module, "extract_corpus", lambda *a, **k: extracted.append(1) or real_extract(*a, **k))
     files_before = _files(s.out)
 
     data = ["--source", str(s.source), "--target", str(s.target)] if s.data_args is None else s.data_args
@@ -573,7 +574,7 @@ def test_trainer_refuses_a_checkpoint_that_is_not_plain_data(tmp_path, payload):
 def test_library_refuses_bad_run_values_before_work(corpora, tmp_path, monkeypatch, seeds, weight, words):
     """Cases 3 and 11 through the library: compare() checks seeds and weight before anything is extracted."""
     source, target, _ = corpora
-    monkeypatch.setattr(experiment, "extract_corpus", lambda *a, **k: pytest.fail("extracted"))
+    monkeypatch.setattr(task_module, "extract_corpus", lambda *a, **k: pytest.fail("extracted"))
     config = experiment.ExperimentConfig(cache_dir=str(tmp_path / "cache"))
     with pytest.raises(InputError, match=words):
         experiment.compare(source, target, methods=["mmd"], seeds=seeds, out_dir=tmp_path / "o", config=config,
