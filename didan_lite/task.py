@@ -36,20 +36,27 @@ def load_task(
     emotions: Sequence[str] | None = None,
     config: ExperimentConfig = ExperimentConfig(),
     progress: bool = True,
+    absent_in_target: Sequence[str] = (),
 ) -> TaskData:
     """Read two manifests and turn them into normalised spectrogram tensors.
 
+    ``absent_in_target`` names emotions (of ``emotions``) that the target is known to lack: the model still
+    learns them from the source, and the target is scored over the classes it has (the missing-class shift).
+
     Raises:
         InputError: unreadable manifests, fewer than two shared emotions,
-            emotions asked for that a corpus lacks.
+            emotions asked for that a corpus lacks (and that ``absent_in_target`` does not name).
     """
     source, target = read_manifest(source_manifest), read_manifest(target_manifest)
     if emotions is None:
         emotions = shared_emotions(source, target)
     else:
         emotions = list(emotions)
-        for frame in (source, target):
-            lacking = sorted(set(emotions) - set(frame["emotion"]))
+        stray = sorted(set(absent_in_target) - set(emotions))
+        if stray:
+            raise InputError(f"absent_in_target names {stray}, which are not among the emotions asked for {emotions}.")
+        for frame, allowed in ((source, set()), (target, set(absent_in_target))):
+            lacking = sorted(set(emotions) - set(frame["emotion"]) - allowed)
             if lacking:
                 raise InputError(f"Corpus {frame['corpus'].iloc[0]!r} has no utterance of {lacking}; drop them from the emotions asked for.")
     check_class_list(emotions)
@@ -67,8 +74,13 @@ def load_task(
         paths.append([str(path) for path in extracted.manifest["path"]])
     (x_s, y_s, frame_s), (x_t, y_t, _) = tensors
     train_index, test_index = speaker_split(frame_s, config.holdout_speakers)
-    check_classes_present({f"source corpus {names[0]!r} (training speakers)": y_s[train_index].numpy(),
-                           f"target corpus {names[1]!r}": y_t.numpy()}, emotions, skipped)
+    check_classes_present({f"source corpus {names[0]!r} (training speakers)": y_s[train_index].numpy()}, emotions,
+                          skipped)
+    kept = [i for i, e in enumerate(emotions) if e not in set(absent_in_target)]
+    if not np.isin(y_t.numpy(), kept).all():
+        raise InputError(f"Target corpus {names[1]!r} has utterances of {sorted(absent_in_target)}, named absent.")
+    check_classes_present({f"target corpus {names[1]!r}": np.searchsorted(kept, y_t.numpy())},
+                          [emotions[i] for i in kept], skipped)
     heldout_by = "speaker" if frame_s["speaker"].nunique() >= 2 else "utterance"
     if heldout_by == "utterance":
         print(f"Source corpus {names[0]!r} has a single speaker: its held-out set is a stratified fifth of its "

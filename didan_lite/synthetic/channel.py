@@ -27,7 +27,9 @@ class Channel:
         resonance_hz, resonance_db: peak of the microphone/handset response.
         rt60_s: reverberation time (60 dB decay), s; 0 = anechoic.
         direct_to_reverberant_db: energy of the direct sound re the reverberant tail.
-        snr_db: background noise level below the neutral speech level, dB.
+        snr_db: background noise level below the speech level, dB: below each utterance's own active-speech
+            level (``noise_follows_speech``, the default), else below the fixed reference level of a neutral
+            utterance, so that loud emotions get a higher SNR than quiet ones (a class cue in the noise).
         noise_color: noise power spectrum exponent (0 white hiss, 1 pink ambience).
         gain_db: recording gain of the chain.
     """
@@ -43,6 +45,7 @@ class Channel:
     snr_db: float
     noise_color: float
     gain_db: float
+    noise_follows_speech: bool = True
 
 
 STUDIO_CHANNEL = Channel(
@@ -123,10 +126,21 @@ def _microphone(channel: Channel, sample_rate: int) -> np.ndarray:
     return np.vstack([band, peak])
 
 
+def active_level_dbfs(x: np.ndarray, sample_rate: int, frame_s: float = 0.02, floor_db: float = 30.0) -> float:
+    """RMS level of the active part of ``x`` in dB re full scale: over the 20 ms frames within ``floor_db`` of
+    the loudest frame (a simple active-speech level). Shape: x (n_samples,)."""
+    frame = max(1, int(frame_s * sample_rate))
+    n = max(1, x.size // frame)
+    energy = np.mean(np.reshape(x[: n * frame], (n, frame)) ** 2, axis=1) if x.size >= frame else np.mean(x**2)[None]
+    active = energy[energy >= energy.max() * 10.0 ** (-floor_db / 10.0)]
+    return float(10.0 * np.log10(max(float(np.mean(active)), 1e-20)))
+
+
 def record(dry: np.ndarray, channel: Channel, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Room reverberation, background noise at ``snr_db`` below the reference level, microphone chain, gain."""
+    """Room reverberation, background noise ``snr_db`` below the speech level, microphone chain, gain."""
     wet = signal.fftconvolve(dry, _room_response(channel, sample_rate, rng))[: dry.size] if channel.rt60_s > 0 else dry
-    noise_rms = 10.0 ** ((REFERENCE_LEVEL_DBFS - channel.snr_db) / 20.0)
+    level = active_level_dbfs(dry, sample_rate) if channel.noise_follows_speech else REFERENCE_LEVEL_DBFS
+    noise_rms = 10.0 ** ((level - channel.snr_db) / 20.0)
     wet = wet + noise_rms * _colored_noise(dry.size, channel.noise_color, sample_rate, rng)
     return signal.sosfilt(_microphone(channel, sample_rate), wet) * 10.0 ** (channel.gain_db / 20.0)
 

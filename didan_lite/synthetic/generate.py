@@ -29,7 +29,7 @@ from didan_lite.synthetic.seeding import derived_rng
 from didan_lite.synthetic.utterance import synthesize_utterance
 from didan_lite.synthetic.voice import draw_speakers
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bump whenever a change alters the generated audio: stamps then no longer match.
 
 History: 1, the first generator: a CNN learned it poorly (held-out source UAR
@@ -37,7 +37,9 @@ about 50 % in full mode, chance in fast mode). 2, emotions made easier to
 learn, judged on held-out source speakers only: articulation (F1, F2-F3
 factors), wider F0 and tilt contrasts, intensity U(0.75, 1) instead of
 U(0.6, 1), expressiveness spread 15 % instead of 20 %, and a less reverberant,
-less noisy telephone room (RT60 0.5 s, DRR 6 dB, SNR 20 dB; was 0.6, 3, 15).
+less noisy telephone room (RT60 0.5 s, DRR 6 dB, SNR 20 dB; was 0.6, 3, 15). 3, background noise at a
+fixed SNR below each utterance's own speech level (it was at a fixed absolute level, so loud emotions had a
+higher SNR than quiet ones: a class cue that existed in the target only).
 """
 
 STAMP_NAME = ".complete.json"

@@ -1,0 +1,201 @@
+"""The shift bench: every method on each shift, paired by seed, with a target-trained upper bound.
+
+    python benchmarks/shift_bench.py --seeds 801-810 --out benchmarks/results/round11/shifts
+    python benchmarks/shift_bench.py --shifts B-C,C-B,B-C-skewed --data-root ../shared/corpora --out OUT/real
+    python benchmarks/shift_bench.py --summarise --out benchmarks/results/round11/shifts
+
+Shifts are the synthetic ones of :data:`didan_lite.synthetic.shifts.SHIFTS`, or real tasks: ``B-C``, ``C-B``
+(full-mode data, library defaults: :class:`didan_lite.results.ExperimentConfig`, trained on the source's
+training speakers so that every run measures its own held-out figure) and ``B-C-skewed``: B->C with the CASIA
+target cut to half neutral (all 200 neutral utterances, the first 50 of each other emotion in file order,
+fixed a priori), the real label shift.
+
+Synthetic data and training: the fast preset's (:data:`didan_lite.presets.FAST`: batches of 8, one pass per epoch, no
+dropout), with every loss at its library defaults (not fast mode's stronger IDA spread term) and one fixed
+alignment weight for every method (``--weight``, fixed before any run). Each run trains on the source's
+training speakers and records its held-out source UAR, its training-set UAR, and its target UAR with the
+source's BatchNorm statistics and with the target's (the AdaBN figure). The upper bound (``oracle``,
+labelled: it reads target labels) trains source-only on the target's own training speakers and scores its
+held-out target speakers. Rows go to ``OUT/runs.json`` after every run; a row already there is not trained
+again. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
+differences with their 95 % t-intervals and verdicts (:func:`didan_lite.verdicts.paired_verdict`), and the
+raw and paired standard deviations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from didan_lite.experiment import run_method
+from didan_lite.manifest import read_manifest, restrict_emotions, write_manifest
+from didan_lite.presets import FAST
+from didan_lite.results import ExperimentConfig
+from didan_lite.synthetic import EMOTIONS
+from didan_lite.synthetic.shifts import SHIFTS, make_shift_pair
+from didan_lite.task import load_task
+from didan_lite.verdicts import paired_verdict
+
+sys.path.insert(0, str(Path(__file__).parent))
+from grid_io import parse_seeds, provenance, read_json, write_json  # noqa: E402  (benchmarks/ is not a package)
+
+METHODS = ("source-only", "mmd", "ida", "ida-oneway")
+CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "source-only"), ("ida", "mmd"),
+             ("ida-oneway", "mmd"))
+
+
+def bench_config(weight: float):
+    """The fast preset with every loss at its library defaults and one fixed alignment weight."""
+    config = FAST.config
+    return dataclasses.replace(config, method_options={}, train=dataclasses.replace(config.train, alignment_weight=weight))
+
+
+def _row(shift: str, method: str, seed: int, weight: float | None, run) -> dict:
+    return {"shift": shift, "method": method, "seed": seed, "weight": weight, "target_uar": run.target_uar,
+            "source_uar": run.source_uar, "source_fit_uar": run.extra.get("source_fit_uar"),
+            "target_uar_target_statistics": run.extra.get("target_uar_target_statistics"),
+            "proxy_a_distance": run.proxy_a_distance, "feature_rank": run.feature_rank,
+            "class_alignment_oracle": run.class_alignment, "seconds": run.seconds}
+
+
+REAL_TASKS = ("B-C", "C-B", "B-C-skewed")
+SKEWED_KEEP = {"neutral": 1.0, "anger": 0.25, "fear": 0.25, "happiness": 0.25, "sadness": 0.25}
+"""The real label shift's target mix: half neutral (fixed a priori, as the synthetic ``label-shift``)."""
+
+
+def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path, list[str]]:
+    """(source manifest, target manifest, emotions) of a real task; ``B-C-skewed`` writes its target subset to ``out``."""
+    from cross_corpus import task_manifests
+
+    source, target, emotions = task_manifests(name.removesuffix("-skewed"), data_root)
+    if name.endswith("-skewed"):
+        frame = restrict_emotions(read_manifest(target), emotions)
+        kept = [group.head(round(SKEWED_KEEP[emotion] * len(group))) for emotion, group in frame.groupby("emotion")]
+        target = out / f"manifest-{name}.csv"
+        write_manifest(pd.concat(kept).sort_index(), target)
+    return source, target, emotions
+
+
+def run(args) -> None:
+    path = args.out / "runs.json"
+    record = read_json(path, {"provenance": provenance(sys.argv), "rows": []})
+    done = {(r["shift"], r["method"], r["seed"]) for r in record["rows"]}
+    for shift_name in args.shifts.split(","):
+        if shift_name in REAL_TASKS:
+            source, target, emotions = real_pair(shift_name, args.data_root, args.out)
+            absent: list[str] = []
+            config = dataclasses.replace(ExperimentConfig(), refit=False, train=dataclasses.replace(
+                ExperimentConfig().train, alignment_weight=args.weight, progress=False))
+        else:
+            source, target = make_shift_pair(shift_name)
+            emotions, absent, config = list(EMOTIONS), SHIFTS[shift_name].absent, bench_config(args.weight)
+        task = load_task(source, target, emotions=emotions, config=config, progress=False, absent_in_target=absent)
+        present = [e for e in emotions if e not in absent]
+        oracle_task = None
+        for seed in parse_seeds(args.seeds):
+            for method in args.methods.split(","):
+                if (shift_name, method, seed) in done:
+                    continue
+                result = run_method(task, method, seed, config)
+                weight = None if method == "source-only" else args.weight
+                record["rows"].append(_row(shift_name, method, seed, weight, result))
+                print(f"{shift_name} {method} seed {seed}: target {100 * result.target_uar:.1f} held-out source "
+                      f"{100 * result.source_uar:.1f} fit {100 * result.extra['source_fit_uar']:.1f}", flush=True)
+                write_json(path, record)
+            if args.oracle and (shift_name, "oracle", seed) not in done:
+                if oracle_task is None:
+                    oracle_task = load_task(target, source, emotions=present, config=config, progress=False)
+                result = run_method(oracle_task, "source-only", seed, config)
+                row = _row(shift_name, "oracle", seed, None, result)
+                row.update(target_uar=result.source_uar, source_uar=float("nan"), target_uar_target_statistics=None)
+                record["rows"].append(row)  # ORACLE: the target's held-out speakers, by a model trained on its labels
+                print(f"{shift_name} oracle seed {seed}: held-out target speakers {100 * result.source_uar:.1f}", flush=True)
+                write_json(path, record)
+
+
+def summarise(out: Path) -> None:
+    record = read_json(out / "runs.json", None)
+    rows = record["rows"]
+    lines = ["# Shift bench results", "", f"Runs: `{record['provenance']['command']}` at {record['provenance']['commit']}, "
+             f"{record['provenance']['machine']}.", "",
+             "Target UAR % (mean over seeds); held-out source UAR and training-set UAR in brackets. `adabn`: the "
+             "source-only model with the target's BatchNorm statistics. `oracle`: trained on the target's labels "
+             "(ORACLE, evaluation only), scored on its held-out speakers.", ""]
+    summary = {}
+    for shift in (*SHIFTS, *REAL_TASKS):
+        runs = [r for r in rows if r["shift"] == shift]
+        if not runs:
+            continue
+        seeds = sorted({r["seed"] for r in runs if r["method"] == "source-only"})
+        what = (f"{SHIFTS[shift].factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})"
+                if shift in SHIFTS else "real task, full-mode data")
+        lines += [f"## {shift}: {what}",
+                  "", f"Seeds: {', '.join(map(str, seeds))}.", "",
+                  "| method | target UAR | sd | held-out source | training set |", "|---|---|---|---|---|"]
+        means = {}
+        for method in (*METHODS, "adabn", "oracle"):
+            if method == "adabn":
+                values = [r["target_uar_target_statistics"] for r in runs if r["method"] == "source-only"]
+                chosen = [r for r in runs if r["method"] == "source-only"]
+            else:
+                chosen = [r for r in runs if r["method"] == method]
+                values = [r["target_uar"] for r in chosen]
+            values = [v for v in values if v is not None]
+            if not values:
+                continue
+            means[method] = 100 * float(np.mean(values))
+            heldout = np.nanmean([r["source_uar"] for r in chosen]) if method != "oracle" else float("nan")
+            fit = np.mean([r["source_fit_uar"] for r in chosen])
+            sd = 100 * float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+            lines.append(f"| {method} | {means[method]:.1f} | {sd:.1f} | {100 * heldout:.1f} | {100 * fit:.1f} |")
+        as_runs = [dict(r, task=shift) for r in runs if r["method"] in METHODS]
+        as_runs += [dict(r, task=shift, method="adabn", target_uar=r["target_uar_target_statistics"])
+                    for r in runs if r["method"] == "source-only" and r["target_uar_target_statistics"] is not None]
+        lines += ["", "| contrast | paired difference, points [95 % CI] | paired sd | verdict |", "|---|---|---|---|"]
+        contrasts = {}
+        for method, baseline in (*CONTRASTS, ("adabn", "source-only")):
+            try:
+                verdict = paired_verdict(as_runs, method, baseline=baseline, n_classes=len(EMOTIONS))
+                if verdict.n == 0:
+                    continue
+            except ValueError:
+                continue
+            by_seed = {r["seed"]: r["target_uar"] for r in as_runs if r["method"] == baseline}
+            diffs = [100 * (r["target_uar"] - by_seed[r["seed"]]) for r in as_runs
+                     if r["method"] == method and r["seed"] in by_seed]
+            paired_sd = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else float("nan")
+            contrasts[f"{method} - {baseline}"] = {"n": verdict.n, "mean": verdict.mean, "low": verdict.low,
+                                                   "high": verdict.high, "verdict": verdict.verdict,
+                                                   "reason": verdict.reason, "paired_sd": paired_sd}
+            lines.append(f"| {method} - {baseline} | {verdict.mean:+.1f} [{verdict.low:+.1f}, {verdict.high:+.1f}] "
+                         f"(n={verdict.n}) | {paired_sd:.1f} | {verdict.verdict}: {verdict.reason} |")
+        summary[shift] = {"means": means, "contrasts": contrasts, "seeds": seeds}
+        lines.append("")
+    write_json(out / "results.json", {"provenance": record["provenance"], "shifts": summary})
+    (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shifts", default=",".join(SHIFTS))
+    parser.add_argument("--seeds", default="801-805")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--weight", type=float, default=0.3)
+    parser.add_argument("--no-oracle", dest="oracle", action="store_false")
+    parser.add_argument("--data-root", type=Path, help="parent of the real corpora (real tasks only)")
+    parser.add_argument("--summarise", action="store_true")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    summarise(args.out) if args.summarise else run(args)
+
+
+if __name__ == "__main__":
+    main()
