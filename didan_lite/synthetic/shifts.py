@@ -117,8 +117,11 @@ SHIFTS: dict[str, Shift] = {shift.name: shift for shift in (
 )}
 
 
-def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int = 0) -> tuple[Path, Path]:
+def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int = 0,
+                    n_per_emotion: int = 60) -> tuple[Path, Path]:
     """Generate (or reuse) the bench source and the target of shift ``name``; return their manifest paths.
+
+    ``n_per_emotion`` utterances of each emotion in each corpus before a target's mix is applied.
 
     Corpora go to ``root`` (default: ``shifts/`` beside the embedded pair, :func:`default_root`). A target
     with a skewed or missing emotion is written as ``manifest-<shift>.csv`` beside its corpus's manifest.
@@ -130,8 +133,9 @@ def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int 
         raise InputError(f"Unknown shift {name!r}; choose one of {', '.join(SHIFTS)}.")
     shift = SHIFTS[name]
     base = Path(root) if root is not None else default_root() / "shifts"
-    source = generate_corpus(BENCH_SOURCE, base, seed)
-    target = generate_corpus(shift.target, base, seed)
+    n = n_per_emotion * len(BENCH_SOURCE.emotions)
+    source = generate_corpus(BENCH_SOURCE, base, seed, n)
+    target = generate_corpus(shift.target, base, seed, n)
     if shift.keep is None:
         return source, target
     frame = read_manifest(target)

@@ -1,0 +1,69 @@
+"""The shift bench's corpora: one factor each, mixes as declared, noise without a class cue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from didan_lite.errors import InputError
+from didan_lite.manifest import read_manifest
+from didan_lite.synthetic import EMOTIONS, STUDIO_CHANNEL, synthesize_utterance
+from didan_lite.synthetic.channel import active_level_dbfs
+from didan_lite.synthetic.shifts import BENCH_SOURCE, SHIFTS, make_shift_pair
+
+
+def test_each_target_differs_from_the_source_in_its_named_factor_only():
+    for shift in SHIFTS.values():
+        target = shift.target
+        assert target.language == BENCH_SOURCE.language and target.emotions == BENCH_SOURCE.emotions
+        assert target.name != BENCH_SOURCE.name  # other speakers, drawn from the corpus name
+    assert SHIFTS["none"].target.channel == BENCH_SOURCE.channel
+    assert SHIFTS["speaker"].target.channel == BENCH_SOURCE.channel
+    assert SHIFTS["speaker"].target.population.f0_female_hz > BENCH_SOURCE.population.f0_female_hz
+    assert SHIFTS["channel"].target.population.f0_female_hz == BENCH_SOURCE.population.f0_female_hz
+    assert SHIFTS["label-shift"].target == SHIFTS["channel"].target == SHIFTS["missing-class"].target
+    assert SHIFTS["missing-class"].absent == ["fear"] and SHIFTS["label-shift"].absent == []
+    assert [name for name, shift in SHIFTS.items() if not shift.alignable] == ["band", "class-snr"]
+
+
+def test_mixes_are_applied_to_the_target_only(tmp_path):
+    for name, expected in (("label-shift", {"neutral": 4, "anger": 1, "fear": 1, "happiness": 1, "sadness": 1}),
+                           ("missing-class", {"anger": 4, "happiness": 4, "neutral": 4, "sadness": 4})):
+        source, target = make_shift_pair(name, root=tmp_path, n_per_emotion=4)
+        assert read_manifest(source)["emotion"].value_counts().to_dict() == dict.fromkeys(EMOTIONS, 4)
+        assert read_manifest(target)["emotion"].value_counts().to_dict() == expected
+    with pytest.raises(InputError, match="Unknown shift 'tilt'"):
+        make_shift_pair("tilt", root=tmp_path)
+
+
+def _snr_db(emotion: str, follows_speech: bool) -> float:
+    """SNR of one utterance through a noisy studio: its speech level against the noise-only recording's."""
+    import dataclasses
+
+    channel = dataclasses.replace(STUDIO_CHANNEL, snr_db=15.0, noise_follows_speech=follows_speech, rt60_s=0.0)
+    clean = synthesize_utterance(emotion, 16000, seed=3, channel=dataclasses.replace(channel, snr_db=200.0))
+    noisy = synthesize_utterance(emotion, 16000, seed=3, channel=channel)
+    noise = noisy.astype(np.float64) - clean
+    return active_level_dbfs(clean.astype(np.float64), 16000) - 10 * np.log10(np.mean(noise**2))
+
+
+def test_noise_follows_each_utterances_speech_level_so_it_carries_no_emotion_cue():
+    follows = [_snr_db(e, True) for e in ("anger", "sadness")]
+    fixed = [_snr_db(e, False) for e in ("anger", "sadness")]
+    assert abs(follows[0] - follows[1]) < 1.5  # the same SNR whatever the emotion's loudness
+    assert fixed[0] - fixed[1] > 4  # the old behaviour: loud anger, quiet sadness, a class cue in the SNR
+
+
+def test_a_target_known_to_lack_an_emotion_is_loaded_and_the_model_still_learns_it(tmp_path):
+    from didan_lite.results import ExperimentConfig
+    from didan_lite.task import load_task
+
+    source, target = make_shift_pair("missing-class", root=tmp_path, n_per_emotion=4)
+    config = ExperimentConfig(cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(InputError, match="fear"):
+        load_task(source, target, emotions=list(EMOTIONS), config=config, progress=False)
+    task = load_task(source, target, emotions=list(EMOTIONS), config=config, progress=False, absent_in_target=["fear"])
+    assert task.class_names == list(EMOTIONS)
+    assert EMOTIONS.index("fear") in task.source_all.y.tolist() and EMOTIONS.index("fear") not in task.target.y.tolist()
+    with pytest.raises(InputError, match="named absent"):
+        load_task(source, source, emotions=list(EMOTIONS), config=config, progress=False, absent_in_target=["fear"])
