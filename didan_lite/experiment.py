@@ -60,10 +60,13 @@ from didan_lite.validation import (
     check_checkpoints,
     check_class_list,
     check_device,
+    check_name_lists,
     check_run_values,
     check_writable_folder,
     claim_output_folder,
     comparison_settings,
+    unaligned_label,
+    warn_unaligned,
     write_skipped,
 )
 
@@ -245,6 +248,7 @@ def compare(
         The :class:`Comparison`; ``out_dir`` holds ``metrics.json``,
         ``report.md``, ``figures/*.png`` and, when files were skipped, ``skipped_files.tsv``.
     """
+    check_name_lists(methods=methods, emotions=emotions)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"Unknown method(s) {unknown}; choose among {list(METHODS)}.")
@@ -253,6 +257,7 @@ def compare(
     if weight != "auto" and (not isinstance(weight, (int, float)) or not weight >= 0):
         raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
+    warn_unaligned(methods, config.train)
     settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
     shared = check_overlap(source_manifest, target_manifest, emotions=emotions, allow=allow_overlap)
     with hold_folder(out_dir):
@@ -311,6 +316,7 @@ def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config
         weight, reason, selected = choice.chosen, choice.reason, candidates[choice.chosen]
     elif aligning:
         weight, reason = float(comparison.weight), "fixed by the caller"
+    reason += unaligned_label(config.train) if aligning else ""
     if aligning and weight == 0:  # no alignment: the model is source-only's (the rule's weight-0 anchor), not retrained
         runs = [dataclasses.replace(run, method=method, alignment_weight=0.0, weight_reason=reason)
                 for run in _source_only_runs(comparison, seeds, config, progress)]
