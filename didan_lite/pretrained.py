@@ -142,6 +142,8 @@ def _field_fault(info: dict, n_layers: int) -> str | None:
         ("n_frames", whole(info["n_frames"]) and info["n_frames"] >= 8, "a whole number >= 8"),
         ("layer", whole(info["layer"]) and -n_layers <= info["layer"] < n_layers,
          f"a whole number in [{-n_layers}, {n_layers - 1}] (the model has {n_layers} fully connected layers)"),
+        ("holdout_speakers", isinstance(info["holdout_speakers"], (int, float)) and not isinstance(info["holdout_speakers"], bool)
+         and 0 < info["holdout_speakers"] < 1, "a fraction in (0, 1)"),
         ("sha256", isinstance(info["sha256"], str), "a hash string"),
         ("shapes", isinstance(info["shapes"], dict), "an object of layer shapes"),
     )
