@@ -131,12 +131,13 @@ def verify(
         mislabelled=list(scan.mislabelled),
         notes=list(scan.notes),
     )
-    expected = expected_keys(spec)  # a full design, or the file list of the archive (EmoDB)
-    if expected is not None:
+    listed = expected_keys(spec)  # a full design, or the file list of the archive (EmoDB): missing files are named
+    if listed is not None:
         report.listed = True
-        report.missing = sorted(expected - scan.found.keys())
-        outside = sorted(scan.found.keys() - expected)
-        report.extra += [Problem(scan.found[key].path, "not in the corpus's list of utterances") for key in outside]
+        report.missing = sorted(listed - scan.found.keys())
+    if spec.expected_keys is not None:  # a full design also says which names cannot be the corpus's
+        outside = sorted(scan.found.keys() - spec.expected_keys())
+        report.extra += [Problem(scan.found[key].path, "not in the corpus's design") for key in outside]
     for key, item in scan.found.items():
         problem = audio_problem(item.path, is_video=spec.is_video) or (None if spec.is_video else _decode_problem(item.path))
         if key in spec.known_bad:  # expected to be bad: reported, but the copy is still complete

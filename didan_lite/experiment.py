@@ -257,7 +257,6 @@ def compare(
     if weight != "auto" and (not isinstance(weight, (int, float)) or not weight >= 0):
         raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
-    warn_unaligned(methods, config.train)
     settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
     shared = check_overlap(source_manifest, target_manifest, emotions=emotions, allow=allow_overlap)
     with hold_folder(out_dir):
@@ -265,6 +264,7 @@ def compare(
         settings = claim_output_folder(out_dir, {**settings, OVERLAP_KEY: shared}, write=True)
         methods, seeds = settings["methods"], settings["seeds"]
         write_skipped(out_dir, task.skipped)
+        warn_unaligned(methods, config.train)  # every input check passed: said once, before any training
         comparison = Comparison(task, [], out_dir, weight=weight)
         for method in methods:
             add_method(comparison, method, seeds, config, progress=progress)

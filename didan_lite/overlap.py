@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
+import soundfile as sf
 
 from didan_lite.atomic import atomic_write
+from didan_lite.audio import decodable
 from didan_lite.errors import InputError
 from didan_lite.features import file_digest
 from didan_lite.manifest import read_manifest, restrict_emotions, shared_emotions
@@ -50,7 +52,8 @@ def shared_audio(source: pd.DataFrame, target: pd.DataFrame) -> list[str]:
 
 def duplicate_audio(frame: pd.DataFrame) -> list[list[str]]:
     """Groups of paths of one manifest that hold the same audio: one file through a symbolic link or under two
-    names, or byte-identical copies (sizes compared first, then SHA-1); each group in manifest order."""
+    names, or byte-identical copies (sizes compared first, then SHA-1); each group in manifest order. Files
+    that do not decode as audio are left to the audio checks."""
     by_size: dict[int, list[str]] = defaultdict(list)
     for path in dict.fromkeys(frame["path"]):
         by_size[_readable(os.stat, path).st_size].append(path)
@@ -59,7 +62,17 @@ def duplicate_audio(frame: pd.DataFrame) -> list[list[str]]:
         if len(paths) > 1:
             for path in paths:
                 groups[_readable(file_digest, path)].append(path)
-    return [paths for paths in groups.values() if len(paths) > 1]
+    return [paths for paths in groups.values() if len(paths) > 1 and _is_audio(paths[0])]
+
+
+def _is_audio(path: str) -> bool:
+    """Whether ``path``'s header decodes as audio: identical damaged files are not one recording (each is skipped
+    or refused as unreadable by name when its features are read)."""
+    try:
+        sf.info(decodable(Path(path)))
+    except Exception:  # libsndfile reports an undecodable header with several exception types
+        return False
+    return True
 
 
 def check_no_copies(frame: pd.DataFrame, name: str) -> None:

@@ -194,7 +194,7 @@ def unaligned_label(train) -> str:
 
 
 def warn_unaligned(methods: Sequence[str], train) -> None:
-    """Warn, before any work, that aligning methods will never align (:func:`never_aligned`), and how to fix it."""
+    """Warn, before any training, that aligning methods will never align (:func:`never_aligned`), and how to fix it."""
     idle = never_aligned(methods, train)
     if idle:
         warnings.warn(f"{', '.join(idle)} will never align: {train.epochs} epoch(s) lie within the "

@@ -153,7 +153,7 @@ def test_bad_input_is_refused_with_one_line_and_nothing_trained(name, corpora, t
 
 
 def test_methods_within_the_warm_up_are_warned_and_labelled(corpora, tmp_path, monkeypatch, capsys):
-    """Item 1: with --epochs at or below the warm-up, ida and mmd never align: one warning line before any work,
+    """Item 1: with --epochs at or below the warm-up, ida and mmd never align: one warning line before training,
     and their rows say so in metrics.json; with one epoch more than the warm-up, nothing is said."""
     source, target, data = corpora
     monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
