@@ -17,6 +17,7 @@ import torch
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
+from didan_lite.validation import MAX_SEED
 
 
 def provenance(argv: list[str]) -> dict:
@@ -41,21 +42,33 @@ def required(path: Path, what: str) -> Path:
     return path
 
 
+MAX_SEEDS = 10_000
+"""Most seeds one call may list: a grid trains every one, so a larger range is a typing mistake (and would only
+build a list that fills the memory)."""
+
+
 def parse_seeds(text: str) -> list[int]:
-    """Seeds from ``701,702`` or ``701-705`` (ranges inclusive), in order, each once.
+    """Seeds from ``701,702`` or ``701-705`` (ranges inclusive), in order, each once; every seed in
+    [0, :data:`didan_lite.validation.MAX_SEED`], at most :data:`MAX_SEEDS` of them.
 
     Raises:
-        InputError: anything else.
+        InputError: anything else, before any list is built.
     """
-    seeds: list[int] = []
+    seeds: dict[int, None] = {}
     for part in (p.strip() for p in text.split(",") if p.strip()):
         low, dash, high = part.partition("-")
         if not (low.isdigit() and (not dash or high.isdigit())) or (dash and int(high) < int(low)):
             raise InputError(f"--seeds {text!r}: {part!r} is not a seed or a range such as 701-705.")
-        seeds += [s for s in range(int(low), int(high or low) + 1) if s not in seeds]
+        first, last = int(low), int(high or low)
+        if last > MAX_SEED:
+            raise InputError(f"--seeds {text!r}: {last} is out of range; a seed must lie in [0, {MAX_SEED}].")
+        if last - first + 1 + len(seeds) > MAX_SEEDS:
+            raise InputError(f"--seeds {text!r} lists more than {MAX_SEEDS:,} seeds; a grid trains every one. "
+                             "Give a shorter range such as 701-710.")
+        seeds.update(dict.fromkeys(range(first, last + 1)))
     if not seeds:
         raise InputError("--seeds is empty; give e.g. 701,702,703 or 701-710.")
-    return seeds
+    return list(seeds)
 
 
 def read_json(path: Path, default):

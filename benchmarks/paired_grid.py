@@ -69,6 +69,7 @@ from didan_lite.experiment import (
     run_classical,
 )
 from didan_lite.folders import hold_folder
+from didan_lite.validation import MAX_SEED, check_writable_folder
 from didan_lite.manifest import balanced_subset, read_manifest
 from didan_lite.model_selection import WeightChoice
 from didan_lite.presets import FAST
@@ -209,6 +210,8 @@ def run_grid(args: argparse.Namespace) -> None:
     if args.target_channel and args.target_channel not in CHANNELS:
         raise InputError(f"--target-channel {args.target_channel!r} is not one of {sorted(CHANNELS)}.")
     seeds = parse_seeds(args.seeds)
+    if args.selection_seed is not None and not 0 <= args.selection_seed <= MAX_SEED:
+        raise InputError(f"--selection-seed {args.selection_seed} is out of range; a seed must lie in [0, {MAX_SEED}].")
     weights = parse_weights(args.weights, methods)
     heldout = read_json(required(Path(args.heldout), "--heldout file"), {}) if args.heldout else {}
     for folder in args.done_in:
@@ -322,12 +325,12 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
     """
     rows, runs, seen, dropped, choices = [], [], {}, [], {}
     for folder in folders:
-        grid = read_json(required(folder / "grid.json", "--summarise: grid"), None)
+        grid = _checked_grid(folder / "grid.json")
         for method, entry in grid.get("selection", {}).items():
             if "choice" in entry:
                 choices.setdefault(entry["protocol"]["task"], {}).setdefault(method, entry)
         classes = read_json(folder / "metrics.json", {}).get("class_names")
-        runs += grid.get("invocations") or [{k: grid[k] for k in ("command", "commit", "date", "machine", "elapsed_s")}]
+        runs += grid.get("invocations") or [{k: grid[k] for k in PROVENANCE}]
         for row in grid["rows"]:
             key = (row["task"], row["method"], int(row["seed"]))
             if key in seen:
@@ -340,6 +343,29 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
                 row["source_heldout_uar"] = heldout.get(row["task"], {}).get(row["method"], float("nan"))
             rows.append(row)
     return rows, runs, dropped, choices
+
+
+PROVENANCE = ("command", "commit", "date", "machine", "elapsed_s")
+"""What every invocation of a grid records."""
+
+
+def _checked_grid(path: Path) -> dict:
+    """A ``grid.json`` this script wrote: rows with task, method and seed, and the provenance of its invocations.
+
+    Raises:
+        InputError: missing, not JSON, or lacking a key, naming the file and the key.
+    """
+    grid = read_json(required(path, "--summarise: grid"), None)
+    if not isinstance(grid, dict) or not isinstance(grid.get("rows"), list):
+        raise InputError(f"{path} holds no list of rows; give folders written by benchmarks/paired_grid.py.")
+    invocations = grid.get("invocations") or [{k: grid[k] for k in PROVENANCE if k in grid}]
+    lacking = sorted({k for entry in invocations for k in PROVENANCE if not isinstance(entry, dict) or k not in entry})
+    lacking += sorted({k for row in grid["rows"] for k in ("task", "method", "seed")
+                       if not isinstance(row, dict) or k not in row})
+    if lacking:
+        raise InputError(f"{path} lacks {', '.join(lacking)}; it is not a grid written by benchmarks/paired_grid.py "
+                         "(or was edited by hand). Give the folders the grid wrote.")
+    return grid
 
 
 def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | None = None) -> None:
@@ -450,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", help="--summarise: the tasks the pooled column pools, comma-separated (default: all)")
     args = parser.parse_args(argv)
     try:
+        check_writable_folder(args.out, "The output folder (--out)", "give another --out")
         if args.summarise is not None:
             summarise(args.summarise, args.out, read_json(required(Path(args.heldout), "--heldout file"), {}) if args.heldout else {},
                       args.pool.split(",") if args.pool else None)

@@ -41,7 +41,7 @@ import requests
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
-from didan_lite.folders import check_writable_folder
+from didan_lite.folders import check_writable_folder, hold_folder
 from didan_lite.progress import progress_bar
 
 from data_fetch import cache, integrity
@@ -280,11 +280,15 @@ def fetch_remote(remote: Remote, folder: Path, *, progressbar: bool = True) -> P
         return path
     listing = "\n".join(f"  - {failure}" for failure in failures)
     if mismatched:
+        record = "" if remote.known_hash else (
+            f" The expected hash is the one recorded in {integrity.record_path(folder, remote)} at an earlier download: "
+            "if that download was not the corpus (e.g. `prepare` found no utterances in it), delete that record too, "
+            "and the next download is checked by its contents instead.")
         raise ChecksumMismatch(
             f"{remote.filename} did not match its checksum:\n{listing}\nThe file was not used; the last one received "
             f"is kept at {rejected} for inspection. Delete it and run the download again (the transfer may have been "
             "damaged); if it fails again, the file on the server has changed: report it, or download it by hand and "
-            f"compare it with the corpus's documentation before placing it at {target}."
+            f"compare it with the corpus's documentation before placing it at {target}.{record}"
         )
     raise DownloadError(
         f"Could not download {remote.filename} from any of its {len(remote.urls)} address(es):\n{listing}\n"
@@ -407,6 +411,14 @@ def download(
     folder = cache.downloads_dir(base)
     if not (folder / spec.remote.filename).is_file():
         ensure_licence_accepted(spec, accept_license, base)
+    with hold_folder(folder):  # one download per cache at a time: a second would append to the first's .part
+        return _fetch_and_extract(spec, folder, target, progressbar)
+
+
+def _fetch_and_extract(spec: CorpusSpec, folder: Path, target: Path, progressbar: bool) -> Path:
+    """Steps 2-4 of :func:`download`, while its caller holds the downloads folder."""
+    if target.is_dir():  # a run that held the folder before this one finished it
+        return target
     archive = fetch_remote(spec.remote, folder, progressbar=progressbar)
     unpublished = spec.remote.known_hash is None
     extract_archive(spec, archive, target, progressbar=progressbar, check_contents=unpublished)

@@ -8,7 +8,7 @@ Two cases, one per :class:`data_fetch.corpora.Remote`:
   by what it holds (:func:`contents_problem`: the utterances of the corpus's file
   list, or its per-class counts and total where no list exists), and only then
   is its SHA256 recorded beside it, atomically, in ``downloads/<archive>.sha256``
-  (trust on first use). Every later use of the archive, a re-extraction or a
+  (trust on first use), marked :data:`VERIFIED`. Every later use of the archive, a re-extraction or a
   fresh download after the archive was deleted, must match that record
   (:func:`expected_hash`); deleting the record starts over from the contents check.
 """
@@ -22,7 +22,7 @@ import pooch
 from didan_lite.atomic import atomic_write
 
 from data_fetch.corpora import CorpusSpec, Remote
-from data_fetch.scan import scan_corpus
+from data_fetch.scan import audio_problem, scan_corpus
 
 _SHOWN = 5
 
@@ -32,14 +32,22 @@ def record_path(folder: Path, remote: Remote) -> Path:
     return Path(folder) / f"{remote.filename}.sha256"
 
 
+VERIFIED = "contents-verified"
+"""The mark of a record written after the archive's contents passed :func:`contents_problem` (decodable audio
+included). A record without it (written by an older version, or by hand) is not trusted: the archive's contents
+are checked again and the record replaced."""
+
+
 def recorded_hash(folder: Path, remote: Remote) -> str | None:
-    """The recorded ``"sha256:..."`` of ``remote``'s archive, or None before its first verified download."""
+    """The recorded ``"sha256:..."`` of ``remote``'s archive, or None before its first verified download (also for
+    a record without the :data:`VERIFIED` mark, which is replaced once the contents pass)."""
     record = record_path(folder, remote)
     if not record.is_file():
         return None
     words = record.read_text(encoding="utf-8").split()
     value = words[0] if words else ""
-    return value if value.startswith("sha256:") and len(value) == len("sha256:") + 64 else None
+    verified = VERIFIED in words[1:]
+    return value if verified and value.startswith("sha256:") and len(value) == len("sha256:") + 64 else None
 
 
 def expected_hash(folder: Path, remote: Remote) -> str | None:
@@ -51,7 +59,7 @@ def record_hash(archive: Path, folder: Path, remote: Remote) -> str:
     """Compute the SHA256 of ``archive`` and record it (atomically); return ``"sha256:..."``."""
     value = "sha256:" + pooch.file_hash(str(archive), alg="sha256")
     with atomic_write(record_path(folder, remote), "w", encoding="utf-8") as handle:
-        handle.write(f"{value}  {remote.filename}\n")
+        handle.write(f"{value}  {remote.filename}  {VERIFIED}\n")
     return value
 
 
@@ -69,6 +77,12 @@ def contents_problem(spec: CorpusSpec, root: Path) -> str | None:
     corpus's tolerance (eNTERFACE'05: 1,290 +/- 10 clips).
     """
     scan = scan_corpus(spec, root)
+    if not spec.is_video:  # the right names around other bytes (an error page saved 535 times) are not the corpus
+        bad = [f"{item.path.name}: {problem}" for item in scan.found.values()
+               if (problem := audio_problem(item.path))]
+        if bad:
+            return (f"{len(bad)} of its {len(scan.found)} utterance files are not decodable audio "
+                    f"({'; '.join(bad[:2])}{'; ...' if len(bad) > 2 else ''})")
     keys = expected_keys(spec)
     if keys is not None:
         missing, unexpected = sorted(keys - scan.found.keys()), sorted(scan.found.keys() - keys)

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import soundfile
 
-from didan_lite.audio import file_problem
+from didan_lite.audio import decodable, file_problem
 
 from data_fetch.corpora import CorpusSpec
 from data_fetch.layouts import LabelConflict, NotInLayout, Utterance
@@ -122,7 +122,7 @@ def audio_problem(path: Path, *, is_video: bool = False) -> str | None:
     if is_video:
         return _video_problem(path)
     try:
-        info = soundfile.info(str(path))
+        info = soundfile.info(decodable(path))  # a streamed WAV's unknown sizes read as "to the end"
     except (RuntimeError, OSError) as exc:  # soundfile's errors are RuntimeErrors
         with open(path, "rb") as handle:
             if handle.read(len(_GIT_LFS_POINTER)) == _GIT_LFS_POINTER:

@@ -19,6 +19,7 @@ from didan_lite.audio import AudioFault, read_audio
 
 from data_fetch import cache
 from data_fetch.corpora import CorpusSpec, get_corpus
+from data_fetch.integrity import expected_keys
 from data_fetch.manifests import find_copy
 from data_fetch.scan import Problem, audio_problem, scan_corpus
 
@@ -40,6 +41,7 @@ class VerifyReport:
     mislabelled: list[Problem] = field(default_factory=list)
     known_bad: list[Problem] = field(default_factory=list)  # present, as expected; kept out of manifests
     notes: list[Problem] = field(default_factory=list)
+    listed: bool = False  # the corpus's utterance names are known (a file list or a full design): missing ones are named
 
     @property
     def total(self) -> int:
@@ -82,7 +84,7 @@ class VerifyReport:
             uneven = {s: n for s, n in sorted(self.speakers.items()) if n != spec.files_per_speaker}
             speakers += f"; {spec.files_per_speaker} files each expected" + (f", differ: {uneven}" if uneven else "")
         lines.append(speakers)
-        if spec.expected_keys is None:  # names cannot be listed: give the shortfall by the counts
+        if not self.listed:  # names cannot be listed: give the shortfall by the counts
             if spec.expected_counts:
                 deficit = sum(max(0, n - self.counts.get(label, 0)) for label, n in spec.expected_counts.items())
             else:
@@ -104,7 +106,7 @@ class VerifyReport:
                 lines.extend(f"    {item}" for item in items[:shown])
                 if len(items) > shown:
                     lines.append(f"    ... and {len(items) - shown} more")
-            elif title in (_UNUSABLE, "mislabelled") or (title == "missing" and spec.expected_keys is not None):
+            elif title in (_UNUSABLE, "mislabelled") or (title == "missing" and self.listed):
                 lines.append(f"  {title}: none")
         return "\n".join(lines)
 
@@ -129,10 +131,12 @@ def verify(
         mislabelled=list(scan.mislabelled),
         notes=list(scan.notes),
     )
-    if spec.expected_keys is not None:
-        expected = spec.expected_keys()
-        report.missing = sorted(expected - scan.found.keys())
-        outside = sorted(scan.found.keys() - expected)
+    listed = expected_keys(spec)  # a full design, or the file list of the archive (EmoDB): missing files are named
+    if listed is not None:
+        report.listed = True
+        report.missing = sorted(listed - scan.found.keys())
+    if spec.expected_keys is not None:  # a full design also says which names cannot be the corpus's
+        outside = sorted(scan.found.keys() - spec.expected_keys())
         report.extra += [Problem(scan.found[key].path, "not in the corpus's design") for key in outside]
     for key, item in scan.found.items():
         problem = audio_problem(item.path, is_video=spec.is_video) or (None if spec.is_video else _decode_problem(item.path))

@@ -19,6 +19,7 @@ Only numpy and soundfile are needed (no torch), so ``data_fetch`` can use it.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import struct
@@ -29,9 +30,11 @@ import soundfile as sf
 
 from didan_lite.errors import InputError
 
-SILENCE_PEAK = 1e-5
-"""Peak amplitude (full scale = 1) of the mean-removed signal under which a file is taken as silent
-(a constant offset, DC, is silence too)."""
+SILENCE_DBFS = -60.0
+"""Level (dB relative to full scale) of the loudest 20 ms frame of the channel-mixed, mean-removed signal under
+which a file is taken as silent: digital silence, a constant offset (DC), 1-LSB dither of 16-bit audio (about
+-90 dBFS) and stereo channels that cancel in the mix all lie below it; speech peaks lie 30-60 dB above it."""
+_SILENCE_FRAME_S = 0.02
 MAX_PEAK = 100.0
 """Peak amplitude (full scale = 1) above which a float file is refused as absurd (40 dB over full scale)."""
 MIN_SECONDS = 0.1
@@ -47,13 +50,9 @@ MAX_SECONDS_VAR = "DIDAN_LITE_MAX_AUDIO_SECONDS"
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # data-chunk sizes that streaming writers leave: "up to the end of the file"
 
 
-def wav_shortfall(path: str | os.PathLike) -> tuple[int, int] | None:
-    """(declared, present) bytes of a WAV file's ``data`` chunk when the file is shorter than its header says.
-
-    ``None`` when the file is complete, not a RIFF/WAVE file, or declares no
-    size (streaming writers). libsndfile silently reads what is there, so this
-    is the only way a truncated copy shows.
-    """
+def _data_chunk(path: str | os.PathLike) -> tuple[int, int, int] | None:
+    """(offset of the ``data`` chunk's size field, declared size, bytes present after it) of a RIFF/WAVE file;
+    ``None`` for other files."""
     with open(path, "rb") as handle:
         header = handle.read(12)
         if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
@@ -65,9 +64,35 @@ def wav_shortfall(path: str | os.PathLike) -> tuple[int, int] | None:
                 return None
             name, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
             if name == b"data":
-                present = size - handle.tell()
-                return (length, present) if length not in _UNKNOWN_SIZES and present < length else None
+                return handle.tell() - 4, length, size - handle.tell()
             handle.seek(length + (length & 1), os.SEEK_CUR)  # chunks are padded to an even length
+
+
+def wav_shortfall(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(declared, present) bytes of a WAV file's ``data`` chunk when the file is shorter than its header says.
+
+    ``None`` when the file is complete, not a RIFF/WAVE file, or declares no
+    size (streaming writers). libsndfile silently reads what is there, so this
+    is the only way a truncated copy shows.
+    """
+    found = _data_chunk(path)
+    if found is None:
+        return None
+    _, declared, present = found
+    return (declared, present) if declared not in _UNKNOWN_SIZES and present < declared else None
+
+
+def decodable(path: Path) -> str | io.BytesIO:
+    """What libsndfile should open: the path, or, for a WAV whose writer left the RIFF and ``data`` sizes unknown
+    (0 or 0xFFFFFFFF: "to the end of the file", as streaming writers do), its bytes with those sizes filled in."""
+    found = _data_chunk(path)
+    if found is None or found[1] not in _UNKNOWN_SIZES or found[2] == 0:
+        return str(path)
+    offset, _, present = found
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, 4, min(len(data) - 8, 0xFFFFFFFF))
+    struct.pack_into("<I", data, offset, min(present, 0xFFFFFFFF))
+    return io.BytesIO(bytes(data))
 
 
 class AudioFault(InputError):
@@ -115,7 +140,7 @@ def file_problem(path: str | os.PathLike) -> str | None:
 def header_problem(path: str | os.PathLike) -> str | None:
     """Why the header of a readable file puts it outside the sanity limits, or ``None`` (header only, nothing decoded)."""
     try:
-        info = sf.info(str(path))
+        info = sf.info(decodable(Path(path)))
     except Exception:  # undecodable: read_audio names it when decoding
         return None
     if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
@@ -152,7 +177,7 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if problem:
         raise AudioFault(path, problem, "replace or remove it.")
     try:
-        audio, rate = sf.read(path, dtype="float32", always_2d=True)
+        audio, rate = sf.read(decodable(path), dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile reports damage with several exception types
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise AudioFault(path, f"cannot be decoded ({reason})", "it is corrupt or not audio. Replace or remove it.") from exc
@@ -173,7 +198,19 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         raise AudioFault(path, f"has an absurd amplitude (peak {peak:.3g}; full scale is 1)",
                          "it is corrupt or wrongly scaled. Replace or remove it.")
     mono = audio.mean(axis=1)
-    if np.max(np.abs(mono - mono.mean())) < SILENCE_PEAK:
-        raise AudioFault(path, f"is silent (peak of the mean-removed signal below {SILENCE_PEAK})",
-                         "remove it from the manifest.")
+    level = loudest_frame_dbfs(mono, int(rate))
+    if level < SILENCE_DBFS:
+        raise AudioFault(path, f"is silent (the loudest 20 ms of the channel-mixed, mean-removed signal is at "
+                         f"{level:.0f} dBFS, below {SILENCE_DBFS:g} dBFS)", "remove it from the manifest.")
     return mono, int(rate)
+
+
+def loudest_frame_dbfs(mono: np.ndarray, rate: int) -> float:
+    """RMS level (dBFS; full scale = 1) of the loudest :data:`_SILENCE_FRAME_S` frame of ``mono`` (n,) after its
+    mean is removed; -inf for digital silence."""
+    centred = mono.astype(np.float64) - float(np.mean(mono))
+    frame = max(1, int(round(_SILENCE_FRAME_S * rate)))
+    usable = len(centred) // frame * frame
+    power = np.square(centred[:usable]).reshape(-1, frame).mean(axis=1) if usable else np.square(centred)
+    peak_power = float(np.max(power))
+    return 10 * np.log10(peak_power) if peak_power > 0 else float("-inf")

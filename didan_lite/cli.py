@@ -26,7 +26,7 @@ from typing import Iterator, Sequence
 
 from didan_lite import validation as valid
 from didan_lite.alignment import ALIGNMENT_METHODS
-from didan_lite.audio import DEFAULT_MAX_SECONDS, MAX_SECONDS_VAR
+from didan_lite.audio import DEFAULT_MAX_SECONDS, MAX_SECONDS_VAR, max_seconds
 from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
 from didan_lite.folders import error_exit_code
@@ -143,6 +143,7 @@ def run_compare(args: argparse.Namespace) -> int:
     _check_combination(args)
     valid.check_device(args.device)
     with _audio_limit(args.max_audio_seconds):
+        max_seconds()  # $DIDAN_LITE_MAX_AUDIO_SECONDS refused before any work, warm feature cache or not
         return _run(args)
 
 

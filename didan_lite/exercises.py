@@ -66,14 +66,17 @@ def _check_code(number: str, function: Any, cases: list[tuple], expected: Any, w
         return _check(number, None, False, "", "")
     for case in cases:
         try:
-            mine = function(*case)
+            mine = function(*(np.copy(value) if isinstance(value, np.ndarray) else value for value in case))
         except Exception as error:  # the student's code: report, never raise
             return _check(number, "a function that raised", False, "",
                           f"your function raised {type(error).__name__}: {error}. {hint}")
         if mine is None:
             return _check(number, None, False, "", "")
-        right = np.asarray(expected(*case), dtype=np.float64)
-        mine = np.asarray(mine, dtype=np.float64)
+        right = np.asarray(expected(*case), dtype=np.float64)  # on the untouched case: the student's got copies
+        try:
+            mine = np.asarray(mine, dtype=np.float64)
+        except (TypeError, ValueError):
+            return _check(number, f"a {type(mine).__name__}", False, "", f"return one number or one array. {hint}")
         if mine.shape != right.shape or not np.allclose(mine, right, atol=tolerance, rtol=tolerance):
             shown = f"an array of shape {mine.shape}" if mine.ndim else f"{float(mine):.4g}"
             return _check(number, f"{shown} on one of the test cases", False, "", hint)
@@ -290,6 +293,10 @@ def check_exercise_5_1(verdict_of: Any, runs: Any = None, *, n_classes: int, bas
             answer = verdict_of(differences.copy())
             if answer is None:  # the student version's function body is still "# YOUR CODE HERE"
                 return _check("5.1", None, False, "", "")
+            if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+                shown = f"{len(answer)} values" if isinstance(answer, (tuple, list)) else f"a {type(answer).__name__}"
+                return _check("5.1", f"{shown} on differences {np.round(differences, 1).tolist()}", False, "",
+                              "return three values: (verdict, low, high), e.g. ('helps', 1.2, 4.8).")
             word, low, high = answer
         except Exception as error:  # the student's code: report, never raise
             return _check("5.1", "a function that raised", False, "",

@@ -60,10 +60,13 @@ from didan_lite.validation import (
     check_checkpoints,
     check_class_list,
     check_device,
+    check_name_lists,
     check_run_values,
     check_writable_folder,
     claim_output_folder,
     comparison_settings,
+    unaligned_label,
+    warn_unaligned,
     write_skipped,
 )
 
@@ -256,6 +259,7 @@ def compare(
         The :class:`Comparison`; ``out_dir`` holds ``metrics.json``,
         ``report.md``, ``figures/*.png`` and, when files were skipped, ``skipped_files.tsv``.
     """
+    check_name_lists(methods=methods, emotions=emotions)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"Unknown method(s) {unknown}; choose among {list(METHODS)}.")
@@ -271,6 +275,7 @@ def compare(
         settings = claim_output_folder(out_dir, {**settings, OVERLAP_KEY: shared}, write=True)
         methods, seeds = settings["methods"], settings["seeds"]
         write_skipped(out_dir, task.skipped)
+        warn_unaligned(methods, config.train)  # every input check passed: said once, before any training
         comparison = Comparison(task, [], out_dir, weight=weight)
         for method in methods:
             add_method(comparison, method, seeds, config, progress=progress)
@@ -322,6 +327,7 @@ def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config
         weight, reason, selected = choice.chosen, choice.reason, candidates[choice.chosen]
     elif aligning:
         weight, reason = float(comparison.weight), "fixed by the caller"
+    reason += unaligned_label(config.train) if aligning else ""
     if aligning and weight == 0:  # no alignment: the model is source-only's (the rule's weight-0 anchor), not retrained
         runs = [dataclasses.replace(run, method=method, alignment_weight=0.0, weight_reason=reason)
                 for run in _source_only_runs(comparison, seeds, config, progress)]

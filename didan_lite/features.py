@@ -63,7 +63,7 @@ import pandas as pd
 import torch
 
 from didan_lite.atomic import atomic_write
-from didan_lite.audio import read_audio
+from didan_lite.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFault, header_problem, max_seconds, read_audio
 from didan_lite.errors import InputError
 from didan_lite.progress import progress_bar
 
@@ -106,6 +106,13 @@ class FeatureConfig:
             raise InputError(f"trim_db must be None or a number of dB in (0, {DYNAMIC_RANGE_DB:g}); got {self.trim_db}.")
         if self.sample_rate < 4000 or self.window_ms <= 0 or self.hop_ms <= 0 or self.n_frames < 8:
             raise InputError(f"Feature settings {self} are out of range (sample_rate >= 4000, positive window/hop, n_frames >= 8).")
+        nyquist = self.sample_rate / 2
+        top = nyquist if self.fmax is None else self.fmax
+        if isinstance(self.n_mels, bool) or not isinstance(self.n_mels, int) or self.n_mels < 1:
+            raise InputError(f"n_mels={self.n_mels!r} must be a whole number of mel bands >= 1 (default 64).")
+        if not 0 <= self.fmin < top <= nyquist:
+            raise InputError(f"fmin={self.fmin!r}, fmax={self.fmax!r}: need 0 <= fmin < fmax <= {nyquist:g} Hz (half the "
+                             f"sample rate {self.sample_rate}); fmax=None means {nyquist:g} Hz.")
 
     @property
     def win_length(self) -> int:
@@ -145,9 +152,14 @@ def load_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray
         Array of shape (n_samples,), float32.
 
     Raises:
-        InputError: naming the file: missing, empty, undecodable, truncated,
-            silent or NaN-holding audio (:func:`didan_lite.audio.read_audio`).
+        InputError: ``sample_rate`` not a whole number of Hz in the range audio files use (the argument is
+            named, not the file); or naming the file: missing, empty, undecodable, truncated, silent or
+            NaN-holding audio (:func:`didan_lite.audio.read_audio`).
     """
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) \
+            or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise InputError(f"load_audio: sample_rate={sample_rate!r} is not a rate to resample to; pass a whole number "
+                         f"of Hz in [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] (default 16000).")
     mono, native_rate = read_audio(path)
     if native_rate != sample_rate:
         try:
@@ -298,9 +310,9 @@ class CorpusFeatures:
 
 
 def default_cache_dir() -> Path:
-    """``$DIDAN_LITE_DATA/features`` if set, else ``~/.cache/didan_lite/features``."""
+    """``$DIDAN_LITE_DATA/features`` if set (``~`` expanded, as ``data_fetch`` does), else ``~/.cache/didan_lite/features``."""
     root = os.environ.get("DIDAN_LITE_DATA")
-    return (Path(root) if root else Path.home() / ".cache" / "didan_lite") / "features"
+    return (Path(root).expanduser() if root else Path.home() / ".cache" / "didan_lite") / "features"
 
 
 def extract_corpus(
@@ -325,11 +337,15 @@ def extract_corpus(
         cache_dir: cache folder; ``None`` uses :func:`default_cache_dir`.
         device: where to compute spectrograms (``None``: CPU).
 
+    The audio length limit (:func:`didan_lite.audio.max_seconds`) is read before any work and applies to
+    cached files too (their header is read again; nothing is decoded).
+
     Raises:
         InputError: with ``strict``, the first unreadable file; always, when
-            no utterance at all could be read.
+            no utterance at all could be read, or when ``$DIDAN_LITE_MAX_AUDIO_SECONDS`` is not a positive number.
     """
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    max_seconds()  # a bad limit is refused here, before any work, whether or not the cache is warm
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     cache = cache / config.key()
     spectrograms, kept, skipped = [], [], []
     rows = progress_bar(manifest.itertuples(index=True), total=len(manifest), desc="features", enabled=progress, leave=False)
@@ -359,6 +375,9 @@ def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device) 
     if not path.is_file():
         raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
     entry = cache / f"{file_digest(path)}.npy"
+    problem = header_problem(path)  # the length limit holds for a cached file too (header only)
+    if problem:
+        raise AudioFault(path, problem, "replace or remove it.")
     if entry.is_file():
         spec = _load_entry(entry, config)
         if spec is not None:

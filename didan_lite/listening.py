@@ -54,9 +54,50 @@ def refusal(corpus: str) -> str:
     return f"not played: {corpus} is licence-gated, and its audio is never embedded in a notebook (listen on your own copy)"
 
 
+def playable(signal, sample_rate, max_seconds: float = MAX_SECONDS) -> np.ndarray:
+    """``signal`` as one channel of finite float32 samples, its arguments checked before anything is encoded.
+
+    Shape:
+        (n,), (n, channels) as ``soundfile.read`` returns it, or (channels, n) as librosa does (at most 8
+        channels): channels are averaged -> (n,).
+
+    Raises:
+        InputError: an empty signal, more than two axes, NaN or infinite samples (they would abort the MP3
+            encoder, and the notebook's kernel with it), a sample rate that is not a whole number of Hz in the
+            range audio files use, or a clip length that is not a positive number of seconds.
+    """
+    from didan_lite.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) \
+            or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise InputError(f"sample_rate={sample_rate!r} is not a sample rate in Hz; pass the rate the signal was read "
+                         f"at, a whole number in [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] (e.g. 16000).")
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not 0 < max_seconds < np.inf:
+        raise InputError(f"max_seconds={max_seconds!r} is not a positive number of seconds; pass e.g. 1.5.")
+    try:
+        samples = np.asarray(signal, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise InputError(f"The signal ({type(signal).__name__}) is not an array of samples; pass a NumPy array.") from None
+    if samples.ndim == 2:
+        frames_first = samples.shape[1] <= 8 and samples.shape[0] > samples.shape[1]  # soundfile: (n, channels)
+        if not frames_first and samples.shape[0] > 8:
+            raise InputError(f"The signal has shape {samples.shape}: not (n, channels) nor (channels, n) with at most "
+                             "8 channels; pass one channel, shape (n,).")
+        samples = samples.mean(axis=1 if frames_first else 0)
+    if samples.ndim != 1:
+        raise InputError(f"The signal has shape {samples.shape}; pass one channel, shape (n,), or (n, channels).")
+    if samples.size == 0:
+        raise InputError("The signal is empty (0 samples); pass the samples of a clip.")
+    if not np.all(np.isfinite(samples)):
+        bad = int(np.count_nonzero(~np.isfinite(samples)))
+        raise InputError(f"The signal holds {bad} NaN or infinite sample(s); replace them (e.g. np.nan_to_num) or "
+                         "check how the signal was computed.")
+    return samples
+
+
 def trim_loudest(signal: np.ndarray, sample_rate: int, max_seconds: float = MAX_SECONDS) -> np.ndarray:
     """The ``max_seconds`` stretch of ``signal`` with the most energy (the whole signal when shorter). Shape: (n,)."""
-    signal = np.asarray(signal, dtype=np.float32).ravel()
+    signal = playable(signal, sample_rate, max_seconds)
     length = int(round(max_seconds * sample_rate))
     if len(signal) <= length:
         return signal

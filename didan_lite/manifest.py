@@ -109,9 +109,30 @@ def _check_repeats(frame: pd.DataFrame, name: str) -> None:
         if len(labels) > 1:
             raise InputError(f"Manifest {name} lists {path} with two different labels ({' and '.join(labels)}); "
                              "keep the right one and remove the other row.")
-    count = len(repeated) - repeated["path"].nunique()
-    raise InputError(f"Manifest {name} lists {count} file(s) more than once (first: {repeated['path'].iloc[0]}); "
-                     "a repeated row would count twice in training and scoring. Remove the duplicates.")
+    files, extra = repeated["path"].nunique(), len(repeated) - repeated["path"].nunique()
+    raise InputError(f"Manifest {name} lists {files} file(s) more than once ({extra:,} extra row(s); first: "
+                     f"{repeated['path'].iloc[0]}); a repeated row would count twice in training and scoring. "
+                     "Remove the duplicates.")
+
+
+def _missing_columns_message(frame: pd.DataFrame, name: str, missing: list[str], csv_path: Path | None) -> str:
+    """What a manifest lacking required columns holds instead: the columns found, a separator other than a comma,
+    or names that differ from the required ones only in case or spaces."""
+    found = [str(c) for c in frame.columns]
+    hint = ""
+    header = ""
+    if csv_path is not None:
+        with open(csv_path, newline="", encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+    separators = [label for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")) if sep in header]
+    near = {c: c.strip().lower() for c in found if c.strip().lower() in REQUIRED_COLUMNS and c != c.strip().lower()}
+    if len(found) == 1 and separators:
+        hint = f" It looks separated by {separators[0]}: save it with commas (e.g. pandas' to_csv)."
+    elif near:
+        hint = " Rename " + ", ".join(f"{old!r} to {new!r}" for old, new in near.items()) + " (names are lower case, no spaces)."
+    shown = ", ".join(repr(c[:40]) for c in found[:10]) + (" ..." if len(found) > 10 else "")
+    return (f"Manifest {name} lacks the column(s) {missing}; a manifest needs {list(REQUIRED_COLUMNS)}, "
+            f"and its first line gives the column(s) {shown}.{hint}")
 
 
 def read_manifest(source: str | os.PathLike | pd.DataFrame, *, check_files: bool = True) -> pd.DataFrame:
@@ -145,7 +166,7 @@ def read_manifest(source: str | os.PathLike | pd.DataFrame, *, check_files: bool
 
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
-        raise InputError(f"Manifest {name} lacks the column(s) {missing}; a manifest needs {list(REQUIRED_COLUMNS)}.")
+        raise InputError(_missing_columns_message(frame, name, missing, None if name == "<DataFrame>" else csv_path))
     if frame.empty:
         raise InputError(f"Manifest {name} lists no utterances.")
     for column in MANIFEST_COLUMNS:

@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig
 
 _PALETTE = sns.color_palette("colorblind", 10)
@@ -211,7 +212,16 @@ def alignment_caption(method: str, before: tuple[float, float], after: tuple[flo
 
 
 def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], *, ax: Axes | None = None, title: str = ""):
-    """Heat map of a row-normalised confusion matrix (rows: true emotion). Returns (fig, ax)."""
+    """Heat map of a row-normalised confusion matrix (rows: true emotion). Returns (fig, ax).
+
+    Raises:
+        InputError: ``matrix`` not square, or not one name per row (a mislabelled figure otherwise).
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    names = [class_names] if isinstance(class_names, str) else list(class_names)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or len(names) != matrix.shape[0]:
+        raise InputError(f"plot_confusion: a matrix of shape {matrix.shape} and {len(names)} class name(s); pass a "
+                         "square K x K matrix and K names, in the matrix's order.")
     fig, ax = _axes(ax, (4.2, 3.6))
     sns.heatmap(matrix, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, square=True, cbar=False,
                 xticklabels=class_names, yticklabels=class_names, ax=ax)
@@ -220,7 +230,15 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], *, ax: Axes |
 
 
 def plot_training_curves(histories: dict[str, list[dict]], key: str = "target_uar_monitor", *, ax: Axes | None = None, ylabel: str = ""):
-    """One line per method of a per-epoch quantity (e.g. target UAR, task loss). Returns (fig, ax)."""
+    """One line per method of a per-epoch quantity (e.g. target UAR, task loss). Returns (fig, ax).
+
+    Raises:
+        InputError: no epoch of any history holds ``key`` (the plot would be empty); the message lists the keys.
+    """
+    if not any(row.get(key) is not None for history in histories.values() for row in history):
+        keys = sorted({k for history in histories.values() for row in history for k, v in row.items()
+                       if k != "epoch" and isinstance(v, (int, float))})
+        raise InputError(f"plot_training_curves: no epoch records {key!r}; pass key= one of {keys}.")
     fig, ax = _axes(ax, (5, 3.2))
     for method, history in histories.items():
         colour = method_colour(method)

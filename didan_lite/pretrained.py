@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -113,10 +114,43 @@ def read_sidecar(path: str | Path) -> dict:
     try:  # the configs the model and its inputs are rebuilt from: a damaged field is one line, not a traceback
         if not (isinstance(info["n_bins"], int) and info["n_bins"] > 0):
             raise TypeError(f"n_bins {info['n_bins']!r}")
-        _config(ModelConfig, info["model"]), _config(FeatureConfig, info["features"])
+        model = _config(ModelConfig, info["model"])
+        _config(FeatureConfig, info["features"])
+        checkpoint_config(info)  # normalise_by, band_floor_db, holdout_speakers
     except (TypeError, ValueError, AttributeError, InputError) as error:
         raise InputError(f"Pretrained sidecar {path} has a damaged model or feature setting ({error}); {REGENERATE}.") from None
+    fault = _field_fault(info, len(model.fc_dims) + 1)
+    if fault:
+        raise InputError(f"Pretrained sidecar {path} has {fault}; {REGENERATE}.")
     return info
+
+
+def _field_fault(info: dict, n_layers: int) -> str | None:
+    """The first sidecar field of a wrong type or out of range (checked before any work), or ``None``.
+
+    ``n_layers``: fully connected layers of the model (``layer`` indexes them, negative from the end).
+    """
+    def whole(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    weight = info["weight"]
+    checks = (
+        ("method", isinstance(info["method"], str) and bool(info["method"]), "a method name"),
+        ("weight", weight is None or (isinstance(weight, (int, float)) and not isinstance(weight, bool)
+                                      and math.isfinite(weight) and weight >= 0), "null or a number >= 0"),
+        ("seed", whole(info["seed"]) and info["seed"] >= 0, "a whole number >= 0"),
+        ("n_frames", whole(info["n_frames"]) and info["n_frames"] >= 8, "a whole number >= 8"),
+        ("layer", whole(info["layer"]) and -n_layers <= info["layer"] < n_layers,
+         f"a whole number in [{-n_layers}, {n_layers - 1}] (the model has {n_layers} fully connected layers)"),
+        ("holdout_speakers", isinstance(info["holdout_speakers"], (int, float)) and not isinstance(info["holdout_speakers"], bool)
+         and 0 < info["holdout_speakers"] < 1, "a fraction in (0, 1)"),
+        ("sha256", isinstance(info["sha256"], str), "a hash string"),
+        ("shapes", isinstance(info["shapes"], dict), "an object of layer shapes"),
+    )
+    for name, ok, wanted in checks:
+        if not ok:
+            return f"{name} {info[name]!r}, not {wanted}"
+    return None
 
 
 def load_pretrained(method: str, folder: str | Path | None = None) -> tuple[DIDAN, dict]:

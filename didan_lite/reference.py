@@ -28,6 +28,7 @@ Examples::
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,10 +97,16 @@ def load_reference(task: str) -> ReferenceResult:
     Raises:
         InputError: no reference for this task, or a damaged file.
     """
+    if not isinstance(task, str) or not task or Path(task).name != task:
+        raise InputError(f"Reference task {task!r} is not a task name; available: {', '.join(available_references())}.")
     path = REFERENCE_DIR / f"{task}.json"
     if not path.is_file():
         raise InputError(f"No reference result for task {task!r}; available: {', '.join(available_references()) or 'none'}.")
-    return read_reference(path)
+    reference = read_reference(path)
+    if reference.task != task:
+        raise InputError(f"{path} says it holds task {reference.task!r}, not {task!r}; "
+                         "write it again with benchmarks/make_reference.py.")
+    return reference
 
 
 def reference_runs(*tasks: str, methods: list[str] | None = None) -> pd.DataFrame:
@@ -137,8 +144,9 @@ def read_reference(path: str | Path) -> ReferenceResult:
     Raises:
         InputError: the file is not a reference file of this format, naming what is wrong.
     """
-    record = read_record(path, FORMAT, ("task", "emotions", "provenance", "runs"), "a reference result",
-                         "write it with benchmarks/make_reference.py")
+    advice = "write it with benchmarks/make_reference.py"
+    record = read_record(path, FORMAT, ("task", "emotions", "provenance", "runs"), "a reference result", advice)
+    _check_record(path, record, advice)
     runs = pd.DataFrame(record["runs"]).drop(columns="task", errors="ignore")
     runs.insert(0, "task", record["task"])
     try:
@@ -146,6 +154,36 @@ def read_reference(path: str | Path) -> ReferenceResult:
     except ValueError as error:
         raise InputError(f"{path}: {error}.") from error
     return ReferenceResult(record["task"], runs, dict(record["provenance"]), tuple(record["emotions"]))
+
+
+def _check_record(path: Path, record: dict, advice: str) -> None:
+    """The whole record, at load: a task name, two or more distinct emotions, a list of run objects each with a
+    method, a whole seed and a finite target UAR, and each (method, seed) once.
+
+    Raises:
+        InputError: naming ``path`` and the first fault.
+    """
+    def fault(what: str) -> InputError:
+        return InputError(f"{path}: {what}; {advice}.")
+
+    emotions, runs = record["emotions"], record["runs"]
+    if not isinstance(record["task"], str) or not record["task"]:
+        raise fault(f"'task' is {record['task']!r}, not a task name")
+    if not isinstance(emotions, list) or len(emotions) < 2 or not all(isinstance(e, str) for e in emotions) \
+            or len(set(emotions)) != len(emotions):
+        raise fault(f"'emotions' is {emotions!r}, not a list of two or more distinct emotions")
+    if not isinstance(runs, list) or not runs or not all(isinstance(run, dict) for run in runs):
+        raise fault(f"'runs' is a {type(runs).__name__}, not a non-empty list of run objects")
+    seen = set()
+    for number, run in enumerate(runs, 1):
+        target, seed = run.get("target_uar"), run.get("seed")
+        if not isinstance(run.get("method"), str) or isinstance(seed, bool) or not isinstance(seed, int):
+            raise fault(f"run {number} lacks a method name or a whole-number seed ({run.get('method')!r}, {seed!r})")
+        if isinstance(target, bool) or not isinstance(target, (int, float)) or not math.isfinite(target):
+            raise fault(f"run {number} ({run['method']}, seed {seed}) has target_uar {target!r}, not a number")
+        if (run["method"], seed) in seen:
+            raise fault(f"({run['method']}, seed {seed}) appears more than once; give each run once")
+        seen.add((run["method"], seed))
 
 
 def reference_record(paths: list[str | Path], task: str, **provenance: str) -> dict:

@@ -140,7 +140,8 @@ def source_folds(task: TaskData, n_folds: int) -> list[np.ndarray]:
     One fold is the task's fixed held-out split. A single-speaker source is split by utterance, stratified.
 
     Raises:
-        InputError: more folds than source speakers.
+        InputError: more folds than source speakers, or a fold whose training speakers lack an emotion (its
+            model could never predict it, and its zero recall would enter the held-out UAR).
     """
     n = len(task.source_train.y) + len(task.source_test.y)
     if n_folds == 1:
@@ -151,6 +152,9 @@ def source_folds(task: TaskData, n_folds: int) -> list[np.ndarray]:
         if len(set(speakers.tolist())) < n_folds:
             raise InputError(f"{n_folds} selection folds need at least as many source speakers; the source has "
                              f"{len(set(speakers.tolist()))}. Lower selection_folds.")
-        return [test for _, test in GroupKFold(n_splits=n_folds).split(labels, labels, groups=speakers)]
+        folds = [test for _, test in GroupKFold(n_splits=n_folds).split(labels, labels, groups=speakers)]
+        check_classes_present({f"source corpus {task.corpus_names[0]!r} (training speakers of selection fold {k} of "
+                               f"{n_folds})": np.delete(labels, test) for k, test in enumerate(folds, 1)}, task.class_names)
+        return folds
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=0)
     return [test for _, test in splitter.split(labels, labels)]

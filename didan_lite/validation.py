@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -34,8 +35,8 @@ from didan_lite.runtime import pick_device
 from didan_lite.training import CHECKPOINT_KEYS, load_checkpoint
 
 __all__ = ["MAX_SEED", "MAX_WEIGHT", "SETTINGS_FILE", "alignment_weight", "check_checkpoints", "check_class_list",
-           "check_classes_present", "check_device", "check_run_values", "check_writable_folder", "claim_output_folder",
-           "comparison_settings", "emotion_list", "integer_at_least", "method_list", "name_list", "positive_seconds", "seed", "seed_list",
+           "check_classes_present", "check_device", "check_name_lists", "check_run_values", "check_writable_folder", "claim_output_folder",
+           "comparison_settings", "emotion_list", "never_aligned", "unaligned_label", "warn_unaligned", "integer_at_least", "method_list", "name_list", "positive_seconds", "seed", "seed_list",
            "write_skipped"]
 
 MAX_SEED = 2**32 - 1
@@ -136,6 +137,23 @@ def _distinct(values: list, text: str, what: str) -> list:
     return values
 
 
+def check_name_lists(**lists: object) -> None:
+    """Refuse a library argument that must be a list of names but is one string (``methods="source-only"`` would
+    be read letter by letter) or not a sequence at all; ``None`` is allowed (the default).
+
+    Raises:
+        InputError: naming the argument and the list to pass instead.
+    """
+    for name, value in lists.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            raise InputError(f"{name}={value!r} is one string; pass a list, e.g. {name}={parts!r}.")
+        if not isinstance(value, Sequence) or not all(isinstance(item, str) for item in value):
+            raise InputError(f"{name}={value!r} is not a list of names; pass e.g. {name}=['anger', 'sadness'].")
+
+
 def check_run_values(seeds: Sequence, *weights: object) -> None:
     """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], weights in [0, MAX_WEIGHT] (or ``"auto"``).
 
@@ -151,6 +169,39 @@ def check_run_values(seeds: Sequence, *weights: object) -> None:
         if isinstance(weight, (int, float)) and not 0 <= weight <= MAX_WEIGHT:
             raise InputError(f"Alignment weight {weight} is not a finite number in [0, {MAX_WEIGHT:g}]; use e.g. 0.3, "
                              "0 (no alignment) or 'auto'.")
+
+
+NON_ALIGNING = ("source-only", "adabn")
+"""Deep methods without an alignment term (their runs have no trade-off weight)."""
+
+
+def never_aligned(methods: Sequence[str], train) -> list[str]:
+    """The aligning methods of ``methods`` that never align with ``train`` (a TrainConfig): with ``epochs`` at or
+    below ``warmup_epochs`` the trade-off weight is 0 in every epoch, so their runs are source-only's."""
+    from didan_lite.alignment import ALIGNMENT_METHODS
+
+    if train.warmup_epochs <= 0 or train.epochs > train.warmup_epochs:
+        return []
+    return [m for m in methods if m in ALIGNMENT_METHODS and m not in NON_ALIGNING]
+
+
+def unaligned_label(train) -> str:
+    """The label a run of an aligning method carries (``weight_reason``) when it never aligned; empty otherwise."""
+    if not never_aligned(["ida"], train):
+        return ""
+    return (f"; never aligned: {train.epochs} epoch(s) lie within the {train.warmup_epochs}-epoch warm-up, so the "
+            "weight was 0 in every epoch (source-only under another name)")
+
+
+def warn_unaligned(methods: Sequence[str], train) -> None:
+    """Warn, before any training, that aligning methods will never align (:func:`never_aligned`), and how to fix it."""
+    idle = never_aligned(methods, train)
+    if idle:
+        warnings.warn(f"{', '.join(idle)} will never align: {train.epochs} epoch(s) lie within the "
+                      f"{train.warmup_epochs}-epoch alignment warm-up, so the weight is 0 in every epoch and their rows "
+                      "are source-only's under another name (labelled 'never aligned' in metrics.json; a weight chosen by "
+                      f"'auto' is chosen among equal models). Give --epochs {train.warmup_epochs + 1} or more to compare "
+                      "alignment.", stacklevel=3)
 
 
 # ---------------------------------------------------------------- folders and devices

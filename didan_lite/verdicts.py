@@ -49,23 +49,61 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import json
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from didan_lite.errors import InputError
 
 LEARNED_MARGIN = 0.15
 """Held-out source UAR must reach chance + this (in UAR units), in every run, for a model to count as learned."""
 MIN_PAIRS = 3
 """Fewest paired seeds for a "helps" or "hurts" verdict (two give an interval too wide and too unreliable to read)."""
-Outcome = Literal["helps", "hurts", "no conclusion"]
+NOT_MEASURED = "no verdict: not measured"
+"""The verdict when a paired run records no held-out source UAR (NaN/None): whether it learned is unknown, so
+rule 1 cannot pass it."""
+Outcome = Literal["helps", "hurts", "no conclusion", "no verdict: not measured"]
+
+
+def check_verdict_arguments(n_classes, confidence: float = 0.95) -> None:
+    """Refuse a class count that is not a whole number >= 2, or a confidence outside (0, 1) (``95`` is not 0.95).
+
+    Raises:
+        InputError: naming the argument and what to pass.
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise InputError(f"n_classes={n_classes!r} is not a whole number >= 2; pass the number of emotions of the "
+                         "task, e.g. n_classes=5.")
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating)) or not 0 < confidence < 1:
+        raise InputError(f"confidence={confidence!r} is not a fraction in (0, 1); pass e.g. confidence=0.95 for a "
+                         "95 % interval.")
 
 
 def as_table(runs) -> pd.DataFrame:
     """Per-run records -> DataFrame with columns method, seed, target_uar (and source_uar when the records have it).
 
+    A ``metrics.json`` (its path, or the dict it holds) is read for its ``runs``.
+
     Raises:
         ValueError: a column is missing, or a UAR lies outside [0, 1] (percentages instead of fractions).
+        InputError: ``runs`` is a string or a mapping that is not a ``metrics.json`` (one line saying what to pass).
     """
+    if isinstance(runs, (str, os.PathLike)):
+        path = Path(runs)
+        try:
+            runs = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise InputError(f"{path} cannot be read as a metrics.json ({type(error).__name__}); pass per-run records "
+                             "(a DataFrame, a list of dicts) or the path of a comparison's metrics.json.") from None
+    if isinstance(runs, dict):
+        if not isinstance(runs.get("runs"), list):
+            raise InputError("run records given as a dict without a 'runs' list; pass metrics.json's runs "
+                             "(metrics['runs']), a DataFrame or a list of dicts.")
+        runs = runs["runs"]
     if isinstance(runs, pd.DataFrame):
         frame = runs.copy()
     else:
@@ -96,9 +134,15 @@ class Learned:
     seeds: int
     failed_seeds: tuple[str, ...] = ()
     """The runs that did not learn, e.g. ``("seed 33",)`` or ``("C-B seed 33",)``."""
+    unmeasured_seeds: tuple[str, ...] = ()
+    """The runs without a held-out source UAR (NaN/None): not judged, so ``ok`` is False."""
 
     @property
     def sentence(self) -> str:
+        if self.unmeasured_seeds:
+            return (f"{self.method}: no held-out source UAR recorded on {len(self.unmeasured_seeds)} of {self.seeds} "
+                    f"seeds ({', '.join(self.unmeasured_seeds[:5])}{' ...' if len(self.unmeasured_seeds) > 5 else ''}), "
+                    "so whether it learned is unknown.")
         if np.isnan(self.source_uar):
             return f"{self.method}: no held-out source UAR recorded, so whether it learned is unknown."
         rule = f"chance + {100 * LEARNED_MARGIN:.0f} points = {100 * self.threshold:.1f} %"
@@ -109,8 +153,12 @@ class Learned:
 
 
 def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[str, Learned]:
-    """Rule 1 for one method, or for every method (a dict) when ``method`` is None (a run without a recorded
-    held-out source UAR is not judged)."""
+    """Rule 1 for one method, or for every method (a dict) when ``method`` is None.
+
+    A run whose held-out source UAR is missing (NaN/None) never passes: it is listed in ``unmeasured_seeds``
+    and ``ok`` is False. Records without the column at all are not judged (rule 1 is not applied).
+    """
+    check_verdict_arguments(n_classes)
     table = as_table(runs)
     threshold = 1.0 / n_classes + LEARNED_MARGIN
     if method is None:
@@ -126,8 +174,11 @@ def learned(runs, n_classes: int, method: str | None = None) -> Learned | dict[s
     if "source_fit_uar" in rows and "source_heldout_from" in rows:  # a refit: its own fit, not the selection's
         measured_here = rows["source_heldout_from"].fillna("this run") == "this run"
         own_check = own_check.where(measured_here | rows["source_fit_uar"].isna(), rows["source_fit_uar"])
-    failed = tuple(label for label, uar in zip(labels, own_check) if uar < threshold)  # nan: not recorded
-    return Learned(method, not failed, float(rows["source_uar"].mean()), threshold, len(rows), failed)
+    own_check = pd.to_numeric(own_check, errors="coerce")
+    heldout = pd.to_numeric(rows["source_uar"], errors="coerce")
+    unmeasured = tuple(label for label, uar, figure in zip(labels, own_check, heldout) if np.isnan(uar) or np.isnan(figure))
+    failed = tuple(label for label, uar in zip(labels, own_check) if uar < threshold)
+    return Learned(method, not failed and not unmeasured, float(heldout.mean()), threshold, len(rows), failed, unmeasured)
 
 
 @dataclass(frozen=True)
@@ -199,9 +250,17 @@ def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classe
                    confidence: float = 0.95) -> PairedVerdict:
     """Rules 1-3 for ``method`` against ``baseline``: mean paired difference, t-interval and verdict.
 
+    A paired run without a recorded held-out source UAR gives the verdict :data:`NOT_MEASURED`, never a pass.
+
     Raises:
         ValueError: one of the two methods has no run, or the records lack a column (see :func:`as_table`).
+        InputError: ``n_classes`` not a whole number >= 2, ``confidence`` not in (0, 1), a method name that is not
+            a string, or ``runs`` not run records.
     """
+    check_verdict_arguments(n_classes, confidence)
+    for name, value in (("method", method), ("baseline", baseline)):
+        if not isinstance(value, str):
+            raise InputError(f"{name}={value!r} is not a method name; pass e.g. {name}='ida'.")
     table = as_table(runs)
     for name in (method, baseline):
         if not (table["method"] == name).any():
@@ -221,7 +280,10 @@ def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classe
     paired_runs = table.merge(paired[["task", "seed"] if "task" in paired else ["seed"]])
     failed = [check for check in (learned(paired_runs, n_classes, method), learned(paired_runs, n_classes, baseline))
               if not check.ok]
-    if failed:
+    if any(check.unmeasured_seeds for check in failed):
+        verdict = NOT_MEASURED
+        reason = " ".join(check.sentence for check in failed if check.unmeasured_seeds)
+    elif failed:
         reason = " ".join(check.sentence for check in failed)
     elif n < MIN_PAIRS:
         reason = f"fewer than {MIN_PAIRS} paired seeds are too few for a verdict."
@@ -286,5 +348,5 @@ def verdict_lines(runs, n_classes: int, baseline: str = "source-only", reference
     return lines + [leader(table, n_classes)]
 
 
-__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "Learned", "PairedVerdict", "as_table", "interval_text", "learned", "leader", "paired_table",
+__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "NOT_MEASURED", "Learned", "check_verdict_arguments", "PairedVerdict", "as_table", "interval_text", "learned", "leader", "paired_table",
            "paired_verdict", "pairs", "verdict_lines"]

@@ -54,28 +54,44 @@ SETUP_CELLS = 2
 """Badge and set-up cells: owned by notebooks/sync_setup.py, taken from the student file."""
 
 
+class CourseworkError(ValueError):
+    """A source notebook that cannot be split safely: one line naming the notebook (and cell) and what to fix."""
+
+
+def _marker(line: str) -> str | None:
+    """``BEGIN`` or ``END`` for a solution marker line in any form nbgrader accepts (the words anywhere in the
+    line: ``### BEGIN SOLUTION  # note``, ``# BEGIN SOLUTION``), else ``None``."""
+    text = line.upper()
+    if "BEGIN SOLUTION" in text:
+        return "BEGIN"
+    if "END SOLUTION" in text:
+        return "END"
+    return None
+
+
 def strip_solutions(source: str) -> str:
-    """Each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block -> ``# YOUR CODE HERE`` at the block's indentation.
+    """Each solution block (``### BEGIN SOLUTION`` ... ``### END SOLUTION``, markers in any form nbgrader accepts)
+    -> ``# YOUR CODE HERE`` at the block's indentation.
 
     Raises:
-        ValueError: unbalanced markers.
+        CourseworkError: unbalanced markers, naming the line.
     """
     lines, out, inside = source.splitlines(), [], False
-    for line in lines:
-        marker = line.strip()
-        if marker == BEGIN:
+    for number, line in enumerate(lines, 1):
+        marker = _marker(line)
+        if marker == "BEGIN":
             if inside:
-                raise ValueError(f"{BEGIN} inside a solution")
+                raise CourseworkError(f"line {number}: {BEGIN} inside a solution")
             inside = True
             out.append(line[: len(line) - len(line.lstrip())] + "# YOUR CODE HERE")
-        elif marker == END:
+        elif marker == "END":
             if not inside:
-                raise ValueError(f"{END} without {BEGIN}")
+                raise CourseworkError(f"line {number}: {END} without {BEGIN} before it")
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError(f"{BEGIN} without {END}")
+        raise CourseworkError(f"{BEGIN} without {END}")
     return "\n".join(out)
 
 
@@ -87,11 +103,14 @@ def student_version(source, current=None):
     """The student notebook of ``source`` (see the module docstring); ``current``: the student file as it is now."""
     student = copy.deepcopy(source)
     cells = []
-    for cell in student.cells:
+    for index, cell in enumerate(student.cells):
         if _tags(cell) & INSTRUCTOR_TAGS:
             continue
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source)
+            try:
+                cell.source = strip_solutions(cell.source)
+            except CourseworkError as error:
+                raise CourseworkError(f"cell {index}: {error}") from None
         elif cell.cell_type == "markdown":
             cell.source = RUBRIC.sub("", cell.source)
         cells.append(cell)
@@ -125,11 +144,16 @@ def _text(notebook) -> str:
 
 def generate(name: str, write: bool = True) -> list[Path]:
     """Regenerate both versions of notebook ``name`` (e.g. ``"03_mmd.ipynb"``); return the files that changed."""
-    source = nbformat.read(SOURCES / name, as_version=4)
+    source = _read(SOURCES / name)
     student_path, instructor_path = NOTEBOOKS / name, INSTRUCTOR / name
-    current = nbformat.read(student_path, as_version=4) if student_path.is_file() else None
+    current = _read(student_path) if student_path.is_file() else None
     changed = []
-    versions = ((student_path, student_version(source, current)), (instructor_path, instructor_version(source, current)))
+    try:
+        student = student_version(source, current)
+    except CourseworkError as error:
+        raise CourseworkError(f"{SOURCES / name}, {error}; fix the solution markers there "
+                              f"({BEGIN} ... {END}) and run this again. Nothing was written.") from None
+    versions = ((student_path, student), (instructor_path, instructor_version(source, current)))
     for path, notebook in versions:
         text = _text(notebook)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -138,6 +162,16 @@ def generate(name: str, write: bool = True) -> list[Path]:
                 path.parent.mkdir(exist_ok=True)
                 path.write_text(text, encoding="utf-8")
     return changed
+
+
+def _read(path: Path):
+    """A notebook file, or one line naming it when it is not a readable notebook (truncated, not JSON)."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises NotJSONError, ValidationError, OSError ...
+        reason = " ".join(str(error).split())[:120] or type(error).__name__
+        raise CourseworkError(f"{path} is not a readable notebook ({type(error).__name__}: {reason}); restore it "
+                              "(e.g. git checkout -- it) and run this again. Nothing was written.") from None
 
 
 def sources() -> list[str]:
@@ -149,7 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="report files out of sync; write nothing")
     args = parser.parse_args(argv)
-    stale = [path for name in sources() for path in generate(name, write=not args.check)]
+    try:  # every source is read and split before anything is written: a broken one leaves every file as it was
+        stale = [path for name in sources() for path in generate(name, write=False)]
+    except CourseworkError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not args.check:
+        for name in sources():
+            generate(name, write=True)
     for path in stale:
         print(f"{'out of sync' if args.check else 'wrote'}: {path.relative_to(NOTEBOOKS.parent).as_posix()}")
     return 1 if args.check and stale else 0

@@ -87,7 +87,7 @@ def _tiny_task(seed: int = 0) -> TaskData:
     x_h = torch.randn(12, 8, 16, generator=gen) + held[:, None, None].float()
     y_t = torch.arange(3).repeat(8)
     x_t = torch.randn(24, 8, 16, generator=gen) + y_t[:, None, None].float() + 0.5
-    speakers = np.array([f"s{i % 3}" for i in range(36)] + ["s3"] * 12)  # four speakers: selection folds split them
+    speakers = np.array([f"s{i // 3 % 3}" for i in range(36)] + ["s3"] * 12)  # four speakers, each with every class
     return TaskData(["a", "b", "c"], ("s", "t"), DomainData(x_s, labels), DomainData(x_h, held), DomainData(x_t, y_t),
                     source_speakers=speakers)
 

@@ -121,8 +121,12 @@ def test_paired_table_has_one_row_per_method_with_the_difference_to_the_baseline
     assert table.loc["source-only", "target_uar_mean"] == pytest.approx(35.0) and table.loc["source-only", "verdict"] == ""
 
 
-def test_a_run_without_a_held_out_figure_is_not_judged_as_failed():
+def test_a_run_without_a_held_out_figure_gets_no_verdict_never_a_pass():
+    """Issue 25: a missing held-out figure (NaN) is "not measured", never a pass; records without the column are not
+    judged by rule 1 (exercise 5.1's tables)."""
     runs = _table(source_only=([30.0, 40.0, 35.0], LEARNED), mmd=([32.0, 43.0, 39.0], LEARNED))
     runs.loc[0, "source_heldout_uar"] = float("nan")
-    assert learned(runs, 5, "source-only").ok and paired_verdict(runs, "mmd", n_classes=5).verdict == "helps"
+    check = learned(runs, 5, "source-only")
+    assert not check.ok and check.unmeasured_seeds == ("seed 0",) and "unknown" in check.sentence
+    assert paired_verdict(runs, "mmd", n_classes=5).verdict == "no verdict: not measured"
     assert paired_verdict(runs.drop(columns="source_heldout_uar"), "mmd", n_classes=5).verdict == "helps"
