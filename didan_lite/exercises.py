@@ -20,7 +20,6 @@ Examples::
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any

@@ -26,6 +26,7 @@ import pandas as pd
 
 import torch
 
+from didan_lite import audio
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
 from didan_lite.folders import check_writable_folder
@@ -118,11 +119,8 @@ def alignment_weight(text: str) -> float | str:
 
 def positive_seconds(text: str) -> float:
     """An argparse type: a finite number of seconds > 0 (e.g. ``--max-audio-seconds 1200``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
+    value = audio.positive_seconds(text)
+    if value is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds; give e.g. 1200.")
     return value
 
