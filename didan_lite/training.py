@@ -54,7 +54,7 @@ from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
 from didan_lite.features import mask_bands_and_frames, random_crop
 from didan_lite.metrics import unweighted_average_recall
-from didan_lite.model import DIDAN, ModelConfig
+from didan_lite.model import DIDAN, ModelConfig, set_exact_statistics
 from didan_lite.progress import progress_bar
 from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, cpu_threads, grad_scaler, pick_device, seed_everything
 
@@ -175,10 +175,18 @@ def class_weights(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
     return weights
 
 
+DROPOUT_SEED_OFFSET = 2**40
+"""Seeds of the dropout streams lie this far above the data streams', so no two streams of two runs meet."""
+
+
 def _generators(seed: int) -> dict[str, torch.Generator]:
-    """One generator per random stream of a run: source order, target order, source augmentation."""
-    return {name: torch.Generator().manual_seed(seed * 3 + offset)
-            for offset, name in enumerate(("source", "target", "augment"))}
+    """One generator per random stream of a run: source order, target order, source augmentation, and the
+    dropout masks of the source rows and of the target rows."""
+    streams = {name: torch.Generator().manual_seed(seed * 3 + offset)
+               for offset, name in enumerate(("source", "target", "augment"))}
+    for offset, name in enumerate(("dropout_source", "dropout_target")):
+        streams[name] = torch.Generator().manual_seed(DROPOUT_SEED_OFFSET + seed * 2 + offset)
+    return streams
 
 
 def _mixup(x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, generator: torch.Generator):
@@ -321,7 +329,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
                 for group in optimiser.param_groups:
                     group["lr"] = 0.5 * config.learning_rate * (1 + math.cos(math.pi * progress))
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-                out = model(inputs)
+                out = model(inputs, n_source=len(x_s), noise=(generators["dropout_source"], generators["dropout_target"]))
             n_s = len(x_s)
             loss_task = task_loss(out.scores[:n_s].float(), labels, config.task_loss,
                                   None if weights_of_class is None else weights_of_class[y_s])
@@ -364,6 +372,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         if checkpoint is not None and ((epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs):
             _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generators, history, cycles,
                   scaler)
+    set_exact_statistics(model, source.x)  # BatchNorm: exact moments of the training source, order-free
     model.eval()
     return TrainResult(model, history, PRECISION_NAMES[amp_dtype])
 

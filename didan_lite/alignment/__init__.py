@@ -66,6 +66,9 @@ _METHODS: dict[str, _Method | None] = {
     "source-only": None,
     "adabn": None,  # no loss: BatchNorm statistics re-estimated per domain (didan_lite.experiment.BATCH_NORM_METHODS)
     "ida": _Method(IDALoss),
+    "ida-reconstruction": _Method(IDALoss, defaults={"diversity": 0.0}),  # IDA's parts, one at a time
+    "ida-spread": _Method(IDALoss, defaults={"reconstruction": False}),
+    "ida-oneway": _Method(IDALoss, defaults={"symmetric": False}),  # the target rebuilt from the source only
     "ida-ridge": _Method(IDALoss, defaults=_FIRST_READING),
     "ida-symmetric": _Method(IDALoss, lambda dims, names, options: {"symmetric": True}, {"regulariser": "ridge", "reference": "spread", "diversity": 0.0}),
     "ida-class": _Method(IDALoss, lambda dims, names, options: {"groups": label_groups(names, "class")}, _SAFEGUARDS),

@@ -280,6 +280,7 @@ class IDALoss(AlignmentLoss):
         reference: ``"self"`` (default: divide by the own-corpus reconstruction residual), ``"self-detached"``
             (the same, constant for the gradient) or ``"spread"``.
         diversity: weight of the spectral-spread term subtracted from the loss (0: none).
+        reconstruction: False keeps the spread term alone (the ablation ``ida-spread``).
         groups: group id per class index (None: marginal IDA; ``range(C)``:
             class-aware IDA). Needs ``y_s`` and ``scores_t`` in :meth:`forward`.
         min_confidence: with groups, use only targets whose confidence (the margin between their top two
@@ -335,9 +336,13 @@ class IDALoss(AlignmentLoss):
         min_group_size: int = 2,
         class_after: float = 0.0,
         diversity: float = DEFAULT_DIVERSITY,
+        reconstruction: bool = True,
         layer: int = DEFAULT_LAYER,
     ) -> None:
         super().__init__(layer)
+        self.reconstruction = bool(reconstruction)
+        if not self.reconstruction and not diversity:
+            raise InputError("IDA without its reconstruction term needs a spread term (diversity > 0).")
         if not diversity >= 0 or diversity == float("inf"):
             raise InputError(f"IDA diversity must be a finite number >= 0; got {diversity}.")
         self.diversity = float(diversity)
@@ -367,6 +372,7 @@ class IDALoss(AlignmentLoss):
         return (
             f"regulariser={self.regulariser!r}, strength={self.strength}, symmetric={self.symmetric}, "
             f"reference={self.reference!r}, diversity={self.diversity}, layer={self.layer}"
+            + ("" if self.reconstruction else ", reconstruction=False")
             + ("" if self.group_of_class is None else
                f", min_confidence={self.min_confidence}, balanced={self.balanced}, "
                f"min_group_size={self.min_group_size}, class_after={self.class_after}")
@@ -422,6 +428,8 @@ class IDALoss(AlignmentLoss):
         return reconstruction_residual(basis, target, coefficients, target_kept=kept), coefficients
 
     def forward(self, f_s: Tensor, f_t: Tensor, *, y_s: Tensor | None = None, scores_t: Tensor | None = None) -> Tensor:
+        if not self.reconstruction:
+            return self._with_spread(0.0 * (f_s.sum() + f_t.sum()), f_s, f_t)
         source_groups, target_groups = self._sample_groups(y_s, scores_t, f_s.shape[0], f_t.shape[0])
         if target_groups is not None:
             warming_up = self.progress < self.class_after

@@ -1,0 +1,83 @@
+"""Choose the shared backbone on held-out source speakers: training-set and held-out source UAR per candidate.
+
+    python benchmarks/backbone_selection.py --task C-B --seeds 900,901 --data-root ../shared/corpora \\
+        --out benchmarks/results/round11/backbone/C-B.json
+
+Each candidate trains source-only on the training speakers of the fixed split (``split="heldout"``) and is
+scored on its own training data (``source_fit_uar``) and on the held-out source speakers. No target figure
+is computed or written: the choice reads source labels only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from didan_lite.atomic import atomic_write
+from didan_lite.experiment import load_task
+from didan_lite.metrics import unweighted_average_recall
+from didan_lite.model import ModelConfig
+from didan_lite.results import ExperimentConfig
+from didan_lite.training import TrainConfig, predict, train_didan
+
+sys.path.insert(0, str(Path(__file__).parent))
+from cross_corpus import task_manifests  # noqa: E402  (benchmarks/ is not a package)
+from grid_io import parse_seeds  # noqa: E402
+
+CANDIDATES: dict[str, tuple[ModelConfig, TrainConfig]] = {
+    "batch-300": (ModelConfig(norm="batch"), TrainConfig(steps_per_epoch=15)),
+    "group-300": (ModelConfig(norm="group"), TrainConfig(steps_per_epoch=15)),
+    "layer-300": (ModelConfig(norm="layer"), TrainConfig(steps_per_epoch=15)),
+    "batch-900": (ModelConfig(norm="batch"), TrainConfig(steps_per_epoch=45)),
+    "group-900": (ModelConfig(norm="group"), TrainConfig(steps_per_epoch=45)),
+    "batch-900-wide": (ModelConfig(norm="batch", conv_channels=(16, 32, 64, 128)), TrainConfig(steps_per_epoch=45)),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", required=True)
+    parser.add_argument("--seeds", default="900,901")
+    parser.add_argument("--candidates", default=",".join(CANDIDATES))
+    parser.add_argument("--data-root", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    source, target, emotions = task_manifests(args.task, args.data_root)
+    task = load_task(source, target, emotions=emotions, config=ExperimentConfig(), progress=False)
+    rows = json.loads(args.out.read_text())["rows"] if args.out.is_file() else []
+    done = {(r["candidate"], r["seed"]) for r in rows}
+    for name in args.candidates.split(","):
+        model_config, train_config = CANDIDATES[name]
+        train_config = dataclasses.replace(train_config, progress=False)
+        for seed in parse_seeds(args.seeds):
+            if (name, seed) in done:
+                continue
+            began = time.perf_counter()
+            model = train_didan(task.source_train, task.target, len(task.class_names), config=train_config,
+                                model_config=model_config, seed=seed).model
+            fit = unweighted_average_recall(task.source_train.y.numpy(), predict(model, task.source_train.x)[0])
+            heldout = unweighted_average_recall(task.source_test.y.numpy(), predict(model, task.source_test.x)[0])
+            rows.append({"candidate": name, "seed": seed, "source_fit_uar": fit, "heldout_source_uar": heldout,
+                         "seconds": time.perf_counter() - began})
+            print(f"{args.task} {name} seed {seed}: fit {100 * fit:.1f} held-out {100 * heldout:.1f} "
+                  f"({rows[-1]['seconds']:.0f} s)", flush=True)
+            with atomic_write(args.out, "w") as handle:
+                json.dump({"task": args.task, "source_corpus": task.corpus_names[0],
+                           "heldout_speakers": sorted(set(map(str, task.source_test_speakers)))
+                           if hasattr(task, "source_test_speakers") else None, "rows": rows}, handle, indent=1)
+    by = {}
+    for r in rows:
+        by.setdefault(r["candidate"], []).append(r)
+    for name, group in by.items():
+        print(f"{name}: fit {100 * np.mean([r['source_fit_uar'] for r in group]):.1f} "
+              f"held-out {100 * np.mean([r['heldout_source_uar'] for r in group]):.1f}")
+
+
+if __name__ == "__main__":
+    main()
