@@ -32,7 +32,7 @@ from didan_lite.errors import InputError
 from didan_lite.folders import check_writable_folder
 from didan_lite.manifest import check_manifest_file
 from didan_lite.runtime import pick_device
-from didan_lite.training import CHECKPOINT_KEYS, load_checkpoint
+from didan_lite.checkpoints import CHECKPOINT_KEYS, load_checkpoint
 
 __all__ = ["MAX_SEED", "MAX_WEIGHT", "SETTINGS_FILE", "alignment_weight", "check_checkpoints", "check_class_list",
            "check_classes_present", "check_device", "check_run_values", "check_writable_folder", "claim_output_folder",
