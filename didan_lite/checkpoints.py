@@ -11,7 +11,7 @@ precision it trained in) decides whether :func:`resume` may continue it:
 * an unfinished run of another precision (an fp16 run resumed on a bf16 GPU) restarts from its first
   epoch, with one line saying so: its optimiser and loss scale belong to the other precision.
 
-Used by :func:`didan_lite.training.train_didan` (``checkpoint=``) and :mod:`didan_lite.pretrained`.
+Used by :func:`didan_lite.training.train_didan` (``checkpoint=``) and :mod:`didan_lite.teaching.pretrained`.
 
 Examples::
 

@@ -13,7 +13,7 @@ import torch
 
 from didan_lite.errors import InputError
 from didan_lite.model import DIDAN, ModelConfig
-from didan_lite.pretrained import (
+from didan_lite.teaching.pretrained import (
     CHECKPOINT_DIR,
     PretrainedFeatures,
     available_pretrained,

@@ -48,7 +48,7 @@ from didan_lite.training import TrainConfig, predict
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-CHECKPOINT_DIR = Path(__file__).parent / "reference_results" / "checkpoints"
+CHECKPOINT_DIR = Path(__file__).parents[1] / "reference_results" / "checkpoints"
 """Where the shipped checkpoints live (package data)."""
 FORMAT = 1
 """Version of the sidecar format above."""
