@@ -114,13 +114,10 @@ def _check_combination(args: argparse.Namespace) -> None:
 
 def _manifests(args: argparse.Namespace) -> tuple[Path, Path, list[str] | None]:
     if args.task:
-        import data_fetch  # only here: the library does not depend on the downloader
+        from data_fetch import task_manifest_paths  # only here: the command line composes the downloader and the library
 
-        task = data_fetch.get_task(args.task)
-        root = args.data_root
-        source = data_fetch.corpus_manifest(task.source, root / task.source if root else None)
-        target = data_fetch.corpus_manifest(task.target, root / task.target if root else None)
-        return source, target, args.emotions or list(task.emotions)
+        source, target, emotions = task_manifest_paths(args.task, args.data_root)
+        return source, target, args.emotions or list(emotions)
     if args.source:
         return args.source, args.target, args.emotions
     from didan_lite.synthetic import make_default_corpora

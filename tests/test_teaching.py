@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 
 import didan_lite  # noqa: E402
 from didan_lite.errors import InputError  # noqa: E402
+import data_fetch  # noqa: E402, F401  (declares its free corpora to may_embed)
 from didan_lite.teaching.listening import audio_player, audio_table, encode_clip, may_embed, trim_loudest  # noqa: E402
 from didan_lite.plots import METHOD_COLOURS, alignment_caption, corpus_colours  # noqa: E402
 from didan_lite.teaching.toy import make_toy_clouds, plot_ida_vs_mmd, reconstructions, toy_losses, witness_function  # noqa: E402
