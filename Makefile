@@ -1,8 +1,11 @@
 # didan-lite: two commands do all the set-up on a fresh machine.
 #   make demo   virtual environment + package + the main job on the embedded corpora
-#   make test   virtual environment + test extras + the whole suite (pytest + nbval); it includes
-#               tests/test_colab_runtime.py, which builds a second venv of Colab's library versions
-#               (kept in ~/.cache/didan_lite/colab-runtime) and runs the core tests and a notebook there
+#   make test   virtual environment + test extras + ruff + every unit and fast integration test
+#               (minutes; tests marked slow, network or colab_runtime are left to test-all)
+#   make test-all  everything (.ci/run): ruff, all of tests/, nbval over every notebook (two at a time)
+#               and tests/test_colab_runtime.py, which builds a second venv of Colab's library versions
+#               (kept in ~/.cache/didan_lite/colab-runtime) and runs the core tests and a notebook there;
+#               per-test times in runs/test-all/*.xml (JUnit). The tiers: docs/testing.md
 #   make gpu-check  on a GPU machine: every notebook in full mode and the default comparison, one table
 #               of wall times, GPU memory and utilisation, precision and device (runs/gpu-check/)
 #
@@ -16,8 +19,13 @@ DEMO_OUT ?= runs/demo
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 NBVAL_TIMEOUT ?= 600
+NBVAL_WORKERS ?= 2
+TEST_ALL_OUT ?= runs/test-all
+PYTEST := DIDAN_LITE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider
+FAST_TIER := not slow and not network and not colab_runtime
+NBVAL := --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT)
 
-.PHONY: demo test notebooks benchmark gpu-check clean
+.PHONY: demo lint test test-all notebooks benchmark gpu-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +42,23 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/python -m didan_lite compare --out $(DEMO_OUT)
 
-# Notebooks run in fast mode (DIDAN_LITE_FAST=1) under nbval; see notebooks/README.md.
-test: $(VENV)/.installed-test
-	DIDAN_LITE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests $(NOTEBOOKS) \
-		$(if $(NOTEBOOKS),--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT)) -p no:cacheprovider --durations=20
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m ruff check .
+
+test: lint
+	$(PYTEST) tests -m "$(FAST_TIER)" --durations=10
+
+# Each step runs once: tests/ (slow ones included), then the notebooks in fast mode under nbval, one kernel
+# per worker and notebook (--dist loadfile keeps a notebook's cells in order on one worker; the synthetic
+# pair is generated first so that two kernels never write it at once; see notebooks/README.md), then the
+# Colab-versions venv, which re-runs core tests on other library versions on purpose (docs/testing.md).
+test-all: lint
+	mkdir -p $(TEST_ALL_OUT)
+	$(PYTEST) tests -m "not colab_runtime" --durations=20 --junitxml=$(TEST_ALL_OUT)/tests.xml
+	$(if $(NOTEBOOKS),$(BIN)/python -c "from didan_lite.synthetic import make_default_corpora; make_default_corpora()")
+	$(if $(NOTEBOOKS),OMP_NUM_THREADS=1 $(PYTEST) $(NOTEBOOKS) $(NBVAL) -n $(NBVAL_WORKERS) --dist loadfile \
+		--durations=10 --junitxml=$(TEST_ALL_OUT)/notebooks.xml)
+	$(PYTEST) tests -m colab_runtime --junitxml=$(TEST_ALL_OUT)/colab_runtime.xml
 
 # Write the badges and set-up cells from pyproject.toml's [project.urls], then re-execute every notebook
 # in place (fast mode unless DIDAN_LITE_FAST=0) so committed outputs stay current.

@@ -60,12 +60,10 @@ def task_manifests(task: str, data_root: Path | None) -> tuple[Path, Path, list[
 
         source, target = make_default_corpora()
         return source, target, None
-    import data_fetch
+    from data_fetch import task_manifest_paths
 
-    preset = data_fetch.get_task(task)
-    source = data_fetch.corpus_manifest(preset.source, data_root / preset.source if data_root else None)
-    target = data_fetch.corpus_manifest(preset.target, data_root / preset.target if data_root else None)
-    return source, target, list(preset.emotions)
+    source, target, emotions = task_manifest_paths(task, data_root)
+    return source, target, list(emotions)
 
 
 CHANNELS = {"telephone": TELEPHONE_CHANNEL}

@@ -112,11 +112,13 @@ def summary_markdown(records: list[dict], generation: dict, args: argparse.Names
         "|---|---|---|---|---|---|---|---|",
     ]
     keys = dict.fromkeys((r["mode"], r["task"], r["method"]) for r in records)
+    def sd(a: np.ndarray) -> float:
+        return a.std(ddof=1) if len(a) > 1 else 0.0
+
     for mode, task, method in keys:
         runs = [r for r in records if (r["mode"], r["task"], r["method"]) == (mode, task, method)]
         held = np.array([r["source_heldout_uar"] for r in runs])
         target = np.array([r["target_uar"] for r in runs])
-        sd = (lambda a: a.std(ddof=1) if len(a) > 1 else 0.0)
         lines.append(
             f"| {mode} | {task} | {method} | {held.mean():.1f} ± {sd(held):.1f} (min {held.min():.1f}) "
             f"| {target.mean():.1f} ± {sd(target):.1f} | {held.mean() - target.mean():.1f} "

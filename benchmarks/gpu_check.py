@@ -147,12 +147,18 @@ def steps(tiny: bool, out: Path) -> list[tuple[str, object]]:
         ("default compare", [sys.executable, "-m", "didan_lite", "compare", "--out", str(out / "compare"), "--quiet"])]
 
 
-def check(out: Path, tiny: bool, timeout: int) -> list[dict]:
-    """Run every step, one after another (later notebooks reuse earlier ones' feature cache); one row each."""
+def check(out: Path, tiny: bool, timeout: int, synthetic: Path | None = None) -> list[dict]:
+    """Run every step, one after another (later notebooks reuse earlier ones' feature cache); one row each.
+
+    ``synthetic``: a folder holding the generated synthetic pair, linked in instead of generating it again
+    (the tests' shortcut: its generation is then not timed).
+    """
     if out.exists() and any(out.iterdir()):  # finished runs and a warm cache would be timed as GPU work
         raise SystemExit(f"error: {out} is not empty; give a new --out, so that nothing is loaded instead of trained.")
     workdir, data = out / "work", out / "data"  # the notebooks' runs/ and the corpora/feature cache start empty
     workdir.mkdir(parents=True), data.mkdir()
+    if synthetic is not None:
+        (data / "synthetic").symlink_to(synthetic.resolve(), target_is_directory=True)
     paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     environment = {**os.environ, "DIDAN_LITE_FAST": "1" if tiny else "0", "DIDAN_LITE_DATA": str(data),
                    "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
@@ -196,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "gpu-check", help="output folder (default runs/gpu-check)")
     parser.add_argument("--tiny", action="store_true", help="a two-cell notebook and a two-epoch comparison, fast mode")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per notebook cell (default 3600)")
+    parser.add_argument("--synthetic", type=Path, help="reuse the synthetic pair generated in this folder (not timed)")
     args = parser.parse_args(argv)
-    rows = check(args.out.resolve(), args.tiny, args.timeout)
+    rows = check(args.out.resolve(), args.tiny, args.timeout, args.synthetic)
     table = markdown(rows)
     with atomic_write(args.out / "gpu_check.json", "w") as handle:
         json.dump({"rows": rows, "total_wall_s": round(sum(r["wall_s"] for r in rows), 1), "goal_s": GOAL_SECONDS,

@@ -23,7 +23,9 @@ from didan_lite.validation import MAX_SEED
 def provenance(argv: list[str]) -> dict:
     """Command (``python`` + ``argv``, the script first), commit (marked when the tree has uncommitted changes),
     date and machine of a benchmark run."""
-    git = lambda *args: subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
+
     dirty = git("status", "--porcelain", "--untracked-files=no")
     return {"command": " ".join(["python", *argv]),
             "commit": (git("rev-parse", "--short", "HEAD") or "not recorded") + (" (uncommitted changes)" if dirty else ""),

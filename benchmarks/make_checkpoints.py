@@ -7,8 +7,8 @@ Each model is the full preset's (:data:`didan_lite.presets.FULL`: every utteranc
 on *all* source speakers of :func:`didan_lite.synthetic.make_default_corpora` (generator seed 0), as the full
 preset's final models are, with the aligning methods' weight fixed (default 0.1, the fixed weight of the round-9
 paired grid, not chosen here). Writes ``<method>.pt`` (a plain dict of float16 tensors) and ``<method>.json``
-(the sidecar, format of :mod:`didan_lite.pretrained`), loads each back with
-:func:`didan_lite.pretrained.load_pretrained`, and prints sizes, times and scores. One torch thread.
+(the sidecar, format of :mod:`didan_lite.teaching.pretrained`), loads each back with
+:func:`didan_lite.teaching.pretrained.load_pretrained`, and prints sizes, times and scores. One torch thread.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from didan_lite.task import load_task
 from didan_lite.metrics import effective_rank, proxy_a_distance, unweighted_average_recall
 from didan_lite.presets import FULL
 from didan_lite.model import DIDAN
-from didan_lite.pretrained import CHECKPOINT_DIR, load_pretrained, save_pretrained
+from didan_lite.teaching.pretrained import CHECKPOINT_DIR, load_pretrained, save_pretrained
 from didan_lite.synthetic import make_default_corpora
 from didan_lite.training import predict, train_didan
 

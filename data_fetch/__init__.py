@@ -41,7 +41,7 @@ optional extra), ``tasks``, ``notebook_data`` (the notebooks' one call), ``cli``
 
 from data_fetch.corpora import CORPORA, CorpusSpec, get_corpus
 from data_fetch.fetch import download
-from data_fetch.manifests import CorpusWarning, corpus_manifest, prepare
+from data_fetch.manifests import CorpusWarning, corpus_manifest, prepare, task_manifest_paths
 from data_fetch.tasks import TASKS, Task, get_task
 from data_fetch.verification import VerifyReport, verify
 
@@ -57,5 +57,6 @@ __all__ = [
     "get_corpus",
     "get_task",
     "prepare",
+    "task_manifest_paths",
     "verify",
 ]

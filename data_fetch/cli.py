@@ -11,8 +11,7 @@ import sys
 import warnings
 from typing import Sequence
 
-from didan_lite.errors import InputError
-from didan_lite.folders import error_exit_code
+from didan_lite.folders import run_command
 from didan_lite.manifest import read_manifest
 
 from data_fetch import cache
@@ -108,13 +107,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except (InputError, OSError) as exc:  # bad input, or a full disk while writing: one line
-        code = error_exit_code(exc)
-        if code is None:
-            raise
-        return code
-    except KeyboardInterrupt:
-        print("\ninterrupted: run the same command again; a download continues where it stopped.", file=sys.stderr)
-        return 130
+    return run_command(lambda: args.run(args), "run the same command again; a download continues where it stopped.")

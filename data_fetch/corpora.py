@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from didan_lite.errors import InputError
 from didan_lite.manifest import CANONICAL_EMOTIONS
+from didan_lite.teaching.listening import allow_embedding
 
 from data_fetch import layouts
 from data_fetch.cache import extracted_dir
@@ -375,6 +376,8 @@ IEMOCAP = CorpusSpec(
 CORPORA: dict[str, CorpusSpec] = {
     spec.key: spec for spec in (EMODB, ENTERFACE, CASIA, RAVDESS, CREMAD, TESS, SAVEE, IEMOCAP)
 }
+allow_embedding(name for spec in CORPORA.values() if spec.access != "licence"
+                for name in (spec.key, *spec.aliases, *([spec.short] if spec.short else [])))  # the notebooks' players
 
 
 def get_corpus(name: str) -> CorpusSpec:

@@ -41,7 +41,7 @@ import requests
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
-from didan_lite.folders import check_writable_folder, hold_folder
+from didan_lite.folders import DiskFull, check_writable_folder, hold_folder
 from didan_lite.progress import progress_bar
 
 from data_fetch import cache, integrity
@@ -58,10 +58,6 @@ class DownloadError(InputError):
 
 class ChecksumMismatch(DownloadError):
     """An archive arrived, but its checksum is not the known one; it was not used."""
-
-
-class DiskFull(InputError):
-    """Not enough free disk space for a download or an extraction."""
 
 
 class LicenseNotAccepted(InputError):
@@ -94,6 +90,7 @@ def require_free_space(folder: Path, needed: int | None, what: str) -> None:
     free = shutil.disk_usage(folder).free
     if free < needed:
         raise DiskFull(
+            errno.ENOSPC,
             f"Not enough disk space for {what}: {_mb(needed)} needed in {folder}, {_mb(free)} free. "
             f"Free some space, or use another cache folder (data_dir=..., --data-dir, or ${cache.ENV_VAR}); "
             "what was already downloaded is kept and the download resumes from there."
@@ -102,6 +99,7 @@ def require_free_space(folder: Path, needed: int | None, what: str) -> None:
 
 def _disk_full(exc: OSError, where: Path) -> DiskFull:
     return DiskFull(
+        errno.ENOSPC,
         f"The disk filled up while writing {where} ({exc.strerror}). Free some space, or use another cache "
         f"folder (data_dir=..., --data-dir, or ${cache.ENV_VAR}), and run the same command again: "
         "a download resumes where it stopped, an extraction starts over."

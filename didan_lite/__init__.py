@@ -12,6 +12,8 @@ here, in one line, the names they use (the flat API, as libfmp does)::
 
 Names are loaded on first use (PEP 562), so ``import didan_lite`` stays quick:
 torch, matplotlib and UMAP are imported only by the names that need them.
+The teaching helpers (toy, exercises, listening, pretrained) live in ``didan_lite.teaching``;
+their old module names (``from didan_lite.pretrained import ...``) still import the same modules.
 The data a notebook runs on comes from ``data_fetch.notebook_data.task_manifests``
 (``data_fetch`` builds on this package, so it is not re-exported here).
 """
@@ -19,6 +21,9 @@ The data a notebook runs on comes from ``data_fetch.notebook_data.task_manifests
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
 from typing import Any
 
 __version__ = "0.1.0"
@@ -30,10 +35,10 @@ _NAMES: dict[str, list[str]] = {
         "make_alignment", "reconstruction_coefficients",
     ],
     "didan_lite.errors": ["InputError"],
-    "didan_lite.exercises": _EXERCISES,
+    "didan_lite.teaching.exercises": _EXERCISES,
     "didan_lite.experiment": ["compare", "results_markdown", "run_method"],
     "didan_lite.features": ["FeatureConfig", "load_audio", "spectrogram"],
-    "didan_lite.listening": ["audio_player", "audio_table"],
+    "didan_lite.teaching.listening": ["audio_player", "audio_table"],
     "didan_lite.metrics": [
         "class_alignment", "confusion", "effective_rank", "proxy_a_distance", "unweighted_average_recall",
         "weighted_average_recall",
@@ -44,12 +49,12 @@ _NAMES: dict[str, list[str]] = {
         "plot_confusion", "plot_domains_2d", "plot_spectrogram", "plot_training_curves", "set_style", "umap_projection",
     ],
     "didan_lite.presets": ["FAST", "FULL", "preset"],
-    "didan_lite.pretrained": ["PretrainedFeatures", "available_pretrained", "load_pretrained", "pretrained_features"],
+    "didan_lite.teaching.pretrained": ["PretrainedFeatures", "available_pretrained", "load_pretrained", "pretrained_features"],
     "didan_lite.reference": ["ReferenceResult", "available_references", "load_reference"],
     "didan_lite.results": ["Comparison", "ExperimentConfig", "RunResult", "TaskData"],
     "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
     "didan_lite.task": ["load_task"],
-    "didan_lite.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],
+    "didan_lite.teaching.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],
     "didan_lite.training": ["TrainConfig", "predict", "train_didan"],
     "didan_lite.verdicts": ["PairedVerdict", "leader", "learned", "paired_verdict", "verdict_lines"],
 }
@@ -68,3 +73,25 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
+
+
+_MOVED = {f"didan_lite.{name}": f"didan_lite.teaching.{name}" for name in ("exercises", "listening", "pretrained", "toy")}
+"""Old module names of the teaching helpers, which the notebooks and their readers' code still import."""
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports an old name of :data:`_MOVED` as the moved module itself: one module object under both names."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        return importlib.util.spec_from_loader(fullname, self) if fullname in _MOVED else None
+
+    def create_module(self, spec):
+        module = importlib.import_module(_MOVED[spec.name])
+        spec.loader_state = module.__spec__
+        return module
+
+    def exec_module(self, module) -> None:
+        module.__spec__ = module.__spec__.loader_state  # importlib gave it the old name's spec: keep its own
+
+
+sys.meta_path.append(_MovedModules())

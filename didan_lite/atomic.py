@@ -1,7 +1,8 @@
 """Atomic file writing: a reader never sees a half-written file.
 
 Used for feature caches, manifests, checkpoints and reports, so that an
-interrupted run leaves either the old file or the new one, never a fragment.
+interrupted run leaves either the old file or the new one, never a fragment;
+:func:`cached_array` is the ``.npy`` cache entry the feature extractors share.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import errno
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
+
+import numpy as np
 
 from didan_lite.folders import DiskFull, disk_full_error
 
@@ -49,6 +52,25 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> It
         if full is not None:
             raise full from exc
         raise
+
+
+def cached_array(entry: Path, compute: Callable[[], np.ndarray], valid: Callable[[np.ndarray], bool]) -> np.ndarray:
+    """The array cached at ``entry`` (``.npy``) when it loads and ``valid`` accepts it, else ``compute()``, cached.
+
+    An entry that does not load (0 bytes, bad header, unreadable) or that ``valid`` rejects is a miss and is
+    replaced in one step; nothing is ever unpickled.
+    """
+    if entry.is_file():
+        try:
+            cached = np.load(entry, allow_pickle=False)
+        except (ValueError, OSError, EOFError):
+            cached = None
+        if cached is not None and valid(cached):
+            return cached
+    value = compute()
+    with atomic_write(entry, "wb") as handle:
+        np.save(handle, value)
+    return value
 
 
 def _disk_full(exc: BaseException, path: Path, written: int | None) -> DiskFull | None:

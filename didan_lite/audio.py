@@ -112,13 +112,19 @@ def max_seconds() -> float:
     text = os.environ.get(MAX_SECONDS_VAR, "").strip()
     if not text:
         return DEFAULT_MAX_SECONDS
+    value = positive_seconds(text)
+    if value is None:
+        raise InputError(f"{MAX_SECONDS_VAR}={text!r} is not a positive number of seconds; unset it or give e.g. 1200.")
+    return value
+
+
+def positive_seconds(text: str) -> float | None:
+    """``text`` as a finite number of seconds > 0, or ``None`` when it is not one."""
     try:
         value = float(text)
     except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise InputError(f"{MAX_SECONDS_VAR}={text!r} is not a positive number of seconds; unset it or give e.g. 1200.")
-    return value
+        return None
+    return value if 0 < value < float("inf") else None
 
 
 def file_problem(path: str | os.PathLike) -> str | None:

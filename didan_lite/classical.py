@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from sklearn.svm import SVC
 
-from didan_lite.atomic import atomic_write
+from didan_lite.atomic import cached_array
 from didan_lite.errors import InputError
 from didan_lite.features import default_cache_dir, file_digest, load_audio
 
@@ -89,21 +89,16 @@ def opensmile_functionals(
 def _cached_functionals(path: Path, smile, sample_rate: int, cache: Path) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
-    entry = cache / f"{file_digest(path)}.npy"
-    if entry.is_file():
-        try:
-            values = np.load(entry)
-            if values.ndim == 1 and values.size == len(smile.feature_names) and np.all(np.isfinite(values)):
-                return values
-        except (ValueError, OSError, EOFError):
-            pass
-        entry.unlink(missing_ok=True)  # unreadable entry: a miss, recomputed below
-    values = smile.process_signal(load_audio(path, sample_rate), sample_rate).to_numpy(dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(values)):
-        raise InputError(f"openSMILE gave non-finite features for {path}; the file is too short or corrupt. Remove it.")
-    with atomic_write(entry, "wb") as handle:
-        np.save(handle, values)
-    return values
+    def compute() -> np.ndarray:
+        values = smile.process_signal(load_audio(path, sample_rate), sample_rate).to_numpy(dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(values)):
+            raise InputError(f"openSMILE gave non-finite features for {path}; the file is too short or corrupt. Remove it.")
+        return values
+
+    def valid(values: np.ndarray) -> bool:
+        return values.ndim == 1 and values.size == len(smile.feature_names) and bool(np.all(np.isfinite(values)))
+
+    return cached_array(cache / f"{file_digest(path)}.npy", compute, valid)
 
 
 def standardise(features: np.ndarray) -> np.ndarray:

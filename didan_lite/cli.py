@@ -29,7 +29,7 @@ from didan_lite.alignment import ALIGNMENT_METHODS
 from didan_lite.audio import DEFAULT_MAX_SECONDS, MAX_SECONDS_VAR, max_seconds
 from didan_lite.classical import CLASSICAL_METHODS
 from didan_lite.errors import InputError
-from didan_lite.folders import error_exit_code
+from didan_lite.folders import run_command
 from didan_lite.manifest import check_manifest_file
 from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 
@@ -114,13 +114,10 @@ def _check_combination(args: argparse.Namespace) -> None:
 
 def _manifests(args: argparse.Namespace) -> tuple[Path, Path, list[str] | None]:
     if args.task:
-        import data_fetch  # only here: the library does not depend on the downloader
+        from data_fetch import task_manifest_paths  # only here: the command line composes the downloader and the library
 
-        task = data_fetch.get_task(args.task)
-        root = args.data_root
-        source = data_fetch.corpus_manifest(task.source, root / task.source if root else None)
-        target = data_fetch.corpus_manifest(task.target, root / task.target if root else None)
-        return source, target, args.emotions or list(task.emotions)
+        source, target, emotions = task_manifest_paths(args.task, args.data_root)
+        return source, target, args.emotions or list(emotions)
     if args.source:
         return args.source, args.target, args.emotions
     from didan_lite.synthetic import make_default_corpora
@@ -217,20 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning
         warnings.filterwarnings("ignore", message="Skipped .* unreadable file")
-        try:
-            args = build_parser().parse_args(argv)
-            if args.command == "compare":
-                return run_compare(args)
-        except (InputError, OSError) as exc:  # bad input, or a full disk while writing: one line
-            code = error_exit_code(exc)
-            if code is None:
-                raise
-            return code
-        except KeyboardInterrupt:
-            print("\ninterrupted: run the same command again to resume; each run continues from its last checkpoint "
-                  "(saved after every epoch) and finished runs are not retrained.", file=sys.stderr)
-            return 130
-    return 1
+        return run_command(lambda: _dispatch(argv), "run the same command again to resume; each run continues from "
+                           "its last checkpoint (saved after every epoch) and finished runs are not retrained.")
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_compare(args) if args.command == "compare" else 1
 
 
 if __name__ == "__main__":

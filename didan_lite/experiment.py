@@ -30,7 +30,7 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd

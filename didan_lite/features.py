@@ -55,14 +55,14 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 import librosa
 import numpy as np
 import pandas as pd
 import torch
 
-from didan_lite.atomic import atomic_write
+from didan_lite.atomic import cached_array
 from didan_lite.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFault, header_problem, max_seconds, read_audio
 from didan_lite.errors import InputError
 from didan_lite.progress import progress_bar
@@ -374,32 +374,23 @@ def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device) 
     """Spectrogram of one file from the cache; an entry that does not load as one (0 bytes, damaged) is a miss."""
     if not path.is_file():
         raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
-    entry = cache / f"{file_digest(path)}.npy"
     problem = header_problem(path)  # the length limit holds for a cached file too (header only)
     if problem:
         raise AudioFault(path, problem, "replace or remove it.")
-    if entry.is_file():
-        spec = _load_entry(entry, config)
-        if spec is not None:
-            return spec
-    audio = load_audio(path, config.sample_rate)
-    if len(audio) < config.win_length:
-        raise InputError(
-            f"Audio file {path} lasts {1000 * len(audio) / config.sample_rate:.1f} ms, shorter than one analysis "
-            f"window ({config.window_ms} ms); remove it from the manifest."
-        )
-    spec = spectrogram(audio, config, device).cpu().numpy()
-    with atomic_write(entry, "wb") as handle:  # replaces a damaged entry in one step
-        np.save(handle, spec)
-    return spec
+
+    def compute() -> np.ndarray:
+        audio = load_audio(path, config.sample_rate)
+        if len(audio) < config.win_length:
+            raise InputError(
+                f"Audio file {path} lasts {1000 * len(audio) / config.sample_rate:.1f} ms, shorter than one analysis "
+                f"window ({config.window_ms} ms); remove it from the manifest."
+            )
+        return spectrogram(audio, config, device).cpu().numpy()
+
+    return cached_array(cache / f"{file_digest(path)}.npy", compute, lambda spec: _valid_entry(spec, config))
 
 
-def _load_entry(entry: Path, config: FeatureConfig) -> np.ndarray | None:
-    """The cached spectrogram (n_bins, T) float32, or ``None`` when the entry is damaged (never unpickled)."""
-    try:
-        spec = np.load(entry, allow_pickle=False)
-    except Exception:  # 0 bytes (EOFError), bad header (ValueError), unreadable (OSError)
-        return None
-    if spec.dtype != np.float32 or spec.ndim != 2 or spec.shape[0] != config.n_bins or spec.shape[1] < 1:
-        return None
-    return spec if np.all(np.isfinite(spec)) else None
+def _valid_entry(spec: np.ndarray, config: FeatureConfig) -> bool:
+    """A cached spectrogram is finite float32 of shape (n_bins, T), T >= 1."""
+    shaped = spec.dtype == np.float32 and spec.ndim == 2 and spec.shape[0] == config.n_bins and spec.shape[1] >= 1
+    return shaped and bool(np.all(np.isfinite(spec)))

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from didan_lite.errors import InputError
 
@@ -188,3 +188,18 @@ def error_exit_code(exc: Exception) -> int | None:
             return None
     print(f"error: {exc}", file=sys.stderr)
     return 2
+
+
+def run_command(command: Callable[[], int], interrupted: str) -> int:
+    """A command line's exit code: ``command()``'s; 2 after one ``error:`` line for bad input or a full disk;
+    130 after ``interrupted`` (what to do next) on Ctrl-C. Any other error propagates."""
+    try:
+        return command()
+    except (InputError, OSError) as exc:
+        code = error_exit_code(exc)
+        if code is None:
+            raise
+        return code
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {interrupted}", file=sys.stderr)
+        return 130

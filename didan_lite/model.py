@@ -51,7 +51,6 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from didan_lite.errors import InputError

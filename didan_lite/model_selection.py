@@ -18,16 +18,10 @@ with the chosen weight. Two criteria (``ExperimentConfig.weight_criterion``):
   over :math:`n` held-out utterances. Alignment is what the method is for, so
   among candidates the source data cannot tell apart the rule takes the
   strongest; it never takes one measurably worse on the selection seed. The
-  binomial standard error is an approximation: the held-out utterances come
-  from a few speakers (2 of EmoDB, 1 of CASIA), so their errors are correlated
-  and the true uncertainty is larger; the rule is then, if anything, cautious.
-  Since issue 18 the error is estimated on speaker folds of the whole source
+  error is estimated on speaker folds of the whole source
   (``ExperimentConfig.selection_folds``, :func:`didan_lite.experiment.cross_validate`):
   every source utterance is predicted once by a model that never saw its
-  speaker and the errors are pooled, so :math:`n` is the size of the source
-  corpus and one standard error is about 2 points instead of 5 (one fixed
-  split of 73-250 utterances let the rule accept a weight that cost the source
-  task 10 points once every seed trained with it).
+  speaker and the errors are pooled, so :math:`n` is the size of the source corpus.
 - ``"dev"``: deep embedded validation (You et al., "Towards accurate model
   selection in deep unsupervised domain adaptation", ICML 2019), the lowest
   estimated *target* risk from held-out source data re-weighted towards the
@@ -46,31 +40,14 @@ variance of the importance-weighted mean. Our loss :math:`\ell` is the
 class-balanced 0-1 error (its plain mean is 1 - UAR, the field's metric), so
 the model's regression scores need no calibration.
 
-**Why DEV is no longer the default** (measured on EmoDB <-> CASIA, selection
-seed 31, benchmarks/results/real-r2): the corpora stay linearly separable in
-the learned features (proxy A-distance 1.3-1.7), so the importance weights
-concentrate on a few held-out utterances (effective sample size 1-38 % of the
-73 or 250 held out). DEV then returned values outside [0, 1] (1.03) and 0.09
-for a model whose held-out source error was 0.60, and it chose weight 1 for IDA
-and MMD on EmoDB -> CASIA: models whose held-out source UAR fell from 64 % to
-44 % (IDA) and 52 % (MMD), with the feature rank collapsed to 1.2-1.4. The
-self-normalised importance-weighted error (IWV, Sugiyama et al., 2007) made
-the same choices. DEV's score is still computed for every deep run
-(``RunResult.dev_risk``) and reported. Neither criterion reads a target label:
-:func:`dev_risk` has no argument for them, and the held-out source error is
-computed from source labels only.
-
-Written here rather than taken from ``skada.metrics.DeepEmbeddedValidation``
-(skada 0.6.0) for two reasons: that scorer draws its own random validation
-part from whatever source data it is given, so it cannot use the fixed
-held-out *speakers* and would validate on utterances the model was trained
-on; and with its default loss it multiplies an (N, 1) weight column by an
-(N,) loss vector, which numpy broadcasts to an (N, N) matrix, so it returns
-mean(w) * mean(loss) with a control variate taken from the wrong columns (on
-a 2-D Gaussian shift: 0.287 where the paper's formula on the same split gives
-0.270). The target's labels never enter: :func:`dev_risk` has no argument for them.
+Neither criterion reads a target label: :func:`dev_risk` has no argument for them, and the held-out
+source error is computed from source labels only. DEV's score is computed for every deep run
+(``RunResult.dev_risk``) and reported.
 
 With ``"dev"``, ties (equal risks) go to the smaller weight, the one closer to source-only.
+
+Why the one-standard-error rule is the default, why the folds, and why DEV is written here rather than
+taken from skada: docs/decisions/weight-selection.md.
 """
 
 from __future__ import annotations

@@ -35,10 +35,7 @@ alignment did, nothing more.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,10 +45,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from didan_lite import __version__
+from didan_lite import __version__, checkpoints
 from didan_lite.alignment import AlignmentLoss
-from didan_lite.atomic import atomic_write
-from didan_lite.errors import InputError
+from didan_lite.errors import InputError, TrainingDiverged
 from didan_lite.features import mask_bands_and_frames, random_crop
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig, set_exact_statistics
@@ -293,14 +289,15 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         "model": dataclasses.asdict(model_config),
         "seed": seed,
         "alignment": None if alignment is None else repr(alignment),
-        "data": _data_digest(source, target_x, n_classes),
+        "data": checkpoints.data_digest(source.x, source.y, target_x, n_classes),
         "architecture": [[name, list(value.shape)] for name, value in model.state_dict().items()],
         "version": __version__,
     }
     cycles = {"source": _Cycle(len(source.x), generators["source"]), "target": _Cycle(len(target_x), generators["target"])}
+    precision = PRECISION_NAMES[amp_dtype]
     if checkpoint is not None and Path(checkpoint).is_file():
-        start_epoch, history = _resume(Path(checkpoint), fingerprint, model, optimiser, alignment, generators, cycles,
-                                       scaler)
+        start_epoch, history, precision = checkpoints.resume(Path(checkpoint), fingerprint, config.epochs, model, optimiser,
+                                                             alignment, generators, cycles, scaler)
 
     batch = min(config.batch_size, len(source.x))
     steps_per_epoch = config.steps_per_epoch or max(1, len(source.x) // batch)
@@ -351,7 +348,7 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         finite_weights = bool(torch.stack([torch.isfinite(p).all() for p in model.parameters()]).all())  # one sync
         if not (finite_weights and all(math.isfinite(value) for value in means)):  # never save a diverged state
             run = f" in run {Path(checkpoint).name}" if checkpoint else ""
-            raise InputError(f"Training diverged at epoch {epoch + 1}{run} (task loss {means[0]:.3g}, alignment loss "
+            raise TrainingDiverged(f"Training diverged at epoch {epoch + 1}{run} (task loss {means[0]:.3g}, alignment loss "
                              f"{means[1]:.3g}, weight {weight:g}); lower the alignment weight or the learning rate "
                              "(the diverged state was not saved; the run is not finished).")
         record = {
@@ -370,11 +367,11 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
         history.append(record)
         epochs.set_postfix(loss=f"{means[0]:.3f}")
         if checkpoint is not None and ((epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs):
-            _save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generators, history, cycles,
-                  scaler)
+            checkpoints.save(Path(checkpoint), fingerprint, epoch + 1, model, optimiser, alignment, generators, history,
+                             cycles, scaler)
     set_exact_statistics(model, source.x)  # BatchNorm: exact moments of the training source, order-free
     model.eval()
-    return TrainResult(model, history, PRECISION_NAMES[amp_dtype])
+    return TrainResult(model, history, precision)
 
 
 class _Cycle:
@@ -398,103 +395,3 @@ def _augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -
     if any(config.spec_augment):
         x = mask_bands_and_frames(x, *config.spec_augment, generator=generator)
     return x
-
-
-def _data_digest(source: DomainData, target_x: torch.Tensor, n_classes: int) -> str:
-    """SHA-1 of the training tensors: a checkpoint is resumed only on the very same data."""
-    digest = hashlib.sha1(str(n_classes).encode())
-    for tensor in (source.x, source.y, target_x):
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
-def _save(path: Path, fingerprint: dict, epoch: int, model, optimiser, alignment, generators, history, cycles,
-          scaler) -> None:
-    """Write a checkpoint of plain data only: tensors, numbers, strings (``torch.load(weights_only=True)`` reads it)."""
-    numpy_rng = np.random.get_state()
-    state = {
-        "fingerprint": _canonical(fingerprint),
-        "epoch": epoch,
-        "model": model.state_dict(),
-        "optimiser": optimiser.state_dict(),
-        "alignment": None if alignment is None else alignment.state_dict(),
-        "generators": {name: g.get_state() for name, g in generators.items()},
-        "torch_rng": torch.get_rng_state(),
-        "numpy_rng": {"name": numpy_rng[0], "keys": torch.from_numpy(numpy_rng[1].astype(np.int64)),
-                      "pos": int(numpy_rng[2]), "has_gauss": int(numpy_rng[3]), "cached_gaussian": float(numpy_rng[4])},
-        "python_rng": json.dumps(random.getstate()),
-        "history": json.dumps(history, default=float),
-        "cycles": {name: {"order": c.order, "cursor": c.cursor} for name, c in cycles.items()},
-        "scaler": scaler.state_dict(),  # fp16's loss scale (empty when no scaler is active)
-    }
-    with atomic_write(path, "wb") as handle:
-        torch.save(state, handle)
-
-
-CHECKPOINT_KEYS: tuple[str, ...] = ("fingerprint", "epoch", "model", "optimiser", "alignment", "generators", "torch_rng",
-                                     "numpy_rng", "python_rng", "history", "cycles", "scaler")
-"""What a complete checkpoint holds (:func:`_save`)."""
-
-
-def _canonical(fingerprint: dict) -> str:
-    """The run's settings as one JSON string: what a checkpoint must match to be resumed."""
-    return json.dumps(fingerprint, sort_keys=True, default=str)
-
-
-def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint onto the CPU as data: tensors, numbers and strings only, never code.
-
-    ``torch.load(weights_only=True)`` refuses any pickled object other than
-    those, so a planted or foreign ``.pt`` file cannot run anything.
-
-    Raises:
-        InputError: naming the file, when it does not load that way (damaged,
-            from another program or an older version of this package, or hostile).
-    """
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise InputError(
-            f"Checkpoint {path} is not a plain-data checkpoint of this package and was not loaded ({reason}); "
-            "delete it to train this run afresh."
-        ) from exc
-
-
-def _resume(path: Path, fingerprint: dict, model, optimiser, alignment, generators, cycles,
-            scaler) -> tuple[int, list[dict]]:
-    state = load_checkpoint(path)  # on the CPU; load_state_dict moves each tensor to its parameter's device
-    if not isinstance(state, dict) or state.get("fingerprint") != _canonical(fingerprint):
-        raise InputError(
-            f"Checkpoint {path} belongs to a run with other settings; delete it, or write this run to another folder."
-        )
-    try:
-        return _restore(state, model, optimiser, alignment, generators, cycles, scaler)
-    except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        raise InputError(f"Checkpoint {path} does not load completely ({type(exc).__name__}: {reason}); "
-                         "delete it to train this run afresh.") from exc
-
-
-def _restore(state: dict, model, optimiser, alignment, generators, cycles, scaler) -> tuple[int, list[dict]]:
-    model.load_state_dict(state["model"])
-    optimiser.load_state_dict(state["optimiser"])
-    if alignment is not None and state["alignment"] is not None:
-        alignment.load_state_dict(state["alignment"])
-    for name, generator in generators.items():
-        generator.set_state(state["generators"][name])
-    for name, cycle in cycles.items():
-        cycle.order, cycle.cursor = state["cycles"][name]["order"], state["cycles"][name]["cursor"]
-    if state["scaler"]:
-        scaler.load_state_dict(state["scaler"])
-    torch.set_rng_state(state["torch_rng"])
-    numpy_rng = state["numpy_rng"]
-    np.random.set_state((numpy_rng["name"], numpy_rng["keys"].numpy().astype(np.uint32), numpy_rng["pos"],
-                         numpy_rng["has_gauss"], numpy_rng["cached_gaussian"]))
-    random.setstate(_as_tuples(json.loads(state["python_rng"])))
-    return state["epoch"], json.loads(state["history"])
-
-
-def _as_tuples(value):
-    """JSON turns Python's RNG state (nested tuples) into lists; turn them back."""
-    return tuple(_as_tuples(v) for v in value) if isinstance(value, list) else value

@@ -27,12 +27,13 @@ import pandas as pd
 
 import torch
 
+from didan_lite import audio
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
 from didan_lite.folders import check_writable_folder
 from didan_lite.manifest import check_manifest_file
 from didan_lite.runtime import pick_device
-from didan_lite.training import CHECKPOINT_KEYS, load_checkpoint
+from didan_lite.checkpoints import CHECKPOINT_KEYS, load_checkpoint
 
 __all__ = ["MAX_SEED", "MAX_WEIGHT", "SETTINGS_FILE", "alignment_weight", "check_checkpoints", "check_class_list",
            "check_classes_present", "check_device", "check_name_lists", "check_run_values", "check_writable_folder", "claim_output_folder",
@@ -119,11 +120,8 @@ def alignment_weight(text: str) -> float | str:
 
 def positive_seconds(text: str) -> float:
     """An argparse type: a finite number of seconds > 0 (e.g. ``--max-audio-seconds 1200``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
+    value = audio.positive_seconds(text)
+    if value is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds; give e.g. 1200.")
     return value
 

@@ -12,6 +12,7 @@ import soundfile as sf
 import torch
 
 from didan_lite.manifest import write_manifest
+from didan_lite.synthetic import make_default_corpora
 from didan_lite.training import DomainData
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +27,16 @@ def shared_corpora() -> Path:
     if not (SHARED_CORPORA / "emodb").is_dir() or not (SHARED_CORPORA / "casia").is_dir():
         pytest.skip(f"real corpora not found at {SHARED_CORPORA} (see ../shared/corpora/README.md)")
     return SHARED_CORPORA
+
+
+@pytest.fixture(scope="session")
+def synthetic_pair() -> tuple[Path, Path]:
+    """The embedded synthetic pair's manifests, generated once (or reused) where the notebooks find it.
+
+    The slow tests share it instead of generating their own: ``make_default_corpora()`` in
+    ``$DIDAN_LITE_DATA/synthetic`` or ``~/.cache/didan_lite/synthetic``.
+    """
+    return make_default_corpora()
 
 
 def blob_domain(n: int, shift: float, seed: int) -> DomainData:

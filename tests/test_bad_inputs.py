@@ -87,10 +87,11 @@ from data_fetch_fixtures import BUILDERS
 
 import didan_lite.experiment as experiment
 import didan_lite.task as task_module
+import didan_lite.checkpoints as checkpoints
 import didan_lite.training as training
 from didan_lite.alignment import ALIGNMENT_METHODS, make_alignment
 from didan_lite.cli import main
-from didan_lite.errors import InputError
+from didan_lite.errors import InputError, TrainingDiverged
 from didan_lite.features import FeatureConfig, extract_corpus
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
@@ -668,20 +669,20 @@ def test_ctrl_c_stops_with_one_line_and_resumes(corpora, tmp_path, monkeypatch, 
     monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
     argv = ["compare", "--source", str(source), "--target", str(target), "--out", str(tmp_path / "o"),
             *QUICK, "--epochs", "2"]
-    original = training._save
+    original = checkpoints.save
 
     def save_then_interrupt(*args, **kwargs):
         original(*args, **kwargs)
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(training, "_save", save_then_interrupt)
+        patch.setattr(checkpoints, "save", save_then_interrupt)
         assert main(argv) == 130
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "resume" in lines[0] and "checkpoint" in lines[0] and "Traceback" not in err
     checkpoint = next((tmp_path / "o" / "checkpoints").glob("source-only-seed0*.pt"))  # the first run saved, then interrupted
-    assert training.load_checkpoint(checkpoint)["epoch"] == 1
+    assert checkpoints.load_checkpoint(checkpoint)["epoch"] == 1
     assert main(argv) == 0
     history = json.loads((tmp_path / "o" / "metrics.json").read_text())["runs"][0]["epochs"]
     assert [row["epoch"] for row in history] == [1, 2]
@@ -859,7 +860,7 @@ def test_a_diverging_run_stops_with_one_line_and_is_not_finished(tmp_path):
     model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
     alignment = make_alignment("mmd", feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
     path = tmp_path / "mmd-seed0.pt"
-    with pytest.raises(InputError, match="diverged at epoch 1") as caught:
+    with pytest.raises(TrainingDiverged, match="diverged at epoch 1") as caught:
         train_didan(blob_domain(16, 0.0, 0), blob_domain(16, 1.0, 1), 2, alignment=alignment, config=config,
                     model_config=model, checkpoint=path)
     assert "mmd-seed0.pt" in str(caught.value) and "\n" not in str(caught.value)
@@ -882,7 +883,7 @@ def test_a_checkpoint_that_does_not_load_completely_is_refused_by_name(tmp_path,
     model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
     path, train = _finished_checkpoint(tmp_path)
     train(model)
-    state = training.load_checkpoint(path)
+    state = checkpoints.load_checkpoint(path)
     if damage == "layer-shapes":
         name = next(iter(state["model"]))
         state["model"][name] = torch.zeros(3, *state["model"][name].shape[1:])
@@ -905,7 +906,7 @@ def test_the_fingerprint_holds_the_architecture_and_the_version(tmp_path, monkey
     model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
     path, train = _finished_checkpoint(tmp_path)
     train(model)
-    fingerprint = json.loads(training.load_checkpoint(path)["fingerprint"])
+    fingerprint = json.loads(checkpoints.load_checkpoint(path)["fingerprint"])
     assert fingerprint["version"] == __version__ and ["output.weight", [2, 8]] in fingerprint["architecture"]
     monkeypatch.setattr(training, "__version__", "0.0.0-other")
     with pytest.raises(InputError, match="belongs to a run with other settings"):

@@ -96,7 +96,7 @@ def test_a_mismatch_against_a_record_names_the_record(server, emodb_zip, data_di
     server.files["/emodb.zip"] = emodb_zip
     with pytest.raises(ChecksumMismatch) as caught:
         download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
-    assert f"{remote.filename}.rejected" in str(caught.value) and f"delete that record too" in str(caught.value)
+    assert f"{remote.filename}.rejected" in str(caught.value) and "delete that record too" in str(caught.value)
     assert str(record) in str(caught.value)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from didan_lite.classical import ClassicalConfig, fit_reference, opensmile_functionals, standardise
 from didan_lite.errors import InputError
-from didan_lite.experiment import ExperimentConfig, compare
+from didan_lite.experiment import compare
 from didan_lite.manifest import read_manifest
 from test_experiment import TINY
 

@@ -11,7 +11,8 @@ packages off, kept in :data:`VENVS`, outside the checkout, and rebuilt when its 
    Colab has them.
 
 and then runs :data:`CORE_TESTS` and :data:`NOTEBOOK` (fast mode, nbval) with this checkout on its
-path. Its Python is this machine's, not necessarily Colab's: a pin without a wheel for it skips the
+path. They also run in ``make test-all``'s main venv; here they run again on purpose, because the library
+versions are what differs (it is the only test run twice, and only in ``make test-all``). Its Python is this machine's, not necessarily Colab's: a pin without a wheel for it skips the
 test, naming the pin. Needs the package index; skips, saying so, when it cannot be reached.
 
 Cost, measured on this project's 2-core machine (shared with other work, so wall times are longer
@@ -36,7 +37,7 @@ import pytest
 import torch
 
 from conftest import REPO
-from test_colab_install import CONSTRAINTS, NETWORK_ERRORS, colab_packages, index_url
+from test_colab_install import NETWORK_ERRORS, colab_packages, index_url
 
 COLAB_STACK = ("numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "librosa", "umap-learn", "soundfile",
                "numba", "llvmlite")  # fmt: skip  (numba and llvmlite: umap-learn's and librosa's compiler, pinned with numpy)

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import didan_lite
-from didan_lite import exercises
+from didan_lite.teaching import exercises
 
 TOY = np.random.default_rng(0)
 F_S, F_T = torch.from_numpy(TOY.standard_normal((12, 4))), torch.from_numpy(TOY.standard_normal((9, 4)) + 0.5)

@@ -15,7 +15,6 @@ from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig, extract_corpus, fix_length, load_audio, random_crop, spectrogram
 from didan_lite.normalisation import (
     corpus_statistics,
-    normalisation_groups,
     normalise_by_group,
     shared_band,
     stack_normalised,

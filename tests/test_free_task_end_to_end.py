@@ -50,7 +50,7 @@ def ravdess_48k_served(server, monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_free_task_runs_from_download_to_a_fast_comparison(nothing_present, emodb_served, ravdess_48k_served, tmp_path):
+def test_the_free_task_runs_from_download_to_a_fast_comparison(nothing_present, emodb_served, ravdess_48k_served, tmp_path):  # noqa: F811
     data = task_manifests(download=True, accept_license=True)
     emotions = ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
     assert (data.task, data.is_synthetic, data.emotions) == ("B-ravdess", False, emotions)

@@ -21,9 +21,9 @@ def _gpu_check():
 
 
 @pytest.mark.slow
-def test_tiny_mode_writes_one_table_of_every_step(tmp_path):
+def test_tiny_mode_writes_one_table_of_every_step(tmp_path, synthetic_pair):
     gpu_check = _gpu_check()
-    assert gpu_check.main(["--tiny", "--out", str(tmp_path)]) == 0
+    assert gpu_check.main(["--tiny", "--out", str(tmp_path), "--synthetic", str(synthetic_pair[0].parents[1])]) == 0
     report = json.loads((tmp_path / "gpu_check.json").read_text())
     rows = report["rows"]
     assert [row["step"] for row in rows] == ["tiny notebook", "tiny compare"]
@@ -37,6 +37,7 @@ def test_tiny_mode_writes_one_table_of_every_step(tmp_path):
     table = (tmp_path / "gpu_check.md").read_text()
     assert table.count("\n| tiny ") == 2 and "30-minute goal" in table
     assert (tmp_path / "executed-tiny.ipynb").is_file() and (tmp_path / "compare" / "metrics.json").is_file()
+    assert (tmp_path / "data" / "synthetic").resolve() == synthetic_pair[0].parents[1].resolve(), "the pair was reused"
 
 
 def test_the_sampler_reads_nvidia_smi(tmp_path, monkeypatch):

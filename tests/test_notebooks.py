@@ -167,7 +167,7 @@ def test_explains_before_it_computes_and_ends_with_exercises(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_check_of_a_notebook_is_offered_in_it_and_answered_in_the_key(path):
-    from didan_lite import exercises
+    from didan_lite.teaching import exercises
 
     number = str(int(path.name[:2]))
     checks = {name.removeprefix("check_exercise_") for name in dir(exercises) if name.startswith(f"check_exercise_{number}_")}
@@ -280,8 +280,8 @@ TAGGED = re.compile(r'data-corpus="([^"]+)"')
 
 @pytest.mark.parametrize("path", [*NOTEBOOKS, KEY], ids=lambda p: p.stem)
 def test_no_licence_gated_audio_is_embedded_in_a_committed_notebook(path):
-    """Every embedded clip is a player of didan_lite.listening that names its corpus, and no corpus is licence-gated."""
-    from didan_lite.listening import may_embed
+    """Every embedded clip is a player of didan_lite.teaching.listening that names its corpus, and no corpus is licence-gated."""
+    from didan_lite.teaching.listening import may_embed
 
     notebook = _read(path)
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]

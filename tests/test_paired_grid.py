@@ -154,7 +154,7 @@ def test_round9_summarises_and_an_extra_folder_counts_each_run_once(grid, tmp_pa
     assert pooled["pooled"] == pooled["C-B"]
     assert grid.main(["--summarise", *map(str, folders), "--out", str(tmp_path / "p"), "--pool", "B-E"]) == 2
     table = (tmp_path / "s" / "results.md").read_text()
-    line = next(l for l in table.splitlines() if l.startswith("| B-C | mmd | 10 |"))
+    line = next(row for row in table.splitlines() if row.startswith("| B-C | mmd | 10 |"))
     assert "† (9) / 40.0 (1) |" in line  # round 9's figure and the library's kept apart, with their counts
 
 

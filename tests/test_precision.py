@@ -89,6 +89,7 @@ def _recording(forward, seen: list):
 
 def test_fp16_training_steps_through_an_active_gradient_scaler_and_resumes_its_scale(monkeypatch, tmp_path):
     """The T4 path (fp16 autocast + GradScaler), run on the CPU: the scaler is active, its scale is checkpointed."""
+    import didan_lite.checkpoints as checkpoints
     import didan_lite.training as training
 
     monkeypatch.setattr(training, "autocast_dtype", lambda device, mixed_precision=True: torch.float16)
@@ -98,5 +99,5 @@ def test_fp16_training_steps_through_an_active_gradient_scaler_and_resumes_its_s
     checkpoint = tmp_path / "run.pt"
     result = train_didan(source, target, 2, config=config, model_config=small, checkpoint=checkpoint)
     assert result.precision == "fp16"
-    state = training.load_checkpoint(checkpoint)
+    state = checkpoints.load_checkpoint(checkpoint)
     assert state["scaler"]["scale"] > 0 and '"precision": "fp16"' in state["fingerprint"]

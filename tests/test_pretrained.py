@@ -13,7 +13,7 @@ import torch
 
 from didan_lite.errors import InputError
 from didan_lite.model import DIDAN, ModelConfig
-from didan_lite.pretrained import (
+from didan_lite.teaching.pretrained import (
     CHECKPOINT_DIR,
     PretrainedFeatures,
     available_pretrained,
@@ -137,7 +137,7 @@ def test_shipped_checkpoints_exist_are_small_and_load(method):
 
 
 @pytest.mark.slow
-def test_features_of_the_embedded_pair_from_the_shipped_models():
+def test_features_of_the_embedded_pair_from_the_shipped_models(synthetic_pair):
     pair = pretrained_features(("source-only", "ida"))
     for method in ("source-only", "ida"):
         assert pair.source[method].shape == (len(pair.task.source_all.y), pair.info[method]["model"]["fc_dims"][-1])

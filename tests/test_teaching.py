@@ -13,9 +13,10 @@ matplotlib.use("Agg")
 
 import didan_lite  # noqa: E402
 from didan_lite.errors import InputError  # noqa: E402
-from didan_lite.listening import audio_player, audio_table, encode_clip, may_embed, trim_loudest  # noqa: E402
+import data_fetch  # noqa: E402, F401  (declares its free corpora to may_embed)
+from didan_lite.teaching.listening import audio_player, audio_table, encode_clip, may_embed, trim_loudest  # noqa: E402
 from didan_lite.plots import METHOD_COLOURS, alignment_caption, corpus_colours  # noqa: E402
-from didan_lite.toy import make_toy_clouds, plot_ida_vs_mmd, reconstructions, toy_losses, witness_function  # noqa: E402
+from didan_lite.teaching.toy import make_toy_clouds, plot_ida_vs_mmd, reconstructions, toy_losses, witness_function  # noqa: E402
 
 
 def test_flat_api_resolves_every_name_and_import_stays_light():
@@ -111,3 +112,12 @@ def test_log_mel_axis_ticks_stay_within_nyquist():
     config = FeatureConfig()
     _, ax, _ = plot_spectrogram(np.zeros((config.n_mels, 50)), config)
     assert max(ax.get_yticks()) <= config.sample_rate / 2 and 4000 in ax.get_yticks()
+
+
+@pytest.mark.parametrize("name", ["exercises", "listening", "pretrained", "toy"])
+def test_the_old_module_names_import_the_teaching_modules(name):
+    """The helpers moved into didan_lite.teaching; ``from didan_lite.toy import ...`` still gives the same module."""
+    import importlib
+
+    moved = importlib.import_module(f"didan_lite.teaching.{name}")
+    assert importlib.import_module(f"didan_lite.{name}") is moved and moved.__spec__.name == f"didan_lite.teaching.{name}"

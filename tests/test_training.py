@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+import didan_lite.checkpoints as checkpoints
 import didan_lite.training as training
 from conftest import blob_domain
 from didan_lite.alignment import make_alignment
@@ -82,7 +83,7 @@ def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
 
     # interrupt a 4-epoch run after epoch 2 by failing the third save
     calls = {"n": 0}
-    original = training._save
+    original = checkpoints.save
 
     def save_then_die(*args, **kwargs):
         calls["n"] += 1
@@ -91,7 +92,7 @@ def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
         original(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(training, "_save", save_then_die)
+        patch.setattr(checkpoints, "save", save_then_die)
         with pytest.raises(Interrupt):
             run(4, checkpoint)
     assert torch.load(checkpoint, weights_only=False)["epoch"] == 2

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
+from didan_lite.checkpoints import load_plain
 from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig
 from didan_lite.model import DIDAN, ModelConfig
@@ -48,7 +49,7 @@ from didan_lite.training import TrainConfig, predict
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-CHECKPOINT_DIR = Path(__file__).parent / "reference_results" / "checkpoints"
+CHECKPOINT_DIR = Path(__file__).parents[1] / "reference_results" / "checkpoints"
 """Where the shipped checkpoints live (package data)."""
 FORMAT = 1
 """Version of the sidecar format above."""
@@ -171,11 +172,7 @@ def load_pretrained(method: str, folder: str | Path | None = None) -> tuple[DIDA
     if sha256_of(weights) != info["sha256"]:
         raise InputError(f"Pretrained weights {weights} do not match their sidecar's SHA-256 (damaged, truncated or "
                          f"replaced); {REGENERATE}.")
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-    except Exception as error:  # any unpickling failure: the file is data of another kind, or hostile
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
-        raise InputError(f"Pretrained weights {weights} are not a plain dict of tensors ({reason}); {REGENERATE}.") from error
+    state = load_plain(weights, f"Pretrained weights {weights} are not a plain dict of tensors", REGENERATE)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise InputError(f"Pretrained weights {weights} are not a plain dict of tensors; {REGENERATE}.")
     model = DIDAN(info["n_bins"], len(info["class_names"]), _config(ModelConfig, info["model"]))

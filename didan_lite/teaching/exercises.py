@@ -20,7 +20,6 @@ Examples::
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -210,7 +209,7 @@ def check_exercise_4_1(answer: Any) -> CheckResult:
 
     Each loss's rise over its value for aligned clouds is compared with its rise for a clearly shifted target.
     """
-    from didan_lite.toy import make_toy_clouds, toy_losses
+    from didan_lite.teaching.toy import make_toy_clouds, toy_losses
 
     aligned, missing, shifted = (toy_losses(make_toy_clouds(**move)) for move in ({}, {"missing_class": 0}, {"shift": 3.0}))
     names = {"MMD²": "mmd", "IDA one way": "ida one way", "IDA both ways": "ida both ways"}

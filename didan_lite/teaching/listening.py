@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from didan_lite.errors import InputError
 
@@ -32,21 +32,24 @@ MAX_SECONDS = 1.5
 """Default clip length: enough for a short sentence's prosody."""
 
 
+_EMBEDDABLE: set[str] = set()
+"""Corpus names whose licence allows their audio in a committed notebook (:func:`allow_embedding`)."""
+
+
+def allow_embedding(names: Iterable[str]) -> None:
+    """Declare corpus names (any case) whose audio may be embedded; ``data_fetch.corpora`` declares its free corpora."""
+    _EMBEDDABLE.update(name.lower() for name in names)
+
+
 def may_embed(corpus: str) -> bool:
     """Whether audio of ``corpus`` (a manifest's ``corpus`` value, e.g. ``"emodb"``) may be embedded in a notebook.
 
-    Fails closed: True only for the generated synthetic corpora (``synth-*``) and for corpora the data_fetch
-    registry knows as free; a licence-gated corpus (``access == "licence"``) or a name the registry does not
-    know (``"casia_subset"``, a user's own corpus) is never embedded.
+    Fails closed: True only for the generated synthetic corpora (``synth-*``) and for names declared free with
+    :func:`allow_embedding` (the data_fetch registry declares its free corpora when it is imported, as every
+    notebook does); a licence-gated corpus or a name nobody declared (``"casia_subset"``, a user's own corpus)
+    is never embedded.
     """
-    if corpus.startswith("synth-"):
-        return True
-    from data_fetch.corpora import get_corpus  # the registry of corpora and their licences (same distribution)
-
-    try:
-        return get_corpus(corpus).access != "licence"
-    except InputError:
-        return False
+    return corpus.startswith("synth-") or corpus.lower() in _EMBEDDABLE
 
 
 def refusal(corpus: str) -> str:
