@@ -7,8 +7,8 @@ returns what it drew, so notebooks can restyle or combine panels.
 :func:`set_style` sets the one style of every figure (readable fonts, PNG at
 a modest dpi). Colours are fixed, from seaborn's colour-blind-safe palette:
 one per method (:data:`METHOD_COLOURS`) and one per corpus
-(:func:`corpus_colours`), the same in every notebook; emotions are told apart
-by marker shape, so the plots read in greyscale too.
+(:func:`corpus_colours`), the same in every notebook; in a corpus-coloured panel emotions are told
+apart by marker shape, and every UMAP has a second, emotion-coloured panel (:func:`plot_umap_pair`).
 """
 
 from __future__ import annotations
@@ -167,6 +167,66 @@ def plot_domains_2d(
     if legend:
         domain_legends(ax, class_names, corpus_names)
     return fig, ax
+
+
+def plot_emotions_2d(
+    points: np.ndarray,
+    is_target: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    corpus_names: tuple[str, str] = ("source", "target"),
+    *,
+    ax: Axes | None = None,
+    title: str = "",
+    legend: bool = True,
+):
+    """The same 2-D embedding as :func:`plot_domains_2d`, coloured by emotion: filled = source, hollow = target.
+
+    The second panel of every UMAP: colour carries the emotion here, so a reader sees at default size whether
+    the emotions stay apart once the corpora mix. Shapes: points (N, 2); is_target, labels (N,). Returns (fig, ax).
+    """
+    fig, ax = _axes(ax, (5, 4.5))
+    is_target, labels = np.asarray(is_target, dtype=bool), np.asarray(labels)
+    for k, colour in enumerate(sns.color_palette("colorblind", len(class_names))):
+        source, target = (labels == k) & ~is_target, (labels == k) & is_target
+        ax.scatter(*points[source].T, s=30, alpha=0.75, color=colour, linewidths=0)
+        ax.scatter(*points[target].T, s=30, alpha=0.75, facecolors="none", edgecolors=[colour], linewidths=1.1)
+    ax.set(title=title, xlabel="UMAP 1", ylabel="UMAP 2", xticks=[], yticks=[])
+    if legend:
+        emotion_legend(ax, class_names, corpus_names)
+    return fig, ax
+
+
+def emotion_legend(target, class_names: Sequence[str], corpus_names: tuple[str, str]):
+    """The legend of :func:`plot_emotions_2d` (emotion colours; filled source, hollow target), beside an Axes or
+    below a Figure's panels. Returns the legend."""
+    from matplotlib.lines import Line2D
+
+    colours = sns.color_palette("colorblind", len(class_names))
+    handles = [Line2D([], [], ls="", marker="o", ms=8, color=colour, label=name) for name, colour in zip(class_names, colours)]
+    handles += [Line2D([], [], ls="", marker="o", ms=8, color="0.3", label=f"{corpus_names[0]} (filled)"),
+                Line2D([], [], ls="", marker="o", ms=8, markerfacecolor="none", color="0.3", label=f"{corpus_names[1]} (hollow)")]
+    if isinstance(target, Figure):
+        return target.legend(handles=handles, title="emotion (colour)", loc="outside lower center", ncols=len(handles))
+    return target.legend(handles=handles, title="emotion", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+
+
+def plot_umap_pair(features_source: np.ndarray, features_target: np.ndarray, y_source: np.ndarray, y_target: np.ndarray,
+                   class_names: Sequence[str], corpus_names: tuple[str, str], *, axes: Sequence[Axes], title: str = "",
+                   proxy_a_distance: float | None = None, target_uar: float | None = None, seed: int = 0) -> np.ndarray:
+    """One model's features in two panels: by corpus (:func:`plot_domains_2d`) and by emotion (:func:`plot_emotions_2d`).
+
+    Shapes: features (N_s, D) and (N_t, D), labels (N_s,) and (N_t,); ``axes``: two Axes. Legends are left to
+    the caller (:func:`domain_legends` and :func:`emotion_legend` on the figure). Returns the (N_s + N_t, 2) points.
+    """
+    points = umap_projection(np.concatenate([features_source, features_target]), seed=seed)
+    is_target = np.r_[np.zeros(len(features_source), bool), np.ones(len(features_target), bool)]
+    labels = np.r_[np.asarray(y_source), np.asarray(y_target)]
+    plot_domains_2d(points, is_target, labels, class_names, corpus_names, ax=axes[0], title=f"{title}: by corpus",
+                    legend=False, proxy_a_distance=proxy_a_distance, target_uar=target_uar)
+    plot_emotions_2d(points, is_target, labels, class_names, corpus_names, ax=axes[1], title=f"{title}: by emotion",
+                     legend=False)
+    return points
 
 
 def domain_legends(target, class_names: Sequence[str], corpus_names: tuple[str, str]):

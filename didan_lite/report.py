@@ -212,6 +212,30 @@ def results_markdown(table: pd.DataFrame) -> str:
     return "\n".join([header, *rows])
 
 
+COLLAPSE_RANK = 1.5
+"""Feature rank (participation ratio, at least 1) below which the features lie on about one line."""
+COLLAPSE_SOURCE_DROP = 15.0
+"""Held-out source UAR loss (points against source-only) that counts as a collapse: the learned margin of
+:mod:`didan_lite.verdicts`, lost again."""
+
+
+def collapse_note(method: str, rank: float, source_uar: float, baseline_source_uar: float) -> str:
+    """The collapse rule of notebooks 3, 4 and 5: ``""`` when it does not fire, else one sentence saying which part did.
+
+    A model has collapsed when its feature rank is below :data:`COLLAPSE_RANK` (an absolute floor, so it can fire
+    whatever source-only's rank) or its held-out source UAR is more than :data:`COLLAPSE_SOURCE_DROP` points
+    below source-only's (the same seed). UARs in %.
+    """
+    reasons = []
+    if rank < COLLAPSE_RANK:
+        reasons.append(f"its feature rank is {rank:.1f}, below {COLLAPSE_RANK:g} (the features lie on about one line)")
+    drop = baseline_source_uar - source_uar
+    if drop > COLLAPSE_SOURCE_DROP:
+        reasons.append(f"its held-out source UAR fell {drop:.1f} points below source-only's "
+                       f"({baseline_source_uar:.1f} -> {source_uar:.1f} %, more than {COLLAPSE_SOURCE_DROP:g})")
+    return f"COLLAPSE: {method} collapsed: " + " and ".join(reasons) + "." if reasons else ""
+
+
 def _weight(value) -> str:
     return "-" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:g}"
 
