@@ -27,6 +27,7 @@ from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig
 
 _PALETTE = sns.color_palette("colorblind", 10)
+_DARK = sns.color_palette("dark", 10)
 METHOD_COLOURS: dict[str, tuple[float, float, float]] = {
     "source-only": _PALETTE[7],
     "mmd": _PALETTE[1],
@@ -38,6 +39,9 @@ METHOD_COLOURS: dict[str, tuple[float, float, float]] = {
     "ida-layer": _PALETTE[5],
     "coral": _PALETTE[6],
     "dann": _PALETTE[0],
+    "ida-reconstruction": _DARK[2],  # IDA's parts (notebook 4): darker shades, ida's own green among them
+    "ida-spread": _DARK[4],
+    "ida-oneway": _DARK[8],
 }
 """One colour per alignment method (grey for the source-only baseline), in every figure."""
 CORPUS_COLOURS: dict[str, tuple[float, float, float]] = {
