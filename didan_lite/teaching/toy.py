@@ -153,22 +153,43 @@ def witness_function(clouds: ToyClouds, points: np.ndarray) -> np.ndarray:
     return (source_mean - target_mean).numpy()
 
 
-def reconstructions(clouds: ToyClouds, regulariser: str = "simplex") -> tuple[np.ndarray, np.ndarray]:
-    """IDA's coefficients W (n_t, n_s) and each target's reconstruction (n_t, 2).
+def reconstructions(clouds: ToyClouds, regulariser: str = "simplex", *, rebuilt: str = "target") -> tuple[np.ndarray, np.ndarray]:
+    """IDA's coefficients W and each point's reconstruction from the other cloud.
 
-    ``W`` is the one :class:`IDALoss` used (``last_coefficients``, target rebuilt
-    from source); row ``j`` weighs the source-mean-centred sources, so target
-    ``j`` is rebuilt as :math:`\\mu_s + \\sum_i w_{ji} (s_i - \\mu_s)`.
+    ``rebuilt="target"``: W (n_t, n_s), each target rebuilt from the sources (IDA one way, ``last_coefficients``);
+    ``"source"``: W (n_s, n_t), each source rebuilt from the targets (the second direction of IDA both ways). Row
+    ``j`` weighs the basis points centred on the basis mean, so point ``j`` is rebuilt as
+    :math:`\mu_b + \sum_i w_{ji} (b_i - \mu_b)`. Shapes: (n_rebuilt, n_basis) and (n_rebuilt, 2).
     """
     f_s, f_t = _tensors(clouds)
+    basis, points = (f_s, f_t) if rebuilt == "target" else (f_t, f_s)
     loss = IDALoss(regulariser, symmetric=False, diversity=0.0)
-    loss(f_s, f_t)
+    loss(basis, points)
     weights = loss.last_coefficients.double().numpy()
-    mean = clouds.source.mean(0)
-    return weights, mean + weights @ (clouds.source - mean)
+    base = basis.numpy()
+    mean = base.mean(0)
+    return weights, mean + weights @ (base - mean)
 
 
-def plot_ida_vs_mmd(clouds: ToyClouds, regulariser: str = "simplex", *, axes=None, strongest: int = 3):
+def toy_gradients(clouds: ToyClouds, regulariser: str = "simplex", symmetric: bool = True) -> dict[str, np.ndarray]:
+    """How each loss moves the target points: minus its gradient with respect to each target point, (n_t, 2) each.
+
+    Keys ``"MMD²"`` and ``"IDA both ways"`` (or ``"IDA one way"`` with ``symmetric=False``), the losses of
+    :func:`toy_losses`. An arrow of MMD points where the kernel mean embeddings meet; one of IDA towards the
+    source points that rebuild the target (and, both ways, away from leaving sources unrebuilt).
+    """
+    name = "IDA both ways" if symmetric else "IDA one way"
+    moves = {}
+    for key, loss in (("MMD²", MMDLoss()), (name, IDALoss(regulariser, symmetric=symmetric, diversity=0.0))):
+        f_s, f_t = _tensors(clouds)
+        f_t = f_t.clone().requires_grad_(True)
+        loss(f_s, f_t).backward()
+        moves[key] = -f_t.grad.numpy()
+    return moves
+
+
+def plot_ida_vs_mmd(clouds: ToyClouds, regulariser: str = "simplex", *, axes=None, strongest: int = 3,
+                    both_ways: bool = True, arrows: bool = True, legend: bool = True):
     """Two panels on the same clouds: MMD's witness function (left), IDA's reconstructions (right).
 
     Args:
@@ -176,6 +197,11 @@ def plot_ida_vs_mmd(clouds: ToyClouds, regulariser: str = "simplex", *, axes=Non
         regulariser: IDA's regulariser (``"simplex"`` by default, see :func:`toy_losses`).
         axes: two matplotlib axes, or None for a new figure.
         strongest: lines drawn from each target to its sources of largest |weight|.
+        both_ways: also draw each source rebuilt from the targets (grey crosses and lines): IDA both ways;
+            False draws IDA one way (the target rebuilt from the source) only.
+        arrows: draw, on the target points, how each loss moves them (:func:`toy_gradients`), each panel's
+            arrows scaled to its own largest.
+        legend: the figure legend below the panels (off for small multiples).
 
     Returns:
         (fig, axes, losses): ``losses`` as :func:`toy_losses`.
@@ -202,7 +228,19 @@ def plot_ida_vs_mmd(clouds: ToyClouds, regulariser: str = "simplex", *, axes=Non
         for i in np.argsort(-np.abs(row))[:strongest]:
             axes[1].plot(*np.c_[target, clouds.source[i]], color="0.4", lw=2.5 * abs(row[i]) / np.abs(row).max(), alpha=0.5)
         axes[1].plot(*np.c_[target, rebuilt_point], color=target_colour, lw=1.2)
-    axes[1].scatter(*rebuilt.T, marker="x", s=22, color="k", lw=1, label="reconstruction", zorder=3)
+    axes[1].scatter(*rebuilt.T, marker="x", s=22, color="k", lw=1, label="target rebuilt from source", zorder=3)
+    if both_ways:
+        _, rebuilt_source = reconstructions(clouds, regulariser, rebuilt="source")
+        for source, rebuilt_point in zip(clouds.source, rebuilt_source):
+            axes[1].plot(*np.c_[source, rebuilt_point], color=source_colour, lw=1.0, alpha=0.7)
+        axes[1].scatter(*rebuilt_source.T, marker="+", s=30, color="0.35", lw=1, label="source rebuilt from target", zorder=3)
+    if arrows:
+        moves = toy_gradients(clouds, regulariser, symmetric=both_ways)
+        span = float(np.ptp(np.r_[clouds.source, clouds.target], axis=0).max())
+        for ax, move in zip(axes, moves.values()):
+            longest = float(np.linalg.norm(move, axis=1).max()) or 1.0
+            ax.quiver(*clouds.target.T, *(move / longest * 0.12 * span).T, angles="xy", scale_units="xy", scale=1,
+                      color="k", width=0.004, zorder=4, label="how the loss moves each target point")
 
     for ax in axes:
         for k, name in enumerate(clouds.class_names):
@@ -213,12 +251,36 @@ def plot_ida_vs_mmd(clouds: ToyClouds, regulariser: str = "simplex", *, axes=Non
                        edgecolor=target_colour, lw=1.1, zorder=2, label=f"target: {name}")
         ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), aspect="equal", xticks=[], yticks=[])
     axes[0].set_title(f"MMD: kernel mean embeddings\nMMD² = {losses['MMD²']:.3f}")
-    axes[1].set_title(f"IDA ({regulariser}): rebuild each target from sources\n"
+    axes[1].set_title(f"IDA {'both ways' if both_ways else 'one way'} ({regulariser})\n"
                       f"IDA one way {losses['IDA one way']:.2f}, both ways {losses['IDA both ways']:.2f}")
-    handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], loc="outside lower center", ncols=4)
-    fig.suptitle(f"Target: {clouds.description}")
+    if legend:
+        fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=4)
+        fig.suptitle(f"Target: {clouds.description}")
     return fig, axes, losses
+
+
+TOY_STATES: tuple[tuple[str, dict], ...] = (
+    ("aligned", {}),
+    ("shifted by 2", {"shift": 2.0}),
+    ("rotated 90°", {"rotation": 90.0}),
+    ("spread x2.5", {"spread": 2.5}),
+    ("a class missing", {"missing_class": 1}),
+)
+"""The widget's informative states, drawn as small multiples by :func:`plot_toy_states`."""
+
+
+def plot_toy_states(regulariser: str = "simplex", both_ways: bool = True, states=TOY_STATES):
+    """Small multiples of the widget's states: one row per state (MMD left, IDA right, arrows on), for a reader
+    without a kernel. Returns (fig, table): ``table`` maps each state to its :func:`toy_losses`."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(states), 2, figsize=(8.4, 3.9 * len(states)), layout="constrained")
+    table = {}
+    for row, (name, moves) in zip(axes, states):
+        _, _, table[name] = plot_ida_vs_mmd(make_toy_clouds(**moves), regulariser, axes=row, both_ways=both_ways,
+                                            legend=False)
+        row[0].set_ylabel(name, fontsize=12)
+    return fig, table
 
 
 def toy_widget(regulariser: str = "simplex"):
@@ -236,13 +298,14 @@ def toy_widget(regulariser: str = "simplex"):
         return None
     import matplotlib.pyplot as plt
 
-    def show(shift=0.0, rotation=0.0, spread=1.0, missing=None):
-        plot_ida_vs_mmd(make_toy_clouds(shift, rotation, spread, missing), regulariser)
+    def show(shift=2.0, rotation=0.0, spread=1.0, missing=None, direction=True):
+        plot_ida_vs_mmd(make_toy_clouds(shift, rotation, spread, missing), regulariser, both_ways=direction)
         plt.show()
 
     return interact(
         show,
-        shift=FloatSlider(value=0.0, min=0.0, max=6.0, step=0.5, description="shift"),
+        direction=Dropdown(options=[("both ways", True), ("one way", False)], description="IDA"),
+        shift=FloatSlider(value=2.0, min=0.0, max=6.0, step=0.5, description="shift"),
         rotation=FloatSlider(value=0.0, min=0.0, max=180.0, step=15.0, description="rotation (°)"),
         spread=FloatSlider(value=1.0, min=0.25, max=3.0, step=0.25, description="spread"),
         missing=Dropdown(options=[("none", None), *((name, k) for k, name in enumerate(TOY_CLASSES))], description="missing"),
