@@ -154,7 +154,7 @@ def witness_function(clouds: ToyClouds, points: np.ndarray) -> np.ndarray:
 
 
 def reconstructions(clouds: ToyClouds, regulariser: str = "simplex", *, rebuilt: str = "target") -> tuple[np.ndarray, np.ndarray]:
-    """IDA's coefficients W and each point's reconstruction from the other cloud.
+    r"""IDA's coefficients W and each point's reconstruction from the other cloud.
 
     ``rebuilt="target"``: W (n_t, n_s), each target rebuilt from the sources (IDA one way, ``last_coefficients``);
     ``"source"``: W (n_s, n_t), each source rebuilt from the targets (the second direction of IDA both ways). Row
