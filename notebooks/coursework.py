@@ -2,7 +2,7 @@
 
 Usage::
 
-    python notebooks/coursework.py            # regenerate both versions of notebooks 01-05
+    python notebooks/coursework.py            # regenerate both versions of notebooks 01-06
     python notebooks/coursework.py --check    # exit 1 when a generated file is out of sync with its source
 
 The source of truth of teaching notebook ``notebooks/0N_*.ipynb`` is

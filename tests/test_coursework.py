@@ -20,8 +20,8 @@ def _coursework():
     return load_script("notebooks/coursework.py")
 
 
-def test_every_teaching_notebook_but_the_gpu_one_has_a_source():
-    assert [path.name[:2] for path in SOURCES] == ["01", "02", "03", "04", "05"]
+def test_every_teaching_notebook_has_a_source():
+    assert [path.name[:2] for path in SOURCES] == ["01", "02", "03", "04", "05", "06"]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -43,7 +43,7 @@ def test_student_version_has_no_solution_and_no_rubric_but_keeps_every_check(sou
               if line.startswith("check_exercise_")]
     assert checks and all(check in text for check in checks), "every check of the instructor version is in the student's"
     solved = [cell for cell in instructor.cells if coursework.BEGIN in cell.source]
-    assert solved, "at least one code exercise whose check runs the student's code"
+    assert solved or source.stem.startswith("06"), "at least one code exercise whose check runs the student's code"
     assert text.count("# YOUR CODE HERE") == len(solved)
     answers = [cell for cell in instructor.cells if "instructor" in cell.metadata.get("tags", [])]
     assert answers and "Model answers" in answers[0].source

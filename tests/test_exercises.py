@@ -115,3 +115,10 @@ def test_exercise_5_1_agrees_with_the_printed_verdict_and_reports_a_failing_func
     assert didan_lite.paired_verdict(RUNS, "mmd", n_classes=5).sentence() in result.message
     broken = exercises.check_exercise_5_1(lambda d: 1 / 0, RUNS, n_classes=5)
     assert not broken and "ZeroDivisionError" in broken.message
+
+
+def test_exercise_5_2_when_no_weight_qualifies_the_hint_does_not_give_the_answer():
+    frame = pd.DataFrame({"method": ["ida", "ida"], "weight": [0.1, 1.0], "held-out source UAR %": [40.0, 30.0]})
+    assert exercises.check_exercise_5_2("none", frame, source_only_uar=60.0)
+    failed = exercises.check_exercise_5_2(0.1, frame, source_only_uar=60.0)
+    assert not failed and "none" not in failed.message.split("Hint:")[1].lower()
