@@ -53,6 +53,10 @@ CORPUS_COLOURS: dict[str, tuple[float, float, float]] = {
 }
 """Colour of each known corpus; any other corpus takes the colour of its role ("source" or "target")."""
 EMOTION_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
+_TAB10 = sns.color_palette("tab10", 10)
+EMOTION_COLOURS = tuple(_TAB10[k] for k in (2, 4, 6, 8, 5, 9, 7))
+"""Emotion colours of the emotion-coloured panels, none of them a corpus colour (blue, orange-red), so a reader
+never takes an emotion for a corpus."""
 STYLE_DPI = 100
 """Inline and saved figure resolution: sharp enough to read, small enough to commit."""
 
@@ -173,6 +177,11 @@ def plot_domains_2d(
     return fig, ax
 
 
+def emotion_colours(n: int) -> list[tuple[float, float, float]]:
+    """The colours of ``n`` emotions in an emotion-coloured figure (:data:`EMOTION_COLOURS`, repeated beyond 7)."""
+    return [EMOTION_COLOURS[k % len(EMOTION_COLOURS)] for k in range(n)]
+
+
 def plot_emotions_2d(
     points: np.ndarray,
     is_target: np.ndarray,
@@ -191,7 +200,7 @@ def plot_emotions_2d(
     """
     fig, ax = _axes(ax, (5, 4.5))
     is_target, labels = np.asarray(is_target, dtype=bool), np.asarray(labels)
-    for k, colour in enumerate(sns.color_palette("colorblind", len(class_names))):
+    for k, colour in enumerate(emotion_colours(len(class_names))):
         source, target = (labels == k) & ~is_target, (labels == k) & is_target
         ax.scatter(*points[source].T, s=30, alpha=0.75, color=colour, linewidths=0)
         ax.scatter(*points[target].T, s=30, alpha=0.75, facecolors="none", edgecolors=[colour], linewidths=1.1)
@@ -206,12 +215,12 @@ def emotion_legend(target, class_names: Sequence[str], corpus_names: tuple[str, 
     below a Figure's panels. Returns the legend."""
     from matplotlib.lines import Line2D
 
-    colours = sns.color_palette("colorblind", len(class_names))
+    colours = emotion_colours(len(class_names))
     handles = [Line2D([], [], ls="", marker="o", ms=8, color=colour, label=name) for name, colour in zip(class_names, colours)]
     handles += [Line2D([], [], ls="", marker="o", ms=8, color="0.3", label=f"{corpus_names[0]} (filled)"),
                 Line2D([], [], ls="", marker="o", ms=8, markerfacecolor="none", color="0.3", label=f"{corpus_names[1]} (hollow)")]
     if isinstance(target, Figure):
-        return target.legend(handles=handles, title="emotion (colour)", loc="outside lower center", ncols=len(handles))
+        return target.legend(handles=handles, title="emotion (colour)", loc="outside upper center", ncols=len(handles))
     return target.legend(handles=handles, title="emotion", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
 
 

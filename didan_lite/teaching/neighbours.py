@@ -86,12 +86,13 @@ def plot_rebuilt(rebuilt: Mapping[str, Rebuilt], source_labels: np.ndarray, targ
     an even spread over the ``k`` bars. Returns the figure.
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
+
+    from didan_lite.plots import emotion_colours
 
     if axes is None:
         _, axes = plt.subplots(1, len(rebuilt), figsize=(3.6 * len(rebuilt), 3.2), layout="constrained", sharey=True)
     axes = np.atleast_1d(axes)
-    colours = sns.color_palette("colorblind", len(class_names))
+    colours = emotion_colours(len(class_names))
     for ax, (method, one) in zip(axes, rebuilt.items()):
         emotions = np.asarray(source_labels)[one.neighbours]
         ax.bar(range(len(one.weights)), one.weights, color=[colours[k] for k in emotions])
