@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from didan_lite.errors import InputError  # noqa: E402
-from didan_lite.plots import emotion_legend, plot_emotions_2d  # noqa: E402
+from didan_lite.plots import CORPUS_COLOURS, emotion_colours, emotion_legend, plot_emotions_2d  # noqa: E402
 from didan_lite.report import COLLAPSE_RANK, COLLAPSE_SOURCE_DROP, collapse_note  # noqa: E402
 from didan_lite.teaching.neighbours import neighbour_caption, plot_rebuilt, rebuild  # noqa: E402
 
@@ -53,6 +53,8 @@ def test_emotion_panel_colours_by_emotion_and_marks_the_target_hollow():
     legend = emotion_legend(fig, CLASSES, ("synth-a", "synth-b"))
     assert [t.get_text() for t in legend.get_texts()][:3] == CLASSES
     plt.close(fig)
+    colours = emotion_colours(7)
+    assert len(set(colours)) == 7 and not set(colours) & set(CORPUS_COLOURS.values()), "an emotion must not look like a corpus"
 
 
 @pytest.mark.parametrize("rank, source_uar, fires", [
