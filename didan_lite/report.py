@@ -224,7 +224,7 @@ def collapse_note(method: str, rank: float, source_uar: float, baseline_source_u
 
     A model has collapsed when its feature rank is below :data:`COLLAPSE_RANK` (an absolute floor, so it can fire
     whatever source-only's rank) or its held-out source UAR is more than :data:`COLLAPSE_SOURCE_DROP` points
-    below source-only's (the same seed). UARs in %.
+    below source-only's (the same seed). UARs in %. Why these thresholds: docs/decisions/collapse-rule.md.
     """
     reasons = []
     if rank < COLLAPSE_RANK:
