@@ -1,29 +1,32 @@
 # didan-lite: two commands do all the set-up on a fresh machine.
-#   make demo   virtual environment + package + the main job on the embedded corpora
+#   make demo   virtual environment + package + the demo on the embedded corpora (one seed, the reference
+#               beside it; about 4 min on a 2-core CPU after the install: benchmarks/results/demo_time.txt)
+#   make compare  the full protocol on the embedded corpora (3 seeds, weights chosen: about 30 min on that CPU)
 #   make test   virtual environment + test extras + the whole suite (pytest + nbval); it includes
 #               tests/test_colab_runtime.py, which builds a second venv of Colab's library versions
 #               (kept in ~/.cache/didan_lite/colab-runtime) and runs the core tests and a notebook there
 #   make gpu-check  on a GPU machine: every notebook in full mode and the default comparison, one table
 #               of wall times, GPU memory and utilisation, precision and device (runs/gpu-check/)
 #
-# TORCH_SPEC is installed before the package. Its default is the CPU build this
-# project's machines carry; a plain `torch` requirement would pull several GB of
-# CUDA packages there. With a GPU, keep your own torch: `make demo TORCH_SPEC=`.
+# TORCH_SPEC is installed before the package, from TORCH_INDEX too: PyTorch's CPU builds (about 200 MB),
+# where PyPI's Linux torch pulls several GB of CUDA packages. With a GPU, keep your own torch:
+# `make demo TORCH_SPEC=`.
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 DEMO_OUT ?= runs/demo
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 NBVAL_TIMEOUT ?= 600
 
-.PHONY: demo test notebooks benchmark gpu-check clean
+.PHONY: demo compare site test notebooks benchmark gpu-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(if $(strip $(TORCH_SPEC)),$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)")
+	$(if $(strip $(TORCH_SPEC)),$(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_INDEX) "$(TORCH_SPEC)")
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
@@ -32,7 +35,15 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m didan_lite compare --out $(DEMO_OUT)
+	$(BIN)/python -m didan_lite compare --demo --out $(DEMO_OUT)
+
+compare: $(VENV)/.installed
+	$(BIN)/python -m didan_lite compare --out runs/compare
+
+# The course site from the notebooks' saved outputs (nothing is executed): site/_build/html/index.html
+site: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[site]"
+	$(BIN)/python -m sphinx -b html -q site site/_build/html
 
 # Notebooks run in fast mode (DIDAN_LITE_FAST=1) under nbval; see notebooks/README.md.
 test: $(VENV)/.installed-test

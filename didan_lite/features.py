@@ -51,6 +51,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -317,7 +318,9 @@ def extract_corpus(
     The cache entry of a file is keyed by the SHA-1 of its bytes and the
     feature settings (``config.key()``), and written atomically, so renamed or
     moved corpora hit the cache and an interrupted run never leaves a
-    half-written entry. Unreadable files are skipped with one summary warning;
+    half-written entry. A file's digest is remembered by its path, size and
+    modification time (:func:`content_key`), so a hit on an unchanged file reads
+    none of its audio (on Google Drive, one small read instead of the whole file). Unreadable files are skipped with one summary warning;
     with ``strict=True`` the first one raises.
 
     Args:
@@ -329,13 +332,13 @@ def extract_corpus(
         InputError: with ``strict``, the first unreadable file; always, when
             no utterance at all could be read.
     """
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    cache = cache / config.key()
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache = root / config.key()
     spectrograms, kept, skipped = [], [], []
     rows = progress_bar(manifest.itertuples(index=True), total=len(manifest), desc="features", enabled=progress, leave=False)
     for row in rows:
         try:
-            spec = _cached_spectrogram(Path(row.path), config, cache, device)
+            spec = _cached_spectrogram(Path(row.path), config, cache, device, root / STAT_INDEX)
         except InputError as exc:
             if strict:
                 raise
@@ -354,11 +357,36 @@ def extract_corpus(
     return CorpusFeatures(spectrograms, manifest.loc[kept].reset_index(drop=True), skipped)
 
 
-def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device) -> np.ndarray:
+STAT_INDEX = "by-stat"
+"""Sub-folder of the cache root: one small file per (path, size, modification time) holding that file's digest."""
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+def content_key(path: str | os.PathLike, index: str | os.PathLike) -> str:
+    """The SHA-1 of ``path``'s bytes (:func:`file_digest`), remembered in ``index`` under its absolute path, size and
+    modification time (ns): an unchanged file is not read again; a changed, moved or copied one is hashed again."""
+    path = Path(path)
+    stat = path.stat()
+    name = hashlib.sha1(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()
+    note = Path(index) / f"{name}.txt"
+    try:
+        digest = note.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        digest = ""
+    if _SHA1.fullmatch(digest):
+        return digest
+    digest = file_digest(path)
+    with atomic_write(note, "w") as handle:
+        handle.write(digest)
+    return digest
+
+
+
+def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device, index: Path) -> np.ndarray:
     """Spectrogram of one file from the cache; an entry that does not load as one (0 bytes, damaged) is a miss."""
     if not path.is_file():
         raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
-    entry = cache / f"{file_digest(path)}.npy"
+    entry = cache / f"{content_key(path, index)}.npy"
     if entry.is_file():
         spec = _load_entry(entry, config)
         if spec is not None:
