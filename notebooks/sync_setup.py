@@ -154,18 +154,22 @@ def sync_notebook(path: Path, url: str, *, write: bool = True) -> bool:
     return changed
 
 
-_README_BADGE = re.compile(r"https://colab\.research\.google\.com/github/[A-Za-z0-9-]+/[A-Za-z0-9._-]+/blob/[^/]+/notebooks/")
+_README_BADGE = re.compile(r"https://colab\.research\.google\.com/github/(?P<slug>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)/blob/")
 
 
 def sync_readme(path: Path, url: str, *, write: bool = True) -> bool:
-    """Point every Colab badge of the README at ``url``'s notebooks; True when it differed (and, with ``write``, was
-    rewritten)."""
+    """Point the README's Colab badges and its other links to the repository at ``url``, replacing the address its
+    first badge names; True when it differed (and, with ``write``, was rewritten)."""
     text = path.read_text(encoding="utf-8")
+    badge = _README_BADGE.search(text)
     slug = url.removeprefix("https://github.com/")
-    synced = _README_BADGE.sub(f"https://colab.research.google.com/github/{slug}/blob/{BRANCH}/notebooks/", text)
-    if synced != text and write:
+    if badge is None or badge["slug"] == slug:
+        return False
+    old = badge["slug"]
+    synced = text.replace(f"/github/{old}/", f"/github/{slug}/").replace(f"https://github.com/{old}", url)
+    if write:
         path.write_text(synced, encoding="utf-8")
-    return synced != text
+    return True
 
 
 def teaching_notebooks(paths: list[Path] | None = None) -> list[Path]:
