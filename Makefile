@@ -1,7 +1,7 @@
 # didan-lite: two commands do all the set-up on a fresh machine.
 #   make demo   virtual environment + package + the demo on the embedded corpora (one seed, the reference
-#               beside it; about 4 min on a 2-core CPU after the install: benchmarks/results/demo_time.txt)
-#   make compare  the full protocol on the embedded corpora (3 seeds, weights chosen: about 30 min on that CPU)
+#               beside it; 3-6 min on a 2-core CPU after the install: benchmarks/results/demo_time.txt)
+#   make compare  the full protocol on the embedded corpora (3 seeds, weights chosen: 27 min on that CPU)
 #   make test   virtual environment + test extras + the whole suite (pytest + nbval); it includes
 #               tests/test_colab_runtime.py, which builds a second venv of Colab's library versions
 #               (kept in ~/.cache/didan_lite/colab-runtime) and runs the core tests and a notebook there

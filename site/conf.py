@@ -23,7 +23,6 @@ nb_execution_mode = "off"
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_title = "didan-lite: cross-corpus speech emotion recognition, a course"
-html_theme_options = {"nosidebar": False}
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 
