@@ -89,7 +89,7 @@ def test_no_other_file_names_the_repository_owner():
     holders = []
     for path in REPO.rglob("*"):
         parts = set(path.relative_to(REPO).parts)
-        if not path.is_file() or parts & {".git", ".venv", "runs", "__pycache__", ".pytest_cache"}:
+        if not path.is_file() or parts & {".git", ".venv", "runs", "__pycache__", ".pytest_cache", "_build"}:
             continue
         if path.suffix in {".py", ".md", ".toml", ".yml", ".yaml", ".cfg", ".txt", ".sh"} or path.name == "Makefile":
             if SLUG in path.read_text(encoding="utf-8", errors="replace"):
