@@ -111,7 +111,8 @@ def _check_combination(args: argparse.Namespace) -> None:
                              "generated here. Add --task (e.g. --task B-C) or --source/--target, or drop them.")
     if args.demo:
         given = [flag for flag, on in (("--fast", args.fast), ("--task", args.task), ("--source", args.source),
-                                        ("--weight", args.weight != "auto"), ("--criterion", args.criterion)) if on]
+                                        ("--weight", args.weight != "auto"), ("--criterion", args.criterion),
+                                        ("--synthetic-seed", args.synthetic_seed is not None)) if on]
         if given:
             raise InputError(f"--demo fixes the data, mode and weight; drop {' and '.join(given)}, or drop --demo.")
     if args.criterion and args.weight != "auto":
@@ -212,6 +213,9 @@ def _run(args: argparse.Namespace) -> int:
     print()
     if mode is not None and mode.reference:
         print(beside_reference(comparison.table(), mode.reference))
+        print(f"The aligning methods ran at the reference's fixed weight {weight:g}, not at a chosen one: --weight auto "
+              "may choose no alignment (weight 0: the source-only model under another name), and the reference's "
+              "note above says what it chose on this pair.")
         print()
     print(f"Report: {(comparison.out_dir / 'report.md').resolve()}")
     return 0

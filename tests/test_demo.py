@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+import didan_lite.synthetic
+
 from conftest import REPO
 from didan_lite import experiment
 from didan_lite.alignment import make_alignment
@@ -55,15 +57,17 @@ def test_beside_reference_sets_each_method_by_the_references_mean_and_verdict():
     assert text.rstrip().endswith(reference.describe())
 
 
-@pytest.mark.parametrize("extra", [["--task", "B-C"], ["--weight", "0.3"], ["--fast"]])
+@pytest.mark.parametrize("extra", [["--task", "B-C"], ["--weight", "0.3"], ["--fast"], ["--synthetic-seed", "3"]])
 def test_demo_refuses_options_it_fixes_in_one_line(extra, capsys, tmp_path):
     assert main(["compare", "--demo", "--out", str(tmp_path / "o"), *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("error: --demo fixes") and extra[0] in err
 
 
-def test_demo_trains_the_preset_and_prints_the_reference_beside(monkeypatch, tmp_path, capsys):
+def test_demo_trains_the_preset_and_prints_the_reference_beside(monkeypatch, tmp_path, capsys, make_tone_corpus):
     monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "data"))
+    pair = make_tone_corpus("synth-studio", per_class=80), make_tone_corpus("synth-phone", per_class=2)
+    monkeypatch.setattr(didan_lite.synthetic, "make_default_corpora", lambda seed=0: pair)  # stands in: no generation
     calls = {}
 
     def fake_compare(source, target, **kwargs):
@@ -78,7 +82,7 @@ def test_demo_trains_the_preset_and_prints_the_reference_beside(monkeypatch, tmp
     assert calls["config"].train.batch_size == DEMO.config.train.batch_size
     assert dataclasses.replace(calls["config"], strict=False, weight_criterion=DEMO.config.weight_criterion,
                                train=DEMO.config.train) == DEMO.config
-    assert calls["source"]["emotion"].value_counts().max() <= DEMO.max_per_class
+    assert calls["source"]["emotion"].value_counts().max() == DEMO.max_per_class < 80, "the preset's subset"
     out = capsys.readouterr().out
     assert "Demo mode (didan_lite.presets.DEMO)" in out and f"alignment weight fixed at {DEMO.weight:g}" in out
-    assert "Beside the reference (synthetic" in out
+    assert "Beside the reference (synthetic" in out and "may choose no alignment" in out
