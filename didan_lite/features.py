@@ -320,8 +320,9 @@ def extract_corpus(
     moved corpora hit the cache and an interrupted run never leaves a
     half-written entry. A file's digest is remembered by its path, size and
     modification time (:func:`content_key`), so a hit on an unchanged file reads
-    none of its audio (on Google Drive, one small read instead of the whole file). Unreadable files are skipped with one summary warning;
-    with ``strict=True`` the first one raises.
+    none of its audio (on Google Drive, one small read instead of the whole
+    file). Unreadable files are skipped with one summary warning; with
+    ``strict=True`` the first one raises.
 
     Args:
         manifest: a manifest as returned by :func:`didan_lite.manifest.read_manifest`.
@@ -379,7 +380,6 @@ def content_key(path: str | os.PathLike, index: str | os.PathLike) -> str:
     with atomic_write(note, "w") as handle:
         handle.write(digest)
     return digest
-
 
 
 def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device, index: Path) -> np.ndarray:
