@@ -20,8 +20,10 @@ project = "didan-lite"
 author = "didan-lite contributors"
 extensions = ["myst_nb"]
 nb_execution_mode = "off"
+myst_enable_extensions = ["dollarmath", "amsmath"]  # the notebooks' $...$ and $$...$$ (MathJax)
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
+html_theme_options = {"page_width": "1200px"}
 html_title = "didan-lite: cross-corpus speech emotion recognition, a course"
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
