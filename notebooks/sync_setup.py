@@ -52,6 +52,9 @@ import sys
 USE_DRIVE = False  # on Colab: True keeps corpora, features and runs in your Google Drive (survive a disconnect)
 WHEEL = ""  # if GitHub cannot be reached: the path of a didan_lite-*.whl you uploaded or keep on Drive (notebooks/README.md)
 {switches}if "google.colab" in sys.modules:
+    if WHEEL.startswith("/content/drive/"):  # a wheel kept on Drive: mount Drive before pip reads it
+        from google.colab import drive
+        drive.mount("/content/drive")
     _package = {requirement}
     _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", _package], capture_output=True, text=True)
     if _pip.returncode != 0:  # one line, and the cell stops: nothing below can work without the package

@@ -94,13 +94,15 @@ def test_a_failed_install_shows_the_line_that_says_what_failed(stderr, shown, hi
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_a_wheel_replaces_the_repository_when_one_is_given(path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    packages = []
-    monkeypatch.setattr(subprocess, "run", lambda command, **kw: packages.append(command[-1]) or subprocess.CompletedProcess(command, 0))
-    wheel = "/content/drive/MyDrive/didan_lite-0.1.0-py3-none-any.whl"
-    exec(_install_block(path).replace('WHEEL = ""', f"WHEEL = {wheel!r}"), {})
-    exec(_install_block(path), {})
-    assert packages[0] == wheel and packages[1].startswith("didan-lite") and "git+" in packages[1]
+    colab, events = types.ModuleType("google.colab"), []
+    colab.drive = types.SimpleNamespace(mount=lambda where: events.append(f"mount {where}"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(subprocess, "run", lambda command, **kw: events.append(command[-1]) or subprocess.CompletedProcess(command, 0))
+    on_drive, uploaded = "/content/drive/MyDrive/didan_lite-0.1.0-py3-none-any.whl", "/content/didan_lite-0.1.0-py3-none-any.whl"
+    for wheel in (on_drive, uploaded, ""):
+        exec(_install_block(path).replace('WHEEL = ""', f"WHEEL = {wheel!r}"), {})
+    assert events[:3] == ["mount /content/drive", on_drive, uploaded], "Drive is mounted before pip reads a wheel there"
+    assert events[3].startswith("didan-lite") and "git+" in events[3] and len(events) == 4
 
 
 def test_the_notebooks_meant_for_a_gpu_ask_colab_for_one():
