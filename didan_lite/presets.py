@@ -103,7 +103,7 @@ class Preset:
     """A named run configuration.
 
     Attributes:
-        name: ``"fast"`` or ``"full"``.
+        name: ``"fast"``, ``"full"`` or ``"demo"``.
         max_per_class: utterances kept per emotion and corpus (a class-balanced
             random subset, :func:`didan_lite.manifest.balanced_subset`); ``None`` keeps all.
         config: features, model and training settings for
@@ -117,6 +117,10 @@ class Preset:
     config: ExperimentConfig
     seeds: tuple[int, ...]
     methods: tuple[str, ...]
+    weight: float | str = "auto"
+    """The alignment weight ``compare`` trains with: ``"auto"`` (chosen without target labels) or a fixed number."""
+    reference: str | None = None
+    """The shipped reference (:func:`didan_lite.reference.load_reference`) the command line prints beside the run."""
 
     def with_progress(self, progress: bool) -> "Preset":
         """The same preset with per-epoch progress bars switched on or off."""
@@ -151,11 +155,16 @@ FULL = Preset(
 )
 """Every utterance and the library's defaults over five seeds: a GPU run (Colab)."""
 
-PRESETS = {p.name: p for p in (FAST, FULL)}
+DEMO = dataclasses.replace(FAST, name="demo", seeds=(0,), weight=0.1, reference="synthetic")
+"""``make demo`` (``python -m didan_lite compare --demo``): fast mode on the embedded synthetic pair, one seed, MMD
+and IDA at the synthetic reference's fixed weight (so both align, also where ``--weight auto`` would choose no
+alignment), the reference printed beside the run. Its time: benchmarks/results/demo_time.txt."""
+
+PRESETS = {p.name: p for p in (FAST, FULL, DEMO)}
 
 
 def preset(name: str | None = None) -> Preset:
-    """The preset ``name`` (``"fast"`` or ``"full"``); ``None`` follows :func:`didan_lite.runtime.fast_mode`.
+    """The preset ``name`` (``"fast"``, ``"full"`` or ``"demo"``); ``None`` follows :func:`didan_lite.runtime.fast_mode`.
 
     Raises:
         InputError: an unknown name.
