@@ -16,8 +16,8 @@ alignment weight for every method (``--weight``, fixed before any run). Each run
 training speakers and records its held-out source UAR, its training-set UAR, and its target UAR with the
 source's BatchNorm statistics and with the target's (the AdaBN figure). The upper bound (``oracle``,
 labelled: it reads target labels) trains source-only on the target's own training speakers and scores its
-held-out target speakers. Rows go to ``OUT/runs.json`` after every run; a row already there is not trained
-again. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
+held-out target speakers. Rows go to ``OUT/<shift>/runs.json`` after every run (one file per shift, so that
+shifts can run in parallel processes); a row already there is not trained again. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
 differences with their 95 % t-intervals and verdicts (:func:`didan_lite.verdicts.paired_verdict`), and the
 raw and paired standard deviations.
 """
@@ -82,10 +82,11 @@ def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path,
 
 
 def run(args) -> None:
-    path = args.out / "runs.json"
-    record = read_json(path, {"provenance": provenance(sys.argv), "rows": []})
-    done = {(r["shift"], r["method"], r["seed"]) for r in record["rows"]}
     for shift_name in args.shifts.split(","):
+        path = args.out / shift_name / "runs.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = read_json(path, {"provenance": provenance(sys.argv), "rows": []})
+        done = {(r["shift"], r["method"], r["seed"]) for r in record["rows"]}
         if shift_name in REAL_TASKS:
             source, target, emotions = real_pair(shift_name, args.data_root, args.out)
             absent: list[str] = []
@@ -119,10 +120,12 @@ def run(args) -> None:
 
 
 def summarise(out: Path) -> None:
-    record = read_json(out / "runs.json", None)
-    rows = record["rows"]
-    lines = ["# Shift bench results", "", f"Runs: `{record['provenance']['command']}` at {record['provenance']['commit']}, "
-             f"{record['provenance']['machine']}.", "",
+    records = {path.parent.name: read_json(path, None) for path in sorted(out.glob("*/runs.json"))}
+    rows = [row for record in records.values() for row in record["rows"]]
+    lines = ["# Shift bench results", ""]
+    lines += [f"- {name}: `{r['provenance']['command']}` at {r['provenance']['commit']}, {r['provenance']['date']}"
+              for name, r in records.items()]
+    lines += ["", f"Machine: {next(iter(records.values()))['provenance']['machine']}." if records else "", "",
              "Target UAR % (mean over seeds); held-out source UAR and training-set UAR in brackets. `adabn`: the "
              "source-only model with the target's BatchNorm statistics. `oracle`: trained on the target's labels "
              "(ORACLE, evaluation only), scored on its held-out speakers.", ""]
@@ -176,7 +179,7 @@ def summarise(out: Path) -> None:
                          f"(n={verdict.n}) | {paired_sd:.1f} | {verdict.verdict}: {verdict.reason} |")
         summary[shift] = {"means": means, "contrasts": contrasts, "seeds": seeds}
         lines.append("")
-    write_json(out / "results.json", {"provenance": record["provenance"], "shifts": summary})
+    write_json(out / "results.json", {"provenance": {k: r["provenance"] for k, r in records.items()}, "shifts": summary})
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

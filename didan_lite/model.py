@@ -89,7 +89,7 @@ class ModelConfig:
     dropout: float = 0.3
     input_norm: Literal["none", "cmn", "cmvn"] = "none"
     """Per-utterance normalisation of the input spectrogram (see the module docstring)."""
-    norm: Literal["batch", "group", "layer"] = "batch"
+    norm: Literal["batch", "group", "layer"] = "group"
     """Normalisation after each convolution (see the module docstring)."""
 
     def __post_init__(self) -> None:
