@@ -11,7 +11,7 @@ utterances per emotion    60 per corpus (balanced)   every utterance
 input (centre crop)       2 s (125 frames, 16 ms     the experiment's default
                           hop)                       (the same 2 s, 125 frames)
 batch size per domain     8                          library default (32)
-steps                     one pass per epoch (~600)  15 per epoch (300)
+steps                     one pass per epoch (~600)  45 per epoch (900)
 weight chosen on          fixed held-out speakers    2 speaker folds, pooled
 final model trained on    the training speakers      all source speakers
 target UAR monitor        every 4th epoch            every epoch

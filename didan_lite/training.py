@@ -66,7 +66,7 @@ class TrainConfig:
     task_loss: Literal["mse", "ce"] = "mse"
     class_weighted: bool = True
     """Weigh each source example by N / (C n_y), so every class counts the same in total (UAR is the metric)."""
-    steps_per_epoch: int | None = 15
+    steps_per_epoch: int | None = 45
     """Optimisation steps per epoch (batches drawn from a reshuffled cycle over the source); the budget is
     ``epochs * steps_per_epoch`` steps whatever the corpus size. ``None``: one pass over the source per epoch."""
     alignment_weight: float = 0.3
