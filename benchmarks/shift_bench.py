@@ -164,19 +164,15 @@ def summarise(out: Path) -> None:
         for method, baseline in (*CONTRASTS, ("adabn", "source-only")):
             try:
                 verdict = paired_verdict(as_runs, method, baseline=baseline, n_classes=len(EMOTIONS))
-                if verdict.n == 0:
+                if verdict.n_pairs == 0:
                     continue
             except ValueError:
                 continue
-            by_seed = {r["seed"]: r["target_uar"] for r in as_runs if r["method"] == baseline}
-            diffs = [100 * (r["target_uar"] - by_seed[r["seed"]]) for r in as_runs
-                     if r["method"] == method and r["seed"] in by_seed]
-            paired_sd = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else float("nan")
-            contrasts[f"{method} - {baseline}"] = {"n": verdict.n, "mean": verdict.mean, "low": verdict.low,
-                                                   "high": verdict.high, "verdict": verdict.verdict,
-                                                   "reason": verdict.reason, "paired_sd": paired_sd}
-            lines.append(f"| {method} - {baseline} | {verdict.mean:+.1f} [{verdict.low:+.1f}, {verdict.high:+.1f}] "
-                         f"(n={verdict.n}) | {paired_sd:.1f} | {verdict.verdict}: {verdict.reason} |")
+            contrasts[f"{method} - {baseline}"] = {
+                "n": verdict.n_pairs, "mean": verdict.mean_difference, "low": verdict.ci_low, "high": verdict.ci_high,
+                "verdict": verdict.verdict, "reason": verdict.reason, "paired_sd": verdict.paired_sd}
+            lines.append(f"| {method} - {baseline} | {verdict.mean_difference:+.1f} {verdict.interval()} "
+                         f"(n={verdict.n_pairs}) | {verdict.paired_sd:.1f} | {verdict.verdict}: {verdict.reason} |")
         summary[shift] = {"means": means, "contrasts": contrasts, "seeds": seeds}
         lines.append("")
     write_json(out / "results.json", {"provenance": {k: r["provenance"] for k, r in records.items()}, "shifts": summary})
