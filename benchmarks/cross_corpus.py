@@ -48,7 +48,7 @@ from didan_lite.synthetic import TELEPHONE_CHANNEL, default_root, rerecord_corpu
 from didan_lite.training import TrainConfig
 from didan_lite.verdicts import verdict_lines
 
-ALL_METHODS = "opensmile-svm,source-only,ida,mmd,ida-symmetric,coral,dann,ida-class,ida-layer"
+ALL_METHODS = "opensmile-svm,source-only,ida,mmd,ida-ridge,coral,dann,ida-class,ida-layer"
 """Every row of the README table, the issue's main comparison (reference, source-only, IDA, MMD) first, so that a
 benchmark stopped early has the rows that matter most."""
 

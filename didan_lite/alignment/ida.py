@@ -83,7 +83,7 @@ centred batch (:func:`spectral_spread`), weighted by :math:`\gamma` = ``diversit
 cross and the self reconstruction alike.
 
 **The first reading** (``reference="spread"``, ``regulariser="ridge"``,
-``symmetric=False``, ``diversity=0``; method ``"ida-ridge"``, and ``"ida-symmetric"`` for both
+``symmetric=False``, ``diversity=0``; method ``"ida-ridge"``, with ``symmetric=True`` for both
 directions), kept to show how a collapse satisfies it.
 Take a batch of source features :math:`S \in \mathbb{R}^{B_s \times D}`
 (rows :math:`s_i`) and target features :math:`T \in \mathbb{R}^{B_t \times D}`
@@ -240,10 +240,9 @@ __all__ = [
     "spectral_spread",
 ]
 
-REFERENCES: tuple[str, ...] = ("self", "self-detached", "spread")
-"""What the cross-domain residual is divided by: the leave-one-out self-reconstruction residual (``"self"``), the
-same held constant for the gradient (``"self-detached"``: no push away from own-corpus neighbours), or the
-within-domain spread (the first reading, which a collapse of the features can satisfy)."""
+REFERENCES: tuple[str, ...] = ("self", "spread")
+"""What the cross-domain residual is divided by: the leave-one-out self-reconstruction residual (``"self"``) or
+the within-domain spread (the first reading, which a collapse of the features can satisfy)."""
 DEFAULT_DIVERSITY = 0.5
 """Weight of the spectral-spread term in the default IDA (see the module docstring: why a spread term)."""
 
@@ -277,8 +276,7 @@ class IDALoss(AlignmentLoss):
         regulariser: ``"simplex"`` (default), ``"ridge"`` or ``"sparse"``.
         strength: relative regularisation strength (``None``: the regulariser's default).
         symmetric: also rebuild the source from the target and average the two residuals.
-        reference: ``"self"`` (default: divide by the own-corpus reconstruction residual), ``"self-detached"``
-            (the same, constant for the gradient) or ``"spread"``.
+        reference: ``"self"`` (default: divide by the own-corpus reconstruction residual) or ``"spread"``.
         diversity: weight of the spectral-spread term subtracted from the loss (0: none).
         reconstruction: False keeps the spread term alone (the ablation ``ida-spread``).
         groups: group id per class index (None: marginal IDA; ``range(C)``:
@@ -415,8 +413,7 @@ class IDALoss(AlignmentLoss):
         """Residual of rebuilding ``target`` from ``basis``, and the coefficients used."""
         if self.reference != "spread":
             return self_referenced_residual(
-                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups,
-                detach_reference=self.reference == "self-detached",
+                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups
             )
         coefficients = reconstruction_coefficients(
             basis, target, self.regulariser, self.strength, source_groups=basis_groups, target_groups=target_groups
