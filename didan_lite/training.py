@@ -24,7 +24,7 @@ the network is built right after seeding (before any alignment term draws a
 number), and the source order, the target order and the augmentations each draw
 from their own generator, so whether the target batch is fed or not (warm-up,
 source-only) changes nothing in the source stream. A difference between two
-methods on one seed is then due to the methods, not to the draw.
+methods on one seed is then due to the methods, not to the draw (docs/decisions/paired-runs.md).
 
 Target labels are never used for training or for choosing a model: the model
 returned is the one of the last epoch. When they are given, the target UAR

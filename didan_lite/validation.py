@@ -44,7 +44,7 @@ MAX_SEED = 2**32 - 1
 """Largest seed every generator accepts (NumPy and scikit-learn take 32-bit seeds)."""
 MAX_WEIGHT = 1000.0
 """Largest alignment weight accepted: beyond it the alignment term swamps the task loss by orders of magnitude
-and training diverges (the candidates of ``--weight auto`` lie in [0.03, 3])."""
+and training diverges (the candidates of ``--weight auto`` are :data:`didan_lite.model_selection.DEFAULT_CANDIDATES`)."""
 SKIPPED_FILE = "skipped_files.tsv"
 """The file in an output folder that lists the audio files left out as unusable (path, reason)."""
 SETTINGS_FILE = "settings.json"

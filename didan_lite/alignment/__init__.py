@@ -61,7 +61,7 @@ Both ways: method ``"ida-ridge"`` with the option ``symmetric=True``."""
 
 _SAFEGUARDS = {"min_confidence": 0.5, "balanced": True, "class_after": 0.5}
 """ida-class's pseudo-label safeguards (confidence margin, class balance, warm-up), each chosen a priori: the reasons
-are in :mod:`didan_lite.alignment.ida` (Safeguards of ``ida-class``)."""
+are in docs/decisions/ida-reading.md."""
 
 _METHODS: dict[str, _Method | None] = {
     "source-only": None,
