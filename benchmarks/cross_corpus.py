@@ -1,6 +1,6 @@
 """Cross-corpus benchmark: tasks x methods x seeds on real corpora, with the protocol fixed in advance.
 
-    python benchmarks/cross_corpus.py --task B-C,C-B --seeds 21,22,23 --data-root ../shared/corpora \\
+    python -m benchmarks.cross_corpus --task B-C,C-B --seeds 21,22,23 --data-root ../shared/corpora \\
         --out benchmarks/results/real
 
 Methods default to every method of the package: ``opensmile-svm`` (the

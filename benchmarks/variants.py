@@ -1,6 +1,6 @@
 """Model, training and IDA variants on one task: every variant tried, with its numbers.
 
-    python benchmarks/variants.py --task B-C --variants base,crop --seeds 0,1 \\
+    python -m benchmarks.variants --task B-C --variants base,crop --seeds 0,1 \\
         --data-root ../shared/corpora --name source-only-dev
 
 Each variant is a named set of overrides of the package defaults (``VARIANTS``
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from cross_corpus import task_manifests  # benchmarks/ is on sys.path when this file runs
+from benchmarks.cross_corpus import task_manifests
 from didan_lite.atomic import atomic_write
 from didan_lite.experiment import ExperimentConfig, load_task, run_method
 from didan_lite.metrics import mean_and_sd
@@ -163,7 +163,7 @@ def write_results(args, names, seeds, rows, seconds, tasks) -> None:
         f"# Variants on {task.corpus_names[0]} -> {task.corpus_names[1]} ({args.task}), {args.name}",
         "",
         f"{date}; seeds {seeds}; {platform.platform()}, device {args.device}, torch {torch.__version__}, "
-        f"one torch thread; total {seconds:.0f} s. Command: `python benchmarks/variants.py --task {args.task} "
+        f"one torch thread; total {seconds:.0f} s. Command: `python -m benchmarks.variants --task {args.task} "
         f"--variants {','.join(names)} --seeds {','.join(map(str, seeds))} --name {args.name}`.",
         "",
         "Held-out source UAR chooses; target UAR is recorded, not used to choose. "

@@ -53,7 +53,7 @@ CHECKPOINT_DIR = Path(__file__).parents[1] / "reference_results" / "checkpoints"
 """Where the shipped checkpoints live (package data)."""
 FORMAT = 1
 """Version of the sidecar format above."""
-REGENERATE = "regenerate them with `python benchmarks/make_checkpoints.py` (from the repository) or reinstall didan-lite"
+REGENERATE = "regenerate them with `python -m benchmarks.make_checkpoints` (from the repository root) or reinstall didan-lite"
 SIDECAR_KEYS = ("format", "method", "weight", "seed", "n_bins", "n_frames", "class_names", "model", "features",
                 "normalise_by", "band_floor_db", "holdout_speakers", "layer", "generator_version", "package_version", "shapes",
                 "sha256", "provenance")
