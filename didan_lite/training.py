@@ -54,6 +54,24 @@ from didan_lite.progress import progress_bar
 from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, cpu_threads, grad_scaler, pick_device, seed_everything
 
 
+MAX_WEIGHT = 1000.0
+"""Largest alignment weight accepted: beyond it the alignment term swamps the task loss by orders of magnitude
+and training diverges (the candidates of ``weight="auto"`` are :data:`didan_lite.model_selection.DEFAULT_CANDIDATES`)."""
+
+
+def check_alignment_weight(weight: object) -> float:
+    """The one check of an alignment weight, wherever it is given: a number in [0, :data:`MAX_WEIGHT`].
+
+    Raises:
+        InputError: naming the value (NaN, infinite, negative, too large or not a number).
+    """
+    number = isinstance(weight, (int, float, np.integer, np.floating)) and not isinstance(weight, bool)
+    if not (number and 0 <= weight <= MAX_WEIGHT):
+        raise InputError(f"Alignment weight {weight!r} is not a finite number in [0, {MAX_WEIGHT:g}]; use e.g. 0.3, "
+                         "0 (no alignment) or 'auto' (compare only).")
+    return float(weight)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings shared by every method."""
@@ -68,6 +86,9 @@ class TrainConfig:
     """Optimisation steps per epoch (batches drawn from a reshuffled cycle over the source); the budget is
     ``epochs * steps_per_epoch`` steps whatever the corpus size. ``None``: one pass over the source per epoch."""
     alignment_weight: float = 0.3
+    """Trade-off weight of :func:`train_didan` and :func:`didan_lite.experiment.run_method`. ``compare`` and the
+    CLI do not read it: their ``weight`` argument (``"auto"``, the default, or a number) sets the weight of every
+    aligned run, replacing this field (the ``alignment_weight`` of each run's record says which it trained with)."""
     warmup_epochs: int = 5
     n_frames: int | None = None
     """Crop length for random-crop training; ``None`` trains on the stored length."""
@@ -88,8 +109,7 @@ class TrainConfig:
         if (self.epochs < 1 or self.batch_size < 2 or not 0 < self.learning_rate < math.inf
                 or (self.steps_per_epoch is not None and self.steps_per_epoch < 1)):
             raise InputError(f"Training settings out of range: {self}.")
-        if not 0 <= self.alignment_weight < math.inf:
-            raise InputError(f"alignment_weight must be a finite number >= 0; got {self.alignment_weight}.")
+        check_alignment_weight(self.alignment_weight)
 
     def weight_at(self, epoch: int) -> float:
         """Trade-off weight during ``epoch`` (0-based).

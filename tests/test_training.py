@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 
@@ -10,11 +11,13 @@ import torch
 
 import didan_lite.checkpoints as checkpoints
 import didan_lite.training as training
+import didan_lite.validation as validation
 from conftest import blob_domain
 from didan_lite.alignment import make_alignment
 from didan_lite.errors import InputError
 from didan_lite.model import DIDAN, ModelConfig
-from didan_lite.training import DomainData, TrainConfig, predict, train_didan
+from didan_lite.training import MAX_WEIGHT, DomainData, TrainConfig, predict, train_didan
+from didan_lite.validation import check_run_values
 
 SMALL = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2), dropout=0.0)
 FAST = TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3, warmup_epochs=1, progress=False, device="cpu")
@@ -115,10 +118,17 @@ def test_checkpoint_of_other_data_with_the_same_shapes_is_refused(tmp_path):
         train_didan(blob_domain(16, 0.0, 5), blob_domain(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
 
 
-@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -0.1])
-def test_train_config_refuses_a_weight_that_is_not_a_finite_number_at_least_zero(weight):
-    with pytest.raises(InputError, match="alignment_weight must be a finite number"):
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -0.1, 1000.5, "0.3", True])
+def test_one_weight_check_with_one_bound_everywhere(weight):
+    """TrainConfig, the library's run values and the CLI's --weight share one check and one bound, [0, 1000]."""
+    with pytest.raises(InputError, match=r"Alignment weight .* not a finite number in \[0, 1000\]"):
         TrainConfig(alignment_weight=weight)
+    with pytest.raises(InputError, match=r"not a finite number in \[0, 1000\]"):
+        check_run_values([0], weight)
+    if isinstance(weight, float):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"\[0, 1000\]"):
+            validation.alignment_weight(repr(weight))
+    assert TrainConfig(alignment_weight=1000).alignment_weight == validation.alignment_weight("1000") == MAX_WEIGHT
 
 
 _FORWARD = DIDAN.forward
