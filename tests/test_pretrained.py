@@ -54,7 +54,7 @@ def _refused(folder, *fragments, method="ida") -> str:
     with pytest.raises(InputError) as caught:
         load_pretrained(method, folder)
     message = str(caught.value)
-    assert "\n" not in message and "make_checkpoints.py" in message, message
+    assert "\n" not in message and "benchmarks.make_checkpoints" in message, message
     for fragment in fragments:
         assert fragment in message, message
     return message

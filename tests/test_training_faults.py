@@ -87,7 +87,8 @@ def test_the_fingerprint_holds_the_architecture_and_the_version(tmp_path, monkey
 
 def test_a_diverging_run_stops_with_one_line_and_is_not_finished(tmp_path):
     """Item 12 through the library: a loss that becomes non-finite stops training; no finished checkpoint is left."""
-    config = TrainConfig(epochs=2, batch_size=8, progress=False, device="cpu", warmup_epochs=0, alignment_weight=1e300)
+    config = TrainConfig(epochs=2, batch_size=8, progress=False, device="cpu", warmup_epochs=0, alignment_weight=1000.0,
+                         learning_rate=1e30)
     model = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2))
     alignment = make_alignment("mmd", feature_dims=[16, 8, 2], class_names=["anger", "sadness"])
     path = tmp_path / "mmd-seed0.pt"
