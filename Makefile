@@ -79,11 +79,11 @@ notebooks: $(VENV)/.installed-test
 	DIDAN_LITE_FAST=$${DIDAN_LITE_FAST:-1} $(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 benchmark: $(VENV)/.installed
-	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python -m benchmarks.speed
 
 # With a GPU, keep its CUDA torch: `make gpu-check TORCH_SPEC=`. GPU_CHECK_ARGS=--tiny checks the script on a CPU.
 gpu-check: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/gpu_check.py --out runs/gpu-check $(GPU_CHECK_ARGS)
+	$(BIN)/python -m benchmarks.gpu_check --out runs/gpu-check $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

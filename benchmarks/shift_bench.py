@@ -1,8 +1,8 @@
 """The shift bench: every method on each shift, paired by seed, with a target-trained upper bound.
 
-    python benchmarks/shift_bench.py --seeds 801-810 --out benchmarks/results/round11/shifts
-    python benchmarks/shift_bench.py --shifts B-C,C-B,B-C-skewed --data-root ../shared/corpora --out OUT/real
-    python benchmarks/shift_bench.py --summarise --out benchmarks/results/round11/shifts
+    python -m benchmarks.shift_bench --seeds 801-810 --out benchmarks/results/round11/shifts
+    python -m benchmarks.shift_bench --shifts B-C,C-B,B-C-skewed --data-root ../shared/corpora --out OUT/real
+    python -m benchmarks.shift_bench --summarise --out benchmarks/results/round11/shifts
 
 Shifts are the synthetic ones of :data:`didan_lite.synthetic.shifts.SHIFTS`, or real tasks: ``B-C``, ``C-B``
 (full-mode data, library defaults: :class:`didan_lite.results.ExperimentConfig`, trained on the source's
@@ -24,6 +24,14 @@ raw and paired standard deviations.
 
 from __future__ import annotations
 
+if __name__ == "__main__" and not __package__:  # `python benchmarks/shift_bench.py`, the command its records name
+    import runpy
+    import sys
+
+    sys.path[0] = str(__import__("pathlib").Path(__file__).resolve().parents[1])  # the repository, not benchmarks/
+    runpy.run_module("benchmarks.shift_bench", run_name="__main__", alter_sys=True)
+    raise SystemExit(0)
+
 import argparse
 import dataclasses
 import sys
@@ -41,8 +49,7 @@ from didan_lite.synthetic.shifts import SHIFTS, make_shift_pair
 from didan_lite.task import load_task
 from didan_lite.verdicts import paired_verdict
 
-sys.path.insert(0, str(Path(__file__).parent))
-from grid_io import parse_seeds, provenance, read_json, write_json  # noqa: E402  (benchmarks/ is not a package)
+from benchmarks.grid_io import parse_seeds, provenance, read_json, write_json
 
 METHODS = ("source-only", "mmd", "ida", "ida-oneway")
 CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "source-only"), ("ida", "mmd"),

@@ -261,8 +261,6 @@ def compare(
         raise InputError(f"Unknown method(s) {unknown}; choose among {list(METHODS)}.")
     if not methods or not seeds:
         raise InputError("Give at least one method and one seed.")
-    if weight != "auto" and (not isinstance(weight, (int, float)) or not weight >= 0):
-        raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
     settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
     shared = check_overlap(source_manifest, target_manifest, emotions=emotions, allow=allow_overlap)
@@ -285,7 +283,7 @@ def compare(
 def _check_before_work(source, target, out_dir: Path, methods, seeds, config: ExperimentConfig, emotions, weight) -> dict:
     """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
     comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
-    check_run_values(seeds, weight, config.train.alignment_weight)
+    check_run_values(seeds, weight)
     check_device(config.train.device)
     if emotions is not None:
         check_class_list(emotions)

@@ -260,32 +260,6 @@ def random_crop(batch: torch.Tensor, n_frames: int, generator: torch.Generator |
     return torch.gather(batch, 2, index[:, None, :].expand(-1, batch.shape[1], -1))
 
 
-def mask_bands_and_frames(
-    batch: torch.Tensor, freq_width: int, time_width: int, n_masks: int = 2, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """SpecAugment-style masking: ``n_masks`` bands and ``n_masks`` frame spans per example set to 0.
-
-    Each mask has a random width in [0, ``freq_width``] bins (or [0, ``time_width``]
-    frames) at a random place; 0 is the corpus mean after normalisation. A
-    training-time augmentation (Park et al., 2019, without time warping).
-
-    Shape:
-        (B, n_bins, T) -> (B, n_bins, T), a new tensor
-    """
-    keep = torch.ones(batch.shape, dtype=torch.bool)
-    for axis, width in ((1, freq_width), (2, time_width)):
-        size = batch.shape[axis]
-        if width <= 0:
-            continue
-        positions = torch.arange(size)
-        for _ in range(n_masks):
-            widths = torch.randint(0, min(width, size) + 1, (batch.shape[0],), generator=generator)
-            starts = (torch.rand(batch.shape[0], generator=generator) * (size - widths + 1)).long()
-            inside = (positions[None, :] >= starts[:, None]) & (positions[None, :] < (starts + widths)[:, None])
-            keep &= ~(inside[:, :, None] if axis == 1 else inside[:, None, :])
-    return batch * keep.to(batch.device, batch.dtype)
-
-
 def file_digest(path: str | os.PathLike) -> str:
     """SHA-1 of a file's bytes: the cache key does not depend on its name or place."""
     digest = hashlib.sha1()
