@@ -1,6 +1,6 @@
 """Choose the shared backbone on held-out source speakers: training-set and held-out source UAR per candidate.
 
-    python benchmarks/backbone_selection.py --task C-B --seeds 900,901 --data-root ../shared/corpora \\
+    python -m benchmarks.backbone_selection --task C-B --seeds 900,901 --data-root ../shared/corpora \\
         --out benchmarks/results/round11/backbone/C-B.json
 
 Each candidate trains source-only on the training speakers of the fixed split (``split="heldout"``) and is
@@ -10,10 +10,17 @@ is computed or written: the choice reads source labels only.
 
 from __future__ import annotations
 
+if __name__ == "__main__" and not __package__:  # `python benchmarks/backbone_selection.py`, the command its records name
+    import runpy
+    import sys
+
+    sys.path[0] = str(__import__("pathlib").Path(__file__).resolve().parents[1])  # the repository, not benchmarks/
+    runpy.run_module("benchmarks.backbone_selection", run_name="__main__", alter_sys=True)
+    raise SystemExit(0)
+
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -26,9 +33,8 @@ from didan_lite.model import ModelConfig
 from didan_lite.results import ExperimentConfig
 from didan_lite.training import TrainConfig, predict, train_didan
 
-sys.path.insert(0, str(Path(__file__).parent))
-from cross_corpus import task_manifests  # noqa: E402  (benchmarks/ is not a package)
-from grid_io import parse_seeds  # noqa: E402
+from benchmarks.cross_corpus import task_manifests
+from benchmarks.grid_io import parse_seeds
 
 CANDIDATES: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "batch-300": (ModelConfig(norm="batch"), TrainConfig(steps_per_epoch=15)),

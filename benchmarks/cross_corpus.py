@@ -1,6 +1,6 @@
 """Cross-corpus benchmark: tasks x methods x seeds on real corpora, with the protocol fixed in advance.
 
-    python benchmarks/cross_corpus.py --task B-C,C-B --seeds 21,22,23 --data-root ../shared/corpora \\
+    python -m benchmarks.cross_corpus --task B-C,C-B --seeds 21,22,23 --data-root ../shared/corpora \\
         --out benchmarks/results/real
 
 Methods default to every method of the package: ``opensmile-svm`` (the
@@ -48,7 +48,7 @@ from didan_lite.synthetic import TELEPHONE_CHANNEL, default_root, rerecord_corpu
 from didan_lite.training import TrainConfig
 from didan_lite.verdicts import verdict_lines
 
-ALL_METHODS = "opensmile-svm,source-only,ida,mmd,ida-symmetric,coral,dann,ida-class,ida-layer"
+ALL_METHODS = "opensmile-svm,source-only,ida,mmd,ida-ridge,coral,dann,ida-class,ida-layer"
 """Every row of the README table, the issue's main comparison (reference, source-only, IDA, MMD) first, so that a
 benchmark stopped early has the rows that matter most."""
 

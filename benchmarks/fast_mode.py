@@ -1,6 +1,6 @@
 """Fast- and full-mode benchmark: does what a student runs learn? Measured figures, printed and saved.
 
-    python benchmarks/fast_mode.py [--modes fast,full] [--seeds 217,...,224] [--methods source-only]
+    python -m benchmarks.fast_mode [--modes fast,full] [--seeds 217,...,224] [--methods source-only]
                                    [--tasks synth,synth-mirror,B-C,C-B] [--data-root ../shared/corpora]
                                    [--out benchmarks/results/fast_mode]
 

@@ -1,7 +1,7 @@
 """GPU check in one call: every notebook in full mode and the default comparison, one table of what it cost.
 
-    python benchmarks/gpu_check.py [--out runs/gpu-check]        # on a GPU machine (make gpu-check)
-    python benchmarks/gpu_check.py --tiny [--out runs/gpu-check]  # the same machinery in about a minute on a CPU
+    python -m benchmarks.gpu_check [--out runs/gpu-check]        # on a GPU machine (make gpu-check)
+    python -m benchmarks.gpu_check --tiny [--out runs/gpu-check]  # the same machinery in about a minute on a CPU
 
 Full mode (the default) executes each teaching notebook (``notebooks/NN_*.ipynb``) with
 ``DIDAN_LITE_FAST=0`` in a fresh kernel, from the notebooks' folder and against this checkout, writing
@@ -34,10 +34,9 @@ import nbformat
 import torch
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from didan_lite.atomic import atomic_write
 
-from didan_lite.atomic import atomic_write  # noqa: E402  (needs the repository on sys.path)
+REPO = Path(__file__).resolve().parents[1]
 
 GOAL_SECONDS = 30 * 60
 """The whole sequence in full mode on a Colab-class GPU (issue 20)."""

@@ -1,7 +1,7 @@
 """The benchmark scripts' files: provenance, seeds, paths that must exist, JSON read and written atomically.
 
-Shared by ``paired_grid.py`` and ``make_checkpoints.py`` (benchmarks/ is not a package: they put this folder on
-``sys.path``).
+Shared by :mod:`benchmarks.paired_grid`, :mod:`benchmarks.make_checkpoints`, :mod:`benchmarks.shift_bench`
+and :mod:`benchmarks.backbone_selection`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ from didan_lite.validation import MAX_SEED
 
 
 def provenance(argv: list[str]) -> dict:
-    """Command (``python`` + ``argv``, the script first), commit (marked when the tree has uncommitted changes),
-    date and machine of a benchmark run."""
+    """Command (``python`` + ``argv``, the script first: a tool of this folder is written as ``-m benchmarks.<tool>``),
+    commit (marked when the tree has uncommitted changes), date and machine of a benchmark run."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
 
+    script = Path(argv[0]) if argv else None
+    if script is not None and script.suffix == ".py" and script.resolve().parent == Path(__file__).resolve().parent:
+        argv = ["-m", f"benchmarks.{script.stem}", *argv[1:]]
     dirty = git("status", "--porcelain", "--untracked-files=no")
     return {"command": " ".join(["python", *argv]),
             "commit": (git("rev-parse", "--short", "HEAD") or "not recorded") + (" (uncommitted changes)" if dirty else ""),

@@ -1,7 +1,7 @@
 """Train and ship small full-mode checkpoints of the embedded synthetic pair (didan_lite/reference_results/checkpoints).
 
-    nice -n 15 python benchmarks/make_checkpoints.py                      # source-only, mmd, ida; seed 0; weight 0.1
-    python benchmarks/make_checkpoints.py --methods ida --weights '{"ida": 0.3}' --out /tmp/ckpt
+    nice -n 15 python -m benchmarks.make_checkpoints                      # source-only, mmd, ida; seed 0; weight 0.1
+    python -m benchmarks.make_checkpoints --methods ida --weights '{"ida": 0.3}' --out /tmp/ckpt
 
 Each model is the full preset's (:data:`didan_lite.presets.FULL`: every utterance, the library's defaults) trained
 on *all* source speakers of :func:`didan_lite.synthetic.make_default_corpora` (generator seed 0), as the full
@@ -33,15 +33,14 @@ from didan_lite.teaching.pretrained import CHECKPOINT_DIR, load_pretrained, save
 from didan_lite.synthetic import make_default_corpora
 from didan_lite.training import predict, train_didan
 
-sys.path.insert(0, str(Path(__file__).parent))
-import grid_io  # noqa: E402  (benchmarks/grid_io.py; benchmarks/ is not a package)
+from benchmarks import grid_io
 
 WEIGHT_NOTE = "weight fixed by the caller (default 0.1: the round-9 paired grid's fixed weight), not chosen here"
 
 
 def provenance(argv: list[str]) -> dict:
     """Command, commit, date, machine and mode of this run (:func:`grid_io.provenance`)."""
-    return grid_io.provenance(["benchmarks/make_checkpoints.py", *argv]) | {"mode": "full", "note": WEIGHT_NOTE}
+    return grid_io.provenance(["-m", "benchmarks.make_checkpoints", *argv]) | {"mode": "full", "note": WEIGHT_NOTE}
 
 def train_one(task, method: str, weight: float | None, seed: int) -> tuple[DIDAN, dict, float]:
     """Train ``method`` on every source speaker; return (the model, scores, training seconds)."""

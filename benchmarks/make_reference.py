@@ -1,7 +1,7 @@
 """Write a reference result (didan_lite/reference_results/<task>.json) from the benchmark's outputs.
 
-    python benchmarks/make_reference.py benchmarks/results/grid/results.json --task B-C
-    python benchmarks/make_reference.py runs/my-compare/metrics.json --task synthetic --mode fast
+    python -m benchmarks.make_reference benchmarks/results/grid/results.json --task B-C
+    python -m benchmarks.make_reference runs/my-compare/metrics.json --task synthetic --mode fast
 
 Inputs: ``results.json`` of ``benchmarks/cross_corpus.py`` (its entry for
 ``--task``) or ``metrics.json`` of ``didan-lite compare``; several are merged

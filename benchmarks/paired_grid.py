@@ -1,9 +1,9 @@
 """Paired benchmark grid: for every seed, every method from the same initial weights and batch order, seed-major.
 
-    python benchmarks/paired_grid.py --task B-C --seeds 701,702,703 --weights '{"mmd": 0.1, "ida": 0.1}' \\
+    python -m benchmarks.paired_grid --task B-C --seeds 701,702,703 --weights '{"mmd": 0.1, "ida": 0.1}' \\
         --heldout benchmarks/results/round9/selection_heldout.json --data-root ../shared/corpora --out OUT/B-C
-    python benchmarks/paired_grid.py --task synthetic --weights auto --out OUT/synthetic
-    python benchmarks/paired_grid.py --summarise OUT/B-C OUT/C-B OUT/B-C-710 --out OUT [--pool B-C,C-B]
+    python -m benchmarks.paired_grid --task synthetic --weights auto --out OUT/synthetic
+    python -m benchmarks.paired_grid --summarise OUT/B-C OUT/C-B OUT/B-C-710 --out OUT [--pool B-C,C-B]
 
 The protocol of :func:`didan_lite.experiment.compare`: each seed's final model is trained on all source speakers
 (``ExperimentConfig.refit``; ``--fast`` is the notebooks' preset, which trains on the training speakers and
@@ -76,9 +76,8 @@ from didan_lite.presets import FAST
 from didan_lite.report import write_metrics
 from didan_lite.verdicts import paired_verdict
 
-sys.path.insert(0, str(Path(__file__).parent))
-from cross_corpus import CHANNELS, rerecorded, task_manifests  # noqa: E402  (benchmarks/ is not a package)
-from grid_io import parse_seeds, provenance, read_json, required, write_json  # noqa: E402
+from benchmarks.cross_corpus import CHANNELS, rerecorded, task_manifests
+from benchmarks.grid_io import parse_seeds, provenance, read_json, required, write_json
 
 OLD_CLASS_FIGURE = "knn_class_agreement"
 """Round 9's class figure (features standardised over source + target before the vote); marked †."""

@@ -1,8 +1,8 @@
 """The shift bench: every method on each shift, paired by seed, with a target-trained upper bound.
 
-    python benchmarks/shift_bench.py --seeds 801-810 --out benchmarks/results/round11/shifts
-    python benchmarks/shift_bench.py --shifts B-C,C-B,B-C-skewed --data-root ../shared/corpora --out OUT/real
-    python benchmarks/shift_bench.py --summarise --out benchmarks/results/round11/shifts
+    python -m benchmarks.shift_bench --seeds 801-810 --out benchmarks/results/round11/shifts
+    python -m benchmarks.shift_bench --shifts B-C,C-B,B-C-skewed --data-root ../shared/corpora --out OUT/real
+    python -m benchmarks.shift_bench --summarise --out benchmarks/results/round11/shifts
 
 Shifts are the synthetic ones of :data:`didan_lite.synthetic.shifts.SHIFTS`, or real tasks: ``B-C``, ``C-B``
 (full-mode data, library defaults: :class:`didan_lite.results.ExperimentConfig`, trained on the source's
@@ -16,13 +16,21 @@ alignment weight for every method (``--weight``, fixed before any run). Each run
 training speakers and records its held-out source UAR, its training-set UAR, and its target UAR with the
 source's BatchNorm statistics and with the target's (the AdaBN figure). The upper bound (``oracle``,
 labelled: it reads target labels) trains source-only on the target's own training speakers and scores its
-held-out target speakers. Rows go to ``OUT/runs.json`` after every run; a row already there is not trained
-again. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
+held-out target speakers. Rows go to ``OUT/<shift>/runs.json`` after every run (one file per shift, so that
+shifts can run in parallel processes); a row already there is not trained again. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
 differences with their 95 % t-intervals and verdicts (:func:`didan_lite.verdicts.paired_verdict`), and the
 raw and paired standard deviations.
 """
 
 from __future__ import annotations
+
+if __name__ == "__main__" and not __package__:  # `python benchmarks/shift_bench.py`, the command its records name
+    import runpy
+    import sys
+
+    sys.path[0] = str(__import__("pathlib").Path(__file__).resolve().parents[1])  # the repository, not benchmarks/
+    runpy.run_module("benchmarks.shift_bench", run_name="__main__", alter_sys=True)
+    raise SystemExit(0)
 
 import argparse
 import dataclasses
@@ -41,8 +49,7 @@ from didan_lite.synthetic.shifts import SHIFTS, make_shift_pair
 from didan_lite.task import load_task
 from didan_lite.verdicts import paired_verdict
 
-sys.path.insert(0, str(Path(__file__).parent))
-from grid_io import parse_seeds, provenance, read_json, write_json  # noqa: E402  (benchmarks/ is not a package)
+from benchmarks.grid_io import parse_seeds, provenance, read_json, write_json
 
 METHODS = ("source-only", "mmd", "ida", "ida-oneway")
 CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "source-only"), ("ida", "mmd"),
@@ -82,10 +89,11 @@ def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path,
 
 
 def run(args) -> None:
-    path = args.out / "runs.json"
-    record = read_json(path, {"provenance": provenance(sys.argv), "rows": []})
-    done = {(r["shift"], r["method"], r["seed"]) for r in record["rows"]}
     for shift_name in args.shifts.split(","):
+        path = args.out / shift_name / "runs.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = read_json(path, {"provenance": provenance(sys.argv), "rows": []})
+        done = {(r["shift"], r["method"], r["seed"]) for r in record["rows"]}
         if shift_name in REAL_TASKS:
             source, target, emotions = real_pair(shift_name, args.data_root, args.out)
             absent: list[str] = []
@@ -119,10 +127,12 @@ def run(args) -> None:
 
 
 def summarise(out: Path) -> None:
-    record = read_json(out / "runs.json", None)
-    rows = record["rows"]
-    lines = ["# Shift bench results", "", f"Runs: `{record['provenance']['command']}` at {record['provenance']['commit']}, "
-             f"{record['provenance']['machine']}.", "",
+    records = {path.parent.name: read_json(path, None) for path in sorted(out.glob("*/runs.json"))}
+    rows = [row for record in records.values() for row in record["rows"]]
+    lines = ["# Shift bench results", ""]
+    lines += [f"- {name}: `{r['provenance']['command']}` at {r['provenance']['commit']}, {r['provenance']['date']}"
+              for name, r in records.items()]
+    lines += ["", f"Machine: {next(iter(records.values()))['provenance']['machine']}." if records else "", "",
              "Target UAR % (mean over seeds); held-out source UAR and training-set UAR in brackets. `adabn`: the "
              "source-only model with the target's BatchNorm statistics. `oracle`: trained on the target's labels "
              "(ORACLE, evaluation only), scored on its held-out speakers.", ""]
@@ -161,22 +171,18 @@ def summarise(out: Path) -> None:
         for method, baseline in (*CONTRASTS, ("adabn", "source-only")):
             try:
                 verdict = paired_verdict(as_runs, method, baseline=baseline, n_classes=len(EMOTIONS))
-                if verdict.n == 0:
+                if verdict.n_pairs == 0:
                     continue
             except ValueError:
                 continue
-            by_seed = {r["seed"]: r["target_uar"] for r in as_runs if r["method"] == baseline}
-            diffs = [100 * (r["target_uar"] - by_seed[r["seed"]]) for r in as_runs
-                     if r["method"] == method and r["seed"] in by_seed]
-            paired_sd = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else float("nan")
-            contrasts[f"{method} - {baseline}"] = {"n": verdict.n, "mean": verdict.mean, "low": verdict.low,
-                                                   "high": verdict.high, "verdict": verdict.verdict,
-                                                   "reason": verdict.reason, "paired_sd": paired_sd}
-            lines.append(f"| {method} - {baseline} | {verdict.mean:+.1f} [{verdict.low:+.1f}, {verdict.high:+.1f}] "
-                         f"(n={verdict.n}) | {paired_sd:.1f} | {verdict.verdict}: {verdict.reason} |")
+            contrasts[f"{method} - {baseline}"] = {
+                "n": verdict.n_pairs, "mean": verdict.mean_difference, "low": verdict.ci_low, "high": verdict.ci_high,
+                "verdict": verdict.verdict, "reason": verdict.reason, "paired_sd": verdict.paired_sd}
+            lines.append(f"| {method} - {baseline} | {verdict.mean_difference:+.1f} {verdict.interval()} "
+                         f"(n={verdict.n_pairs}) | {verdict.paired_sd:.1f} | {verdict.verdict}: {verdict.reason} |")
         summary[shift] = {"means": means, "contrasts": contrasts, "seeds": seeds}
         lines.append("")
-    write_json(out / "results.json", {"provenance": record["provenance"], "shifts": summary})
+    write_json(out / "results.json", {"provenance": {k: r["provenance"] for k, r in records.items()}, "shifts": summary})
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

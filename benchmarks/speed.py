@@ -1,6 +1,6 @@
 """Speed benchmark: measured figures, printed and saved (never a timed test).
 
-    python benchmarks/speed.py [--device auto] [--methods source-only,mmd,ida] [--demo] [--out runs/bench-speed]
+    python -m benchmarks.speed [--device auto] [--methods source-only,mmd,ida] [--demo] [--out runs/bench-speed]
 
 Measures, on the embedded synthetic corpora:
 - corpus generation (s),

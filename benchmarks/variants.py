@@ -1,6 +1,6 @@
 """Model, training and IDA variants on one task: every variant tried, with its numbers.
 
-    python benchmarks/variants.py --task B-C --variants base,cmvn --seeds 0,1 \\
+    python -m benchmarks.variants --task B-C --variants base,crop --seeds 0,1 \\
         --data-root ../shared/corpora --name source-only-dev
 
 Each variant is a named set of overrides of the package defaults (``VARIANTS``
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from cross_corpus import task_manifests  # benchmarks/ is on sys.path when this file runs
+from benchmarks.cross_corpus import task_manifests
 from didan_lite.atomic import atomic_write
 from didan_lite.experiment import ExperimentConfig, load_task, run_method
 from didan_lite.metrics import mean_and_sd
@@ -42,19 +42,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS: dict[str, dict] = {
     # --- source-only DIDAN (section 2) ---
     "base": {"method": "source-only"},  # the package defaults at the time of the run (4 x 4 pooling before so-r4)
-    "cmn": {"method": "source-only", "model": {"input_norm": "cmn"}},
-    "cmvn": {"method": "source-only", "model": {"input_norm": "cmvn"}},
     "ep30": {"method": "source-only", "train": {"epochs": 30}},
     "crop": {"method": "source-only", "train": {"n_frames": 160}},
-    "specaug": {"method": "source-only", "train": {"spec_augment": (8, 20)}},
-    "mixup": {"method": "source-only", "train": {"mixup": 0.4}},
-    "cosine": {"method": "source-only", "train": {"lr_schedule": "cosine"}},
-    "ce": {"method": "source-only", "train": {"task_loss": "ce"}},
     "wide": {"method": "source-only", "model": {"conv_channels": (16, 32, 64, 128)}},
     "fc128": {"method": "source-only", "model": {"fc_dims": (128,)}},
     "drop5": {"method": "source-only", "model": {"dropout": 0.5}},
-    "long": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine"}},
-    "long-specaug": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine", "spec_augment": (8, 20)}},
     "tpool": {"method": "source-only", "model": {"pooled_size": (4, 1)}},  # the default since so-r4
     "pool4x4": {"method": "source-only", "model": {"pooled_size": (4, 4)}},  # the default before
     # --- alignment (section 3), on top of the source-only defaults ---
@@ -64,7 +56,7 @@ VARIANTS: dict[str, dict] = {
     "ida": {"method": "ida"},  # diversity 0.5 since ida-dev-r5 (0 before: see ida-div0)
     "ida-div0": {"method": "ida", "options": {"diversity": 0.0}},
     "ida-ridge": {"method": "ida-ridge"},
-    "ida-symmetric": {"method": "ida-symmetric"},
+    "ida-symmetric": {"method": "ida-ridge", "options": {"symmetric": True}},  # was the method "ida-symmetric"
     "ida-oneway": {"method": "ida", "options": {"symmetric": False}},
     "ida-tau03": {"method": "ida", "options": {"strength": 0.3}},
     # ida-class, ida-class05: run in round 2 when min_confidence was a top-score threshold and ida-class had no class
@@ -79,6 +71,20 @@ VARIANTS: dict[str, dict] = {
     "ida-div05": {"method": "ida", "options": {"diversity": 0.5}},  # = ida since r5 (the default); kept for the files
     "ida-div1-w1": {"method": "ida", "options": {"diversity": 1.0}, "train": {"alignment_weight": 1.0}},
 }
+
+REMOVED_VARIANTS: dict[str, dict] = {
+    "cmn": {"method": "source-only", "model": {"input_norm": "cmn"}},
+    "cmvn": {"method": "source-only", "model": {"input_norm": "cmvn"}},
+    "specaug": {"method": "source-only", "train": {"spec_augment": (8, 20)}},
+    "mixup": {"method": "source-only", "train": {"mixup": 0.4}},
+    "cosine": {"method": "source-only", "train": {"lr_schedule": "cosine"}},
+    "ce": {"method": "source-only", "train": {"task_loss": "ce"}},
+    "long": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine"}},
+    "long-specaug": {"method": "source-only", "train": {"epochs": 40, "lr_schedule": "cosine", "spec_augment": (8, 20)}},
+}
+"""Variants whose options were removed from the package (issue 28: rejected, no other user). Their records
+(``*-so-r1``, ``*-so-r2``) stay as data; rerun them from commit 64dce22, the last that has the options."""
+LAST_COMMIT_WITH_REMOVED = "64dce22"
 
 
 def _replace(config, overrides: dict):
@@ -106,6 +112,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     names = [n for n in args.variants.split(",") if n]
+    removed = [n for n in names if n in REMOVED_VARIANTS]
+    if removed:
+        parser.error(f"variant(s) {removed} replay options removed from the package (issue 28); their records stay "
+                     f"in benchmarks/results; rerun them from commit {LAST_COMMIT_WITH_REMOVED}")
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; known: {', '.join(VARIANTS)}")
@@ -153,7 +163,7 @@ def write_results(args, names, seeds, rows, seconds, tasks) -> None:
         f"# Variants on {task.corpus_names[0]} -> {task.corpus_names[1]} ({args.task}), {args.name}",
         "",
         f"{date}; seeds {seeds}; {platform.platform()}, device {args.device}, torch {torch.__version__}, "
-        f"one torch thread; total {seconds:.0f} s. Command: `python benchmarks/variants.py --task {args.task} "
+        f"one torch thread; total {seconds:.0f} s. Command: `python -m benchmarks.variants --task {args.task} "
         f"--variants {','.join(names)} --seeds {','.join(map(str, seeds))} --name {args.name}`.",
         "",
         "Held-out source UAR chooses; target UAR is recorded, not used to choose. "

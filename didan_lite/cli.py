@@ -7,6 +7,7 @@ Examples::
     python -m didan_lite compare --source a/manifest.csv --target b/manifest.csv
     python -m didan_lite compare --task B-C --data-root ../shared/corpora
     python -m didan_lite compare --fast                           # the notebooks' fast mode, minutes on a CPU
+    python -m didan_lite compare --demo --out runs/demo           # make demo: one seed, the reference beside it
 
 The command line sits on top of both packages: it is the one place where
 ``didan_lite`` calls ``data_fetch`` (imported only for ``--task``), so the
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fast", action="store_true",
                      help="the notebooks' fast mode (didan_lite.presets.FAST): a class-balanced subset, coarser frames, "
                           "small batches, two candidate weights, and its seeds unless --seeds is given")
+    run.add_argument("--demo", action="store_true",
+                     help="what make demo runs (didan_lite.presets.DEMO): fast mode on the embedded synthetic pair, one "
+                          "seed, MMD and IDA at the reference's fixed weight, the shipped reference printed beside")
     run.add_argument("--methods", type=valid.method_list, default=["source-only", "mmd", "ida"],
                      help=f"comma-separated, among {', '.join((*CLASSICAL_METHODS, *ALIGNMENT_METHODS))} (default source-only,mmd,ida)")
     run.add_argument("--seeds", type=valid.seed_list, help="comma-separated seeds (default 0,1,2; with --fast the preset's)")
@@ -105,6 +109,12 @@ def _check_combination(args: argparse.Namespace) -> None:
         if unused:
             raise InputError(f"{' and '.join(unused)} only act on real audio; the embedded synthetic corpora are "
                              "generated here. Add --task (e.g. --task B-C) or --source/--target, or drop them.")
+    if args.demo:
+        given = [flag for flag, on in (("--fast", args.fast), ("--task", args.task), ("--source", args.source),
+                                        ("--weight", args.weight != "auto"), ("--criterion", args.criterion),
+                                        ("--synthetic-seed", args.synthetic_seed is not None)) if on]
+        if given:
+            raise InputError(f"--demo fixes the data, mode and weight; drop {' and '.join(given)}, or drop --demo.")
     if args.criterion and args.weight != "auto":
         raise InputError(f"--criterion chooses the weight of --weight auto; drop it or drop --weight {args.weight:g}.")
     for name in ("source", "target"):
@@ -164,13 +174,14 @@ def _run(args: argparse.Namespace) -> int:
 
     _check_folders(args)
     source, target, emotions = _manifests(args)
-    config, seeds = ExperimentConfig(), [0, 1, 2]
-    if args.fast:
+    config, seeds, weight, mode = ExperimentConfig(), [0, 1, 2], args.weight, None
+    if args.fast or args.demo:
         from didan_lite.manifest import balanced_subset, read_manifest
-        from didan_lite.presets import FAST
+        from didan_lite.presets import DEMO, FAST
 
-        config, seeds = FAST.config, list(FAST.seeds)
-        source, target = (balanced_subset(read_manifest(path), FAST.max_per_class) for path in (source, target))
+        mode = DEMO if args.demo else FAST
+        config, seeds, weight = mode.config, list(mode.seeds), mode.weight if args.demo else args.weight
+        source, target = (balanced_subset(read_manifest(path), mode.max_per_class) for path in (source, target))
     config = dataclasses.replace(config, strict=args.strict, weight_criterion=args.criterion or DEFAULT_CRITERION)
     overrides = {
         key: value
@@ -183,21 +194,52 @@ def _run(args: argparse.Namespace) -> int:
         if value is not None
     }
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
-    if args.fast:
-        print(f"Fast mode (didan_lite.presets.FAST): at most {FAST.max_per_class} utterances per emotion and corpus, "
+    if mode is not None:
+        print(f"{mode.name.capitalize()} mode (didan_lite.presets.{mode.name.upper()}): at most {mode.max_per_class} "
+              "utterances per emotion and corpus, "
               f"{config.features.n_frames * config.features.hop_ms / 1000:g} s inputs ({config.features.n_frames} frames), "
               f"batches of {config.train.batch_size}, {config.train.epochs} epochs, "
-              f"weights tried by --weight auto: {', '.join(f'{w:g}' for w in config.weight_candidates)}", flush=True)
+              + (f"alignment weight fixed at {weight:g}" if weight != "auto" else
+                 f"weights tried by --weight auto: {', '.join(f'{w:g}' for w in config.weight_candidates)}"), flush=True)
     comparison = compare(
         source, target, methods=args.methods, seeds=args.seeds or seeds, out_dir=args.out, config=config,
-        emotions=emotions, weight=args.weight, figures=not args.no_figures, progress=not args.quiet,
+        emotions=emotions, weight=weight, figures=not args.no_figures, progress=not args.quiet,
         allow_overlap=args.allow_overlap,
     )
     print()
     print(results_markdown(comparison.table()))
     print()
+    if mode is not None and mode.reference:
+        print(beside_reference(comparison.table(), mode.reference))
+        print(f"The aligning methods ran at the reference's fixed weight {weight:g}, not at a chosen one: --weight auto "
+              "may choose no alignment (weight 0: the source-only model under another name), and the reference's "
+              "note above says what it chose on this pair.")
+        print()
     print(f"Report: {(comparison.out_dir / 'report.md').resolve()}")
     return 0
+
+
+def beside_reference(table, task: str) -> str:
+    """This run's target UAR per method beside the shipped reference of ``task`` (mean +- sd over its seeds, paired
+    difference to source-only with its 95 % interval and verdict), as markdown, then where the reference came from."""
+    from didan_lite.reference import load_reference
+
+    reference = load_reference(task)
+    theirs = reference.table().set_index("method")
+    weights = reference.runs.groupby("method")["alignment_weight"].first()
+    lines = [f"Beside the reference ({task}, {reference.provenance['mode']} mode, {len(reference.runs)} runs):", "",
+             "| method | weight (run / reference) | this run: target UAR % (seeds) | reference: target UAR % | reference: vs source-only |",
+             "|---|---|---|---|---|"]
+    for row in table.itertuples():
+        mean, versus = "not in the reference", ""
+        if row.method in theirs.index:
+            ref = theirs.loc[row.method]
+            mean = f"{ref.target_uar_mean:.1f} +- {ref.target_uar_sd:.1f} ({ref.runs})"
+            if ref.verdict:
+                versus = f"{ref.difference:+.1f} [{ref.ci_low:+.1f}, {ref.ci_high:+.1f}]: {ref.verdict}"
+        shown = " / ".join("-" if w is None or w != w else f"{w:g}" for w in (row.weight, weights.get(row.method)))
+        lines.append(f"| {row.method} | {shown} | {row.target_uar_mean:.1f} ({row.seeds}) | {mean} | {versus} |")
+    return "\n".join([*lines, "", reference.describe()])
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -88,19 +88,14 @@ def run_method(
 ) -> RunResult:
     """Train one method with one seed and evaluate it on the target and the held-out source (see :data:`Split`).
 
-    On the BatchNorm backbone (``config.model.norm == "batch"``) every method is evaluated with the exact
-    statistics of its training source; ``adabn`` is source-only's training evaluated with the target's own
-    statistics (:func:`didan_lite.model.domain_statistics`, Li et al., 2016), so the two rows differ by the
-    adaptation step alone. Every BatchNorm run keeps both target figures in ``extra``
-    (``target_uar_source_statistics``, ``target_uar_target_statistics``). ``seconds`` of the result is the sum
-    of the epochs' training times (also for a run loaded from its checkpoint) plus this evaluation.
-
-    Raises:
-        InputError: ``adabn`` on a backbone without BatchNorm.
+    A BatchNorm network (``config.model.norm == "batch"``, and always for ``adabn``) is evaluated with the
+    exact statistics of its training source, and keeps both target figures in ``extra``:
+    ``target_uar_source_statistics`` (the network itself) and ``target_uar_target_statistics`` (the same
+    model with the target's own statistics, :func:`didan_lite.model.domain_statistics`, AdaBN, Li et al.,
+    2016). ``adabn`` reports the second, so against its own first figure it differs by the adaptation step
+    alone, and against a GroupNorm source-only by the network change as well. ``seconds`` of the result is
+    the sum of the epochs' training times (also for a run loaded from its checkpoint) plus this evaluation.
     """
-    if method in BATCH_NORM_METHODS and config.model.norm != "batch":
-        raise InputError(f"{method} re-estimates BatchNorm statistics; it needs the BatchNorm backbone "
-                         f"(ModelConfig(norm='batch')), not norm={config.model.norm!r}.")
     alignment = make_alignment(
         method,
         feature_dims=[*config.model.fc_dims, len(task.class_names)],
@@ -108,13 +103,14 @@ def run_method(
         **dict(config.method_options.get(method, {})),
     )
     source, heldout, trained_on = _split_data(task, split, config)
+    model_config = dataclasses.replace(config.model, norm="batch") if method in BATCH_NORM_METHODS else config.model
     result = train_didan(
         source,
         task.target,
         len(task.class_names),
         alignment=alignment,
         config=config.train,
-        model_config=config.model,
+        model_config=model_config,
         seed=seed,
         checkpoint=checkpoint,
         target_labels_for_monitoring=task.target.y,
@@ -129,7 +125,7 @@ def run_method(
             extra["source_fit_uar"] = unweighted_average_recall(source.y.numpy(), source_pred)  # does it fit?
             heldout_pred, heldout_features = (None, None) if heldout is None else predict(model, heldout.x, layer=layer)
             target_pred, target_features = predict(model, task.target.x, layer=layer)
-        if config.model.norm == "batch":
+        if model_config.norm == "batch":
             extra["target_uar_source_statistics"] = unweighted_average_recall(y_t, target_pred)
             with domain_statistics(model, task.target.x):
                 adapted_pred, adapted_features = predict(model, task.target.x, layer=layer)
@@ -265,8 +261,6 @@ def compare(
         raise InputError(f"Unknown method(s) {unknown}; choose among {list(METHODS)}.")
     if not methods or not seeds:
         raise InputError("Give at least one method and one seed.")
-    if weight != "auto" and (not isinstance(weight, (int, float)) or not weight >= 0):
-        raise InputError(f"Alignment weight {weight!r} is not 'auto' or a number >= 0.")
     out_dir = Path(out_dir)
     settings = _check_before_work(source_manifest, target_manifest, out_dir, methods, seeds, config, emotions, weight)
     shared = check_overlap(source_manifest, target_manifest, emotions=emotions, allow=allow_overlap)
@@ -289,7 +283,7 @@ def compare(
 def _check_before_work(source, target, out_dir: Path, methods, seeds, config: ExperimentConfig, emotions, weight) -> dict:
     """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
     comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
-    check_run_values(seeds, weight, config.train.alignment_weight)
+    check_run_values(seeds, weight)
     check_device(config.train.device)
     if emotions is not None:
         check_class_list(emotions)

@@ -51,6 +51,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -62,7 +63,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from didan_lite.atomic import cached_array
+from didan_lite.atomic import atomic_write, cached_array
 from didan_lite.audio import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFault, header_problem, max_seconds, read_audio
 from didan_lite.errors import InputError
 from didan_lite.progress import progress_bar
@@ -259,32 +260,6 @@ def random_crop(batch: torch.Tensor, n_frames: int, generator: torch.Generator |
     return torch.gather(batch, 2, index[:, None, :].expand(-1, batch.shape[1], -1))
 
 
-def mask_bands_and_frames(
-    batch: torch.Tensor, freq_width: int, time_width: int, n_masks: int = 2, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """SpecAugment-style masking: ``n_masks`` bands and ``n_masks`` frame spans per example set to 0.
-
-    Each mask has a random width in [0, ``freq_width``] bins (or [0, ``time_width``]
-    frames) at a random place; 0 is the corpus mean after normalisation. A
-    training-time augmentation (Park et al., 2019, without time warping).
-
-    Shape:
-        (B, n_bins, T) -> (B, n_bins, T), a new tensor
-    """
-    keep = torch.ones(batch.shape, dtype=torch.bool)
-    for axis, width in ((1, freq_width), (2, time_width)):
-        size = batch.shape[axis]
-        if width <= 0:
-            continue
-        positions = torch.arange(size)
-        for _ in range(n_masks):
-            widths = torch.randint(0, min(width, size) + 1, (batch.shape[0],), generator=generator)
-            starts = (torch.rand(batch.shape[0], generator=generator) * (size - widths + 1)).long()
-            inside = (positions[None, :] >= starts[:, None]) & (positions[None, :] < (starts + widths)[:, None])
-            keep &= ~(inside[:, :, None] if axis == 1 else inside[:, None, :])
-    return batch * keep.to(batch.device, batch.dtype)
-
-
 def file_digest(path: str | os.PathLike) -> str:
     """SHA-1 of a file's bytes: the cache key does not depend on its name or place."""
     digest = hashlib.sha1()
@@ -329,8 +304,11 @@ def extract_corpus(
     The cache entry of a file is keyed by the SHA-1 of its bytes and the
     feature settings (``config.key()``), and written atomically, so renamed or
     moved corpora hit the cache and an interrupted run never leaves a
-    half-written entry. Unreadable files are skipped with one summary warning;
-    with ``strict=True`` the first one raises.
+    half-written entry. A file's digest is remembered by its path, size and
+    modification time (:func:`content_key`), so a hit on an unchanged file reads
+    none of its audio (on Google Drive, one small read instead of the whole
+    file). Unreadable files are skipped with one summary warning; with
+    ``strict=True`` the first one raises.
 
     Args:
         manifest: a manifest as returned by :func:`didan_lite.manifest.read_manifest`.
@@ -345,13 +323,13 @@ def extract_corpus(
             no utterance at all could be read, or when ``$DIDAN_LITE_MAX_AUDIO_SECONDS`` is not a positive number.
     """
     max_seconds()  # a bad limit is refused here, before any work, whether or not the cache is warm
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    cache = cache / config.key()
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    cache = root / config.key()
     spectrograms, kept, skipped = [], [], []
     rows = progress_bar(manifest.itertuples(index=True), total=len(manifest), desc="features", enabled=progress, leave=False)
     for row in rows:
         try:
-            spec = _cached_spectrogram(Path(row.path), config, cache, device)
+            spec = _cached_spectrogram(Path(row.path), config, cache, device, root / STAT_INDEX)
         except InputError as exc:
             if strict:
                 raise
@@ -370,7 +348,31 @@ def extract_corpus(
     return CorpusFeatures(spectrograms, manifest.loc[kept].reset_index(drop=True), skipped)
 
 
-def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device) -> np.ndarray:
+STAT_INDEX = "by-stat"
+"""Sub-folder of the cache root: one small file per (path, size, modification time) holding that file's digest."""
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+def content_key(path: str | os.PathLike, index: str | os.PathLike) -> str:
+    """The SHA-1 of ``path``'s bytes (:func:`file_digest`), remembered in ``index`` under its absolute path, size and
+    modification time (ns): an unchanged file is not read again; a changed, moved or copied one is hashed again."""
+    path = Path(path)
+    stat = path.stat()
+    name = hashlib.sha1(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()
+    note = Path(index) / f"{name}.txt"
+    try:
+        digest = note.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        digest = ""
+    if _SHA1.fullmatch(digest):
+        return digest
+    digest = file_digest(path)
+    with atomic_write(note, "w") as handle:
+        handle.write(digest)
+    return digest
+
+
+def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device, index: Path) -> np.ndarray:
     """Spectrogram of one file from the cache; an entry that does not load as one (0 bytes, damaged) is a miss."""
     if not path.is_file():
         raise InputError(f"Audio file {path} does not exist; check the manifest or re-run the corpus preparation.")
@@ -387,7 +389,7 @@ def _cached_spectrogram(path: Path, config: FeatureConfig, cache: Path, device) 
             )
         return spectrogram(audio, config, device).cpu().numpy()
 
-    return cached_array(cache / f"{file_digest(path)}.npy", compute, lambda spec: _valid_entry(spec, config))
+    return cached_array(cache / f"{content_key(path, index)}.npy", compute, lambda spec: _valid_entry(spec, config))
 
 
 def _valid_entry(spec: np.ndarray, config: FeatureConfig) -> bool:

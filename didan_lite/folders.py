@@ -95,7 +95,7 @@ def _owner(lock: Path) -> tuple[int | None, str | None]:
 
 def _held(lock: Path, owner: int | None, host: str | None) -> bool:
     """Whether a lock's owner still runs: a live process of this host, or an unreadable lock still being written."""
-    if owner is None:  # the link makes a lock with content appear at once; give a writer a few seconds anyway
+    if owner is None:  # created but not yet written (or emptied by a crash): give a writer a few seconds
         with contextlib.suppress(OSError):
             return time.time() - lock.stat().st_mtime < 10
         return False
@@ -108,8 +108,9 @@ def _held(lock: Path, owner: int | None, host: str | None) -> bool:
 def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
     """Hold ``folder`` (created if needed) for this process while the block runs; yield the lock file.
 
-    The lock file is created atomically with its content (a temporary file holding
-    this process's id and host name, hard-linked into place); it is removed when the block ends, also on an error or Ctrl-C.
+    The lock file is created by an exclusive create (``O_CREAT | O_EXCL``, atomic on local disks and on Google
+    Drive's mount, which has no hard links) and then given this process's id and host name; it is removed when
+    the block ends, also on an error or Ctrl-C.
     A lock left by a process that no longer exists is taken over.
 
     Raises:
@@ -119,10 +120,8 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / LOCK_FILE
     for _ in range(3):  # a stale lock is removed once, then creation is retried
-        mine = folder / f".lock-{os.getpid()}-{socket.gethostname()}.tmp"
         try:
-            mine.write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
-            os.link(mine, lock)  # atomic, and the lock has its content the moment it exists
+            _create_lock(lock)
         except FileExistsError:
             owner, host = _owner(lock)
             if _held(lock, owner, host):
@@ -138,9 +137,6 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
             continue
         except OSError as exc:
             raise disk_full_error(exc, lock) or exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                mine.unlink()
         break
     else:
         raise InputError(f"{folder} could not be locked ({lock} keeps reappearing); give another --out.")
@@ -150,6 +146,19 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
         if _owner(lock) == (os.getpid(), socket.gethostname()):
             with contextlib.suppress(OSError):
                 os.unlink(lock)
+
+
+def _create_lock(lock: Path) -> None:
+    """Create ``lock`` only if it does not exist (FileExistsError otherwise) and write ``"<pid> <host>"`` into it."""
+    handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    try:
+        os.write(handle, f"{os.getpid()} {socket.gethostname()}\n".encode("utf-8"))
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # an empty lock must not hold the folder (a full disk)
+        raise
+    finally:
+        os.close(handle)
 
 
 class DiskFull(OSError):

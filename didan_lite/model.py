@@ -9,8 +9,7 @@ not published; ours are:
 
 =====================  ====================================================
 input                  (B, n_bins, n_frames) spectrogram normalised per
-                       corpus; ``input_norm="cmvn"`` further standardises
-                       each utterance per band over its own frames
+                       corpus
 conv blocks            ``conv_channels`` = (8, 16, 32, 64): each a 3x3
                        convolution, a normalisation (``norm``), ReLU and
                        2x2 max-pooling
@@ -20,12 +19,6 @@ pooling                ``pooled_size`` = (4, 1): adaptive average pooling
 fully connected        ``fc_dims`` = (256, 128), each Linear, ReLU, dropout
 output                 Linear to C scores (regressed onto one-hot labels)
 =====================  ====================================================
-
-Per-utterance normalisation (``input_norm``): ``"cmvn"`` subtracts each
-utterance's mean of every band over time and divides by its standard deviation
-(cepstral mean and variance normalisation, a classic channel-robust choice: a
-fixed recording channel is an additive offset per band in dB), ``"cmn"`` only
-subtracts the mean, ``"none"`` keeps the corpus-normalised input.
 
 **Normalisation** (``norm``): ``"batch"`` (BatchNorm), ``"group"`` (GroupNorm, 8 groups) or ``"layer"``
 (one group: LayerNorm over channels and positions). The BatchNorm network is kept out of the domains'
@@ -55,24 +48,7 @@ from torch import nn
 
 from didan_lite.errors import InputError
 
-INPUT_NORMS: tuple[str, ...] = ("none", "cmn", "cmvn")
 NORMS: tuple[str, ...] = ("batch", "group", "layer")
-UTTERANCE_STD_FLOOR = 1e-2
-"""Floor of a band's per-utterance standard deviation (in corpus-normalised units) for ``"cmvn"``."""
-
-
-def normalise_utterances(spectrograms: torch.Tensor, kind: str) -> torch.Tensor:
-    """Per-utterance, per-band normalisation over time: ``"cmn"`` (mean) or ``"cmvn"`` (mean and variance).
-
-    Shape:
-        (B, n_bins, n_frames) -> (B, n_bins, n_frames)
-    """
-    if kind == "none":
-        return spectrograms
-    centred = spectrograms - spectrograms.mean(-1, keepdim=True)
-    if kind == "cmn":
-        return centred
-    return centred / centred.pow(2).mean(-1, keepdim=True).sqrt().clamp_min(UTTERANCE_STD_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -87,14 +63,10 @@ class ModelConfig:
     centre-cropped). Chosen over (4, 4) on the synthetic pair's held-out source speakers (+8.8 UAR points,
     2 seeds) with the real held-out source speakers tied (-1.3, -1.6; benchmarks/results/*-so-r3, -so-r4)."""
     dropout: float = 0.3
-    input_norm: Literal["none", "cmn", "cmvn"] = "none"
-    """Per-utterance normalisation of the input spectrogram (see the module docstring)."""
-    norm: Literal["batch", "group", "layer"] = "batch"
+    norm: Literal["batch", "group", "layer"] = "group"
     """Normalisation after each convolution (see the module docstring)."""
 
     def __post_init__(self) -> None:
-        if self.input_norm not in INPUT_NORMS:
-            raise InputError(f"input_norm {self.input_norm!r} is unknown; use one of {', '.join(INPUT_NORMS)}.")
         if self.norm not in NORMS:
             raise InputError(f"norm {self.norm!r} is unknown; use one of {', '.join(NORMS)}.")
 
@@ -193,7 +165,7 @@ class DIDAN(nn.Module):
                 noise: tuple[torch.Generator, torch.Generator] | None = None) -> DIDANOutput:
         """``n_source``: the batch's first rows are source rows (BatchNorm's training statistics come from them);
         ``noise``: (source, target) generators of the dropout masks (see the module docstring)."""
-        h = normalise_utterances(spectrograms, self.config.input_norm).unsqueeze(1)
+        h = spectrograms.unsqueeze(1)
         for module in self.conv:
             h = module(h, n_source) if isinstance(module, SourceBatchNorm2d) else module(h)
         fc_outputs = []

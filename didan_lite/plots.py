@@ -34,7 +34,6 @@ METHOD_COLOURS: dict[str, tuple[float, float, float]] = {
     "mmd-linear": _PALETTE[8],
     "ida": _PALETTE[2],
     "ida-ridge": _PALETTE[3],
-    "ida-symmetric": _PALETTE[9],
     "ida-class": _PALETTE[4],
     "ida-layer": _PALETTE[5],
     "coral": _PALETTE[6],

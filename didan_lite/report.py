@@ -262,8 +262,9 @@ def paired_markdown(runs, n_classes: int, baseline: str = "source-only") -> str:
         ("class_alignment", "class alignment % (reads target labels: evaluation only)", 100),
         ("input_proxy_a_distance", "PAD of the inputs", 1), ("proxy_a_distance", "PAD of the learned features", 1))
         if key in frame and frame[key].map(_present).any()]
-    columns = (["task"] if groups else []) + ["method", "runs", "target UAR %", f"vs {baseline}, points [95 % interval]",
-                                              "verdict"] + [label for _, label, _ in extras]
+    columns = (["task"] if groups else []) + ["method", "runs", "target UAR % (± seed sd)",
+                                              f"vs {baseline}, points [95 % interval]", "paired sd", "verdict"] + [
+        label for _, label, _ in extras]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for task, rows in groups or [(None, frame)]:
         table = paired_table(rows, n_classes, baseline=baseline)
@@ -272,6 +273,7 @@ def paired_markdown(runs, n_classes: int, baseline: str = "source-only") -> str:
             difference = "-" if np.isnan(r.difference) else f"{r.difference:+.1f} {interval_text(r.ci_low, r.ci_high)}"
             cells = ([task] if task is not None else []) + [
                 r.method, str(r.runs), f"{r.target_uar_mean:.1f}{sd}", difference,
+                "-" if np.isnan(r.paired_sd) else f"{r.paired_sd:.1f}",
                 "(baseline)" if r.method == baseline else r.verdict or "-"]
             for key, _, scale in extras:
                 known = [scale * v for v in rows.loc[rows["method"] == r.method, key] if _present(v)]

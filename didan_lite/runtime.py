@@ -19,8 +19,9 @@ from didan_lite.errors import InputError
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and every GPU) with ``seed``.
 
-    Data order, initial weights and dropout then repeat run to run on one
-    machine; GPU kernels may still differ in the last bits between machines.
+    Data order, initial weights and dropout then repeat run to run. On a CPU (same thread count) a run repeats
+    bit for bit; on a CUDA GPU it does not: deterministic algorithms are not switched on, and some kernels
+    (``AdaptiveAvgPool2d``'s backward) add in a varying order.
     """
     random.seed(seed)
     np.random.seed(seed % 2**32)

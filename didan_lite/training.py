@@ -24,7 +24,7 @@ the network is built right after seeding (before any alignment term draws a
 number), and the source order, the target order and the augmentations each draw
 from their own generator, so whether the target batch is fed or not (warm-up,
 source-only) changes nothing in the source stream. A difference between two
-methods on one seed is then due to the methods, not to the draw.
+methods on one seed is then due to the methods, not to the draw (docs/decisions/paired-runs.md).
 
 Target labels are never used for training or for choosing a model: the model
 returned is the one of the last epoch. When they are given, the target UAR
@@ -39,7 +39,6 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -48,11 +47,29 @@ import torch.nn.functional as F
 from didan_lite import __version__, checkpoints
 from didan_lite.alignment import AlignmentLoss
 from didan_lite.errors import InputError, TrainingDiverged
-from didan_lite.features import mask_bands_and_frames, random_crop
+from didan_lite.features import random_crop
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig, set_exact_statistics
 from didan_lite.progress import progress_bar
 from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, cpu_threads, grad_scaler, pick_device, seed_everything
+
+
+MAX_WEIGHT = 1000.0
+"""Largest alignment weight accepted: beyond it the alignment term swamps the task loss by orders of magnitude
+and training diverges (the candidates of ``weight="auto"`` are :data:`didan_lite.model_selection.DEFAULT_CANDIDATES`)."""
+
+
+def check_alignment_weight(weight: object) -> float:
+    """The one check of an alignment weight, wherever it is given: a number in [0, :data:`MAX_WEIGHT`].
+
+    Raises:
+        InputError: naming the value (NaN, infinite, negative, too large or not a number).
+    """
+    number = isinstance(weight, (int, float, np.integer, np.floating)) and not isinstance(weight, bool)
+    if not (number and 0 <= weight <= MAX_WEIGHT):
+        raise InputError(f"Alignment weight {weight!r} is not a finite number in [0, {MAX_WEIGHT:g}]; use e.g. 0.3, "
+                         "0 (no alignment) or 'auto' (compare only).")
+    return float(weight)
 
 
 @dataclass(frozen=True)
@@ -63,24 +80,18 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
-    task_loss: Literal["mse", "ce"] = "mse"
     class_weighted: bool = True
     """Weigh each source example by N / (C n_y), so every class counts the same in total (UAR is the metric)."""
-    steps_per_epoch: int | None = 15
+    steps_per_epoch: int | None = 45
     """Optimisation steps per epoch (batches drawn from a reshuffled cycle over the source); the budget is
     ``epochs * steps_per_epoch`` steps whatever the corpus size. ``None``: one pass over the source per epoch."""
     alignment_weight: float = 0.3
+    """Trade-off weight of :func:`train_didan` and :func:`didan_lite.experiment.run_method`. ``compare`` and the
+    CLI do not read it: their ``weight`` argument (``"auto"``, the default, or a number) sets the weight of every
+    aligned run, replacing this field (the ``alignment_weight`` of each run's record says which it trained with)."""
     warmup_epochs: int = 5
     n_frames: int | None = None
     """Crop length for random-crop training; ``None`` trains on the stored length."""
-    spec_augment: tuple[int, int] = (0, 0)
-    """SpecAugment-style masks (:func:`didan_lite.features.mask_bands_and_frames`): largest width of each of
-    two frequency masks (bins) and two time masks (frames), applied to every training input; (0, 0): none."""
-    mixup: float = 0.0
-    """Mixup of source batches (Zhang et al., 2018): Beta(mixup, mixup) mixing of spectrograms and label
-    vectors (the regression targets); 0: none."""
-    lr_schedule: Literal["constant", "cosine"] = "constant"
-    """Learning rate over the epochs: constant, or cosine decay to zero (per step)."""
     device: str = "auto"
     mixed_precision: bool = True
     """Autocast of the network on CUDA (alignment terms stay float32): bfloat16 where the GPU has it natively,
@@ -95,17 +106,10 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.task_loss not in ("mse", "ce"):
-            raise InputError(f"task_loss {self.task_loss!r} is unknown; use 'mse' (DIDAN's regression) or 'ce'.")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise InputError(f"lr_schedule {self.lr_schedule!r} is unknown; use 'constant' or 'cosine'.")
-        if self.mixup < 0 or min(self.spec_augment) < 0 or len(self.spec_augment) != 2:
-            raise InputError(f"mixup must be >= 0 and spec_augment two widths >= 0; got {self.mixup}, {self.spec_augment}.")
         if (self.epochs < 1 or self.batch_size < 2 or not 0 < self.learning_rate < math.inf
                 or (self.steps_per_epoch is not None and self.steps_per_epoch < 1)):
             raise InputError(f"Training settings out of range: {self}.")
-        if not 0 <= self.alignment_weight < math.inf:
-            raise InputError(f"alignment_weight must be a finite number >= 0; got {self.alignment_weight}.")
+        check_alignment_weight(self.alignment_weight)
 
     def weight_at(self, epoch: int) -> float:
         """Trade-off weight during ``epoch`` (0-based).
@@ -147,16 +151,10 @@ class TrainResult:
     """The network's training precision: "bf16" or "fp16" autocast on CUDA, else "fp32" (:func:`didan_lite.runtime.autocast_dtype`)."""
 
 
-def task_loss(scores: torch.Tensor, labels: torch.Tensor, kind: str, weights: torch.Tensor | None = None) -> torch.Tensor:
-    """Regression of scores (B, C) onto label vectors (MSE), or cross-entropy; a weighted mean with ``weights`` (B,).
-
-    ``labels`` are class indices (B,) (one-hot label vectors) or label vectors (B, C) (mixup).
-    """
-    targets = F.one_hot(labels, scores.shape[1]).to(scores.dtype) if labels.ndim == 1 else labels.to(scores.dtype)
-    if kind == "ce":
-        per_example = F.cross_entropy(scores, targets, reduction="none")
-    else:
-        per_example = (scores - targets).pow(2).mean(1)
+def task_loss(scores: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Regression of scores (B, C) onto the one-hot vectors of class indices ``labels`` (B,) (MSE); a weighted
+    mean with ``weights`` (B,)."""
+    per_example = (scores - F.one_hot(labels, scores.shape[1]).to(scores.dtype)).pow(2).mean(1)
     if weights is None:
         return per_example.mean()
     return (weights * per_example).sum() / weights.sum().clamp_min(1e-12)
@@ -183,16 +181,6 @@ def _generators(seed: int) -> dict[str, torch.Generator]:
     for offset, name in enumerate(("dropout_source", "dropout_target")):
         streams[name] = torch.Generator().manual_seed(DROPOUT_SEED_OFFSET + seed * 2 + offset)
     return streams
-
-
-def _mixup(x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, generator: torch.Generator):
-    """Mix each source example with a shuffled partner: (mixed x, mixed label vectors (B, C), dominant labels (B,))."""
-    shape = torch._standard_gamma(torch.full((2,), float(alpha)), generator=generator)  # Beta = G1 / (G1 + G2)
-    lam = float(shape[0] / shape.sum().clamp_min(1e-12))
-    partner = torch.randperm(len(x), generator=generator).to(x.device)
-    vectors = F.one_hot(y, n_classes).float()
-    mixed_y = lam * vectors + (1 - lam) * vectors[partner]
-    return lam * x + (1 - lam) * x[partner], mixed_y, y if lam >= 0.5 else y[partner]
 
 
 
@@ -315,21 +303,13 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             index_s = cycles["source"].next(batch).to(device)
             index_t = cycles["target"].next(batch).to(device)
             x_s, y_s = source.x[index_s], source.y[index_s]
-            labels = y_s
-            if config.mixup > 0:
-                x_s, labels, y_s = _mixup(x_s, y_s, n_classes, config.mixup, generators["augment"])
             x_s = _augment(x_s, config, generators["augment"])
             x_t = _augment(target_x[index_t], config, generators["target"])  # drawn every step, fed or not
             inputs = torch.cat([x_s, x_t]) if aligning else x_s
-            if config.lr_schedule == "cosine":
-                progress = (epoch * steps_per_epoch + step) / (config.epochs * steps_per_epoch)
-                for group in optimiser.param_groups:
-                    group["lr"] = 0.5 * config.learning_rate * (1 + math.cos(math.pi * progress))
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
                 out = model(inputs, n_source=len(x_s), noise=(generators["dropout_source"], generators["dropout_target"]))
             n_s = len(x_s)
-            loss_task = task_loss(out.scores[:n_s].float(), labels, config.task_loss,
-                                  None if weights_of_class is None else weights_of_class[y_s])
+            loss_task = task_loss(out.scores[:n_s].float(), y_s, None if weights_of_class is None else weights_of_class[y_s])
             loss = loss_task
             if aligning:
                 fc_s = [f[:n_s].float() for f in out.fc_outputs]
@@ -389,9 +369,7 @@ class _Cycle:
 
 
 def _augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
-    """Random crop and SpecAugment masks of one domain's batch, drawn from that domain's generator."""
+    """Random crop of one domain's batch, drawn from that domain's generator."""
     if config.n_frames is not None:
         x = random_crop(x, config.n_frames, generator)
-    if any(config.spec_augment):
-        x = mask_bands_and_frames(x, *config.spec_augment, generator=generator)
     return x

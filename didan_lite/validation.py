@@ -34,6 +34,7 @@ from didan_lite.folders import check_writable_folder
 from didan_lite.manifest import check_manifest_file
 from didan_lite.runtime import pick_device
 from didan_lite.checkpoints import CHECKPOINT_KEYS, load_checkpoint
+from didan_lite.training import MAX_WEIGHT, check_alignment_weight
 
 __all__ = ["MAX_SEED", "MAX_WEIGHT", "SETTINGS_FILE", "alignment_weight", "check_checkpoints", "check_class_list",
            "check_classes_present", "check_device", "check_name_lists", "check_run_values", "check_writable_folder", "claim_output_folder",
@@ -42,9 +43,6 @@ __all__ = ["MAX_SEED", "MAX_WEIGHT", "SETTINGS_FILE", "alignment_weight", "check
 
 MAX_SEED = 2**32 - 1
 """Largest seed every generator accepts (NumPy and scikit-learn take 32-bit seeds)."""
-MAX_WEIGHT = 1000.0
-"""Largest alignment weight accepted: beyond it the alignment term swamps the task loss by orders of magnitude
-and training diverges (the candidates of ``--weight auto`` lie in [0.03, 3])."""
 SKIPPED_FILE = "skipped_files.tsv"
 """The file in an output folder that lists the audio files left out as unusable (path, reason)."""
 SETTINGS_FILE = "settings.json"
@@ -112,10 +110,11 @@ def alignment_weight(text: str) -> float | str:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a finite weight >= 0 (e.g. 0.3) or auto.") from None
-    if not 0 <= value <= MAX_WEIGHT:
+    try:
+        return check_alignment_weight(value)
+    except InputError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite weight in [0, {MAX_WEIGHT:g}]; give e.g. 0.3, 0 (no alignment) "
-                                         "or auto.")
-    return value
+                                         "or auto.") from None
 
 
 def positive_seconds(text: str) -> float:
@@ -153,7 +152,8 @@ def check_name_lists(**lists: object) -> None:
 
 
 def check_run_values(seeds: Sequence, *weights: object) -> None:
-    """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], weights in [0, MAX_WEIGHT] (or ``"auto"``).
+    """The library-side twin of the option types: distinct seeds in [0, 2**32 - 1], weights ``"auto"`` or as
+    :func:`didan_lite.training.check_alignment_weight` accepts.
 
     Raises:
         InputError: naming the value at fault.
@@ -164,9 +164,8 @@ def check_run_values(seeds: Sequence, *weights: object) -> None:
     if len(set(seeds)) != len(seeds):
         raise InputError(f"Seeds {list(seeds)} repeat a value; give each seed once (a repeat would count one run twice).")
     for weight in weights:
-        if isinstance(weight, (int, float)) and not 0 <= weight <= MAX_WEIGHT:
-            raise InputError(f"Alignment weight {weight} is not a finite number in [0, {MAX_WEIGHT:g}]; use e.g. 0.3, "
-                             "0 (no alignment) or 'auto'.")
+        if weight != "auto":
+            check_alignment_weight(weight)
 
 
 NON_ALIGNING = ("source-only", "adabn")

@@ -200,6 +200,9 @@ class PairedVerdict:
     method_mean: float = float("nan")
     baseline_mean: float = float("nan")
     """Mean target UAR over the paired runs, in %."""
+    paired_sd: float = float("nan")
+    """Standard deviation over seeds of the paired differences, in points (nan with fewer than two pairs):
+    well below the methods' own seed sd when the pairing works."""
 
     @property
     def helps(self) -> bool:
@@ -294,14 +297,15 @@ def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classe
     else:
         reason = "the interval includes 0."
     return PairedVerdict(method, baseline, n, mean, low, high, verdict, reason, confidence,
-                         float(100 * paired["target_uar_m"].mean()), float(100 * paired["target_uar_b"].mean()))
+                         float(100 * paired["target_uar_m"].mean()), float(100 * paired["target_uar_b"].mean()),
+                         float(differences.std(ddof=1)) if n >= 2 else float("nan"))
 
 
 def paired_table(runs, n_classes: int, baseline: str = "source-only", confidence: float = 0.95) -> pd.DataFrame:
     """Per method: runs, mean and sd of target UAR (%), and the paired difference to ``baseline`` with its interval.
 
-    Columns: method, runs, target_uar_mean, target_uar_sd, n_pairs, difference, ci_low, ci_high, verdict
-    (the baseline's own row and methods without a baseline run have nan differences and an empty verdict).
+    Columns: method, runs, target_uar_mean, target_uar_sd, n_pairs, difference, ci_low, ci_high, paired_sd,
+    verdict (the baseline's own row and methods without a baseline run have nan differences and an empty verdict).
     """
     table = as_table(runs)
     rows = []
@@ -309,10 +313,12 @@ def paired_table(runs, n_classes: int, baseline: str = "source-only", confidence
         values = 100 * table.loc[table["method"] == method, "target_uar"].to_numpy(float)
         row = {"method": method, "runs": len(values), "target_uar_mean": float(values.mean()),
                "target_uar_sd": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
-               "n_pairs": 0, "difference": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "verdict": ""}
+               "n_pairs": 0, "difference": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
+               "paired_sd": float("nan"), "verdict": ""}
         if method != baseline and (table["method"] == baseline).any():
             v = paired_verdict(table, method, baseline=baseline, n_classes=n_classes, confidence=confidence)
-            row.update(n_pairs=v.n_pairs, difference=v.mean_difference, ci_low=v.ci_low, ci_high=v.ci_high, verdict=v.verdict)
+            row.update(n_pairs=v.n_pairs, difference=v.mean_difference, ci_low=v.ci_low, ci_high=v.ci_high,
+                       paired_sd=v.paired_sd, verdict=v.verdict)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1,8 +1,9 @@
-"""Write every notebook's Open-in-Colab badge and set-up cell from the one repository address in pyproject.toml.
+"""Write every notebook's Open-in-Colab badge and set-up cell, and the README's badges, from the one repository
+address in pyproject.toml.
 
 Usage (``make notebooks`` runs the first form before executing the notebooks)::
 
-    python notebooks/sync_setup.py            # rewrite badge lines and set-up cells where they differ
+    python notebooks/sync_setup.py            # rewrite badges (notebooks and README) and set-up cells where they differ
     python notebooks/sync_setup.py --check    # change nothing; exit 1 naming each notebook that differs
 
 Only the numbered teaching notebooks (``notebooks/NN_*.ipynb``) have a badge and
@@ -11,10 +12,15 @@ a set-up cell; other notebooks (the instructor key) are left alone.
 The address is ``[project.urls] Repository`` in ``pyproject.toml``
 (``https://github.com/OWNER/NAME``). A fork changes that line and runs this
 script: the badges then open the fork's notebooks on Colab, and the set-up
-cells install the fork's package. Only two places of a notebook are written:
-the first line of its first cell (the badge) and its second cell (the set-up
-cell, :func:`setup_source`); everything else, outputs included, is left as it
+cells install the fork's package. Only these places of a notebook are written:
+the first line of its first cell (the badge), its second cell (the set-up
+cell, :func:`setup_source`) and, for :data:`GPU_NOTEBOOKS`, the metadata that
+opens them on a Colab GPU runtime; everything else, outputs included, is left as it
 is, so a re-run of an unchanged address changes nothing.
+
+When GitHub cannot be reached from Colab, the set-up cell installs a wheel instead: build one with
+``python -m build --wheel`` (``dist/didan_lite-*.whl``), upload it to the Colab session or to Drive, and
+set ``WHEEL`` in the set-up cell to its path.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = REPO / "pyproject.toml"
+README = REPO / "README.md"
 BRANCH = "main"  # the branch whose notebooks the badges open
 _GITHUB = re.compile(r"https://github\.com/(?P<owner>[A-Za-z0-9-]+)/(?P<name>[A-Za-z0-9._-]+?)(?:\.git)?/?")
 _BADGE_PREFIX = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -43,13 +50,20 @@ import subprocess
 import sys
 
 USE_DRIVE = False  # on Colab: True keeps corpora, features and runs in your Google Drive (survive a disconnect)
+WHEEL = ""  # if GitHub cannot be reached: the path of a didan_lite-*.whl you uploaded or keep on Drive (notebooks/README.md)
 {switches}if "google.colab" in sys.modules:
+    if WHEEL.startswith("/content/drive/"):  # a wheel kept on Drive: mount Drive before pip reads it
+        from google.colab import drive
+        drive.mount("/content/drive")
     _package = {requirement}
     _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", _package], capture_output=True, text=True)
     if _pip.returncode != 0:  # one line, and the cell stops: nothing below can work without the package
-        raise SystemExit(f"error: pip could not install didan-lite from {url} "
-                         f"({{(_pip.stderr.strip().splitlines() or ['no message'])[-1]}}); check the runtime's internet "
-                         "connection, then Runtime > Restart session and run this cell again.")
+        _lines = [line.strip() for line in (_pip.stdout + _pip.stderr).splitlines() if line.strip()]
+        _cause = [line for line in _lines if line.startswith(("fatal:", "ERROR:"))] or [
+            line for line in _lines if not line.startswith(("[notice]", "note:", "hint:"))][-2:]
+        raise SystemExit(f"error: pip could not install {{_package}} ({{' | '.join(_cause) or 'no message'}}); fix "
+                         "that (or set WHEEL to an uploaded wheel of didan-lite), then Runtime > Restart session and "
+                         "run this cell again.")
 
 %matplotlib inline
 %config InlineBackend.figure_formats = ['png']
@@ -77,6 +91,8 @@ _ENTERFACE_SWITCH = (
 )
 _EXTRAS = {"06_gpu_reproduction.ipynb": _ENTERFACE_SWITCH}
 """Notebook-specific switches of the set-up cell; ``ENTERFACE`` adds the ``video`` extra to the install."""
+GPU_NOTEBOOKS = ("05_ida_vs_mmd.ipynb", "06_gpu_reproduction.ipynb")
+"""Notebooks whose full mode is meant for a GPU: their metadata asks Colab for a GPU runtime (a T4, the free one)."""
 
 
 def repository_url(pyproject: Path = PYPROJECT) -> str:
@@ -106,8 +122,10 @@ def setup_source(url: str, notebook: str = "") -> str:
     """The set-up cell of ``notebook``: Colab-only install of the package at ``url`` (stopping with one
     ``error:`` line when pip fails), the Drive switch, plotting, device, seed, mode, one printed line."""
     switches = _EXTRAS.get(notebook, "")
-    requirement = f'f"didan-lite{{\'[video]\' if ENTERFACE else \'\'}} @ git+{url}"' if switches else f'"didan-lite @ git+{url}"'
-    return _SETUP.format(url=url, switches=switches, requirement=requirement)
+    extra = "{'[video]' if ENTERFACE else ''}" if switches else ""
+    requirement = (f'f"{{WHEEL}}{extra}" if WHEEL else f"didan-lite{extra} @ git+{url}"' if extra
+                   else f'WHEEL or "didan-lite @ git+{url}"')
+    return _SETUP.format(switches=switches, requirement=requirement)
 
 
 def sync_notebook(path: Path, url: str, *, write: bool = True) -> bool:
@@ -130,9 +148,31 @@ def sync_notebook(path: Path, url: str, *, write: bool = True) -> bool:
     for cell, source in ((first, "\n".join(lines)), (setup, setup_source(url, path.name))):
         if cell.source != source:
             cell.source, changed = source, True
+    if path.name in GPU_NOTEBOOKS:
+        colab = notebook.metadata.setdefault("colab", {})
+        if notebook.metadata.get("accelerator") != "GPU" or colab.get("gpuType") != "T4":
+            notebook.metadata["accelerator"], colab["gpuType"], changed = "GPU", "T4", True
     if changed and write:
         nbformat.write(notebook, path)
     return changed
+
+
+_README_BADGE = re.compile(r"https://colab\.research\.google\.com/github/(?P<slug>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)/blob/")
+
+
+def sync_readme(path: Path, url: str, *, write: bool = True) -> bool:
+    """Point the README's Colab badges and its other links to the repository at ``url``, replacing the address its
+    first badge names; True when it differed (and, with ``write``, was rewritten)."""
+    text = path.read_text(encoding="utf-8")
+    badge = _README_BADGE.search(text)
+    slug = url.removeprefix("https://github.com/")
+    if badge is None or badge["slug"] == slug:
+        return False
+    old = badge["slug"]
+    synced = text.replace(f"/github/{old}/", f"/github/{slug}/").replace(f"https://github.com/{old}", url)
+    if write:
+        path.write_text(synced, encoding="utf-8")
+    return True
 
 
 def teaching_notebooks(paths: list[Path] | None = None) -> list[Path]:
@@ -153,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     paths = teaching_notebooks(args.notebooks)
     differing = [path for path in paths if sync_notebook(path, url, write=not args.check)]
+    if not args.notebooks and sync_readme(README, url, write=not args.check):
+        differing.append(README)
     verb = "differ from" if args.check else "updated from"
     for path in differing:
         print(f"{path.name}: badge or set-up cell {verb} {url}")

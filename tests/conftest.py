@@ -111,3 +111,22 @@ def load_script(relative_path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """Pristine source and target tone corpora, and a data folder whose feature cache the tests share."""
+    root = tmp_path_factory.mktemp("corpora")
+    source = write_tone_corpus(root, "tones-a", per_class=4, seed=1)
+    target = write_tone_corpus(root, "tones-b", per_class=4, sample_rate=22_050, base_hz=180.0, seed=2)
+    return source, target, tmp_path_factory.mktemp("data")
+
+
+class RunsCode:
+    """A pickle whose loading creates a marker file: what a hostile checkpoint does."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))

@@ -86,8 +86,8 @@ def test_identical_samples_give_no_nan(method, same_point):
 
 
 SCALE_INVARIANT = [("mmd", {})] + [
-    (method, {"regulariser": regulariser})
-    for method in ("ida", "ida-symmetric", "ida-class", "ida-layer")
+    (method, {"regulariser": regulariser, **extra})
+    for method, extra in (("ida", {}), ("ida-ridge", {"symmetric": True}), ("ida-class", {}), ("ida-layer", {}))
     for regulariser in REGULARISERS
 ]
 
@@ -402,7 +402,8 @@ def test_make_alignment_builds_every_method(method):
 def test_make_alignment_passes_options_and_sets_context():
     loss = make("ida", regulariser="simplex", strength=0.2)
     assert (loss.regulariser, loss.strength, loss.layer) == ("simplex", 0.2, -2)
-    assert make_alignment("ida-symmetric", feature_dims=FEATURE_DIMS, class_names=CLASS_NAMES).symmetric
+    both_ways = make_alignment("ida-ridge", feature_dims=FEATURE_DIMS, class_names=CLASS_NAMES, symmetric=True)
+    assert both_ways.symmetric and not make("ida-ridge").symmetric
     dann = make_alignment("dann", feature_dims=FEATURE_DIMS, class_names=CLASS_NAMES, layer=0)
     assert dann.feature_dim == FEATURE_DIMS[0]
     assert len(list(dann.parameters())) > 0

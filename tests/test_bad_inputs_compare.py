@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from conftest import write_tone_corpus
-from test_bad_inputs import QUICK, Setting, _first_file, _rewrite, _rows
+from test_cli_refusals import QUICK, Setting, _first_file, _rewrite, _rows
 
 import didan_lite.experiment as experiment
 from didan_lite.cli import main

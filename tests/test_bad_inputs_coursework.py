@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import json
 import os
 import tracemalloc
@@ -79,7 +81,7 @@ def test_a_broken_source_is_one_line_naming_notebook_and_cell(coursework, capsys
 
 @pytest.fixture
 def grid(tmp_path, monkeypatch):
-    module = load_script("benchmarks/paired_grid.py")
+    module = importlib.import_module("benchmarks.paired_grid")
     monkeypatch.setattr(module, "load_task", lambda *a, **k: pytest.fail("the grid started work"))
     monkeypatch.setattr(module, "task_manifests", lambda *a, **k: pytest.fail("the grid started work"))
     monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "data"))

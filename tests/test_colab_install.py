@@ -1,4 +1,4 @@
-"""Installing the package on Colab changes none of Colab's packages: a real pip resolution, for Colab's Python.
+"""Installing the package on Colab changes none of Colab's packages: a real pip resolution, by Colab's Python.
 
 The notebooks' set-up cell runs ``pip install "didan-lite @ git+<repository>"`` in a Colab
 runtime. pip keeps an installed package whose version satisfies every requirement, so the install
@@ -14,13 +14,18 @@ version, made here and offered with ``--find-links``, so that the resolver check
 requirement on torch against Colab's version without fetching torch's 900 MB wheel and its CUDA
 libraries (this index serves no separate metadata files, so pip reads whole wheels).
 
-Needs the package index (PyPI); skips, saying so, when it cannot be reached.
+The resolution runs in a Python of Colab's version (:func:`colab_interpreter`; here pyenv's 3.13), since pip
+evaluates environment markers for its own interpreter: on 3.13, librosa and audioread add backports of
+modules that 3.13 removed. Needs the package index (PyPI) and that interpreter; skips, saying so, without
+either.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -49,10 +54,11 @@ NETWORK_ERRORS = (
 
 
 def colab_packages() -> tuple[dict[str, Version], set[str]]:
-    """Colab's versions (canonical name -> version) and the closure's packages Colab lacks, from the constraints file."""
+    """Colab's versions (canonical name -> version) and the closure's unpinned packages (those Colab lacks and the 3.13
+    backports of unknown version), from the constraints file."""
     pins, absent = {}, set()
     for line in CONSTRAINTS.read_text().splitlines():
-        if line.startswith("# not on Colab:"):
+        if line.startswith(("# not on Colab:", "# 3.13 backports:")):  # classified, not pinned
             absent |= {canonicalize_name(name) for name in line.split(":", 1)[1].split()}
         elif line.strip() and not line.startswith("#"):
             name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", line.strip()).groups()
@@ -79,6 +85,21 @@ def installed_stand_in(folder: Path, name: str, version: Version) -> Path:
     return wheel
 
 
+def colab_interpreter() -> str | None:
+    """A Python of Colab's version: this one, one under pyenv or one on PATH (``python3.13``); None when none is found.
+
+    pip evaluates environment markers (``python_version < "3.13"``) for the interpreter it runs in, whatever
+    ``--python-version`` says, so only a Python of Colab's version resolves Colab's dependency closure.
+    """
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == COLAB_PYTHON:
+        return sys.executable
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = sorted(root.glob(f"{COLAB_PYTHON}.*/bin/python{COLAB_PYTHON}"))
+    if candidates:  # before PATH, whose pyenv shim answers only for the selected version
+        return str(candidates[-1])
+    return shutil.which(f"python{COLAB_PYTHON}")
+
+
 def index_url() -> str:
     """The index pip uses here (its configuration or PIP_INDEX_URL), else PyPI's."""
     listing = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
@@ -103,6 +124,12 @@ def test_colab_python_is_allowed():
 @pytest.mark.slow
 @pytest.mark.network
 def test_installing_the_package_on_colab_changes_none_of_its_packages(tmp_path):
+    python = colab_interpreter()
+    if python is None:
+        pytest.skip(f"no Python {COLAB_PYTHON} (Colab's) found on PATH or under pyenv: pip resolves environment markers "
+                    "for the interpreter it runs in, so only that version checks Colab's dependency closure")
+    if subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode != 0:
+        pytest.skip(f"{python} has no pip")
     url = index_url()
     try:
         urllib.request.urlopen(f"{url}/pip/", timeout=15).close()
@@ -113,7 +140,7 @@ def test_installing_the_package_on_colab_changes_none_of_its_packages(tmp_path):
     stand_in = installed_stand_in(tmp_path / "installed", "torch", pins["torch"])
     platforms = [argument for tag in COLAB_PLATFORMS for argument in ("--platform", tag)]
     command = [
-        sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report),
+        python, "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report),
         "--target", str(tmp_path / "never-written"), "--only-binary=:all:",
         "--python-version", COLAB_PYTHON, "--implementation", "cp", "--abi", "cp" + COLAB_PYTHON.replace(".", ""),
         *platforms, "--find-links", str(stand_in.parent), "--timeout", "30", "--retries", "2",

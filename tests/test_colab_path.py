@@ -18,7 +18,7 @@ import types
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, load_script
 from data_fetch import cache
 from data_fetch.corpora import get_corpus
 from data_fetch.notebook_data import keep_on_drive
@@ -57,6 +57,70 @@ def test_a_failed_install_on_colab_stops_the_cell_with_one_line(path, monkeypatc
     assert "\n" not in message and message.startswith("error: pip could not install didan-lite")
     assert "Could not resolve host: github.com" in message and "run this cell again" in message
     assert calls and calls[0][1:4] == ["-m", "pip", "install"]
+
+
+GIT_FAILURE = """\
+  error: subprocess-exited-with-error
+
+  × git clone --filter=blob:none --quiet https://github.com/a-teacher/didan-lite /tmp/pip-req-build-x did not run successfully.
+  │ exit code: 128
+  ╰─> [2 lines of output]
+      remote: Repository not found.
+      fatal: repository 'https://github.com/a-teacher/didan-lite/' not found
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+
+[notice] A new release of pip is available: 24.1.2 -> 26.0
+[notice] To update, run: pip install --upgrade pip
+"""
+
+
+@pytest.mark.parametrize(("stderr", "shown", "hidden"), [
+    (GIT_FAILURE, "fatal: repository 'https://github.com/a-teacher/didan-lite/' not found", "[notice]"),
+    ("WARNING: Retrying\nERROR: Could not find a version that satisfies the requirement torch>=9\n"
+     "[notice] To update, run: pip install --upgrade pip\n", "ERROR: Could not find a version", "To update"),
+    ("Traceback (most recent call last):\n  File x\nOSError: [Errno 28] No space left on device\n"
+     "note: This error originates from a subprocess\n", "File x | OSError: [Errno 28] No space left on device", "note:"),
+], ids=["git-fatal", "pip-error", "last-lines"])
+def test_a_failed_install_shows_the_line_that_says_what_failed(stderr, shown, hidden, monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr(subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(command, 1, "", stderr))
+    with pytest.raises(SystemExit) as stop:
+        exec(_install_block(NOTEBOOKS[0]), {})
+    message = str(stop.value)
+    assert "\n" not in message and shown in message and hidden not in message and "WHEEL" in message
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_wheel_replaces_the_repository_when_one_is_given(path, monkeypatch):
+    colab, events = types.ModuleType("google.colab"), []
+    colab.drive = types.SimpleNamespace(mount=lambda where: events.append(f"mount {where}"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(subprocess, "run", lambda command, **kw: events.append(command[-1]) or subprocess.CompletedProcess(command, 0))
+    on_drive, uploaded = "/content/drive/MyDrive/didan_lite-0.1.0-py3-none-any.whl", "/content/didan_lite-0.1.0-py3-none-any.whl"
+    for wheel in (on_drive, uploaded, ""):
+        exec(_install_block(path).replace('WHEEL = ""', f"WHEEL = {wheel!r}"), {})
+    assert events[:3] == ["mount /content/drive", on_drive, uploaded], "Drive is mounted before pip reads a wheel there"
+    assert events[3].startswith("didan-lite") and "git+" in events[3] and len(events) == 4
+
+
+def test_the_notebooks_meant_for_a_gpu_ask_colab_for_one():
+    sync_setup = load_script("notebooks/sync_setup.py")
+    asked = {path.name for path in NOTEBOOKS if nbformat.read(path, as_version=4).metadata.get("accelerator") == "GPU"}
+    assert asked == set(sync_setup.GPU_NOTEBOOKS) and "06_gpu_reproduction.ipynb" in asked
+
+
+def test_one_step_points_the_readme_badges_at_a_fork(tmp_path):
+    sync_setup = load_script("notebooks/sync_setup.py")
+    readme = tmp_path / "README.md"
+    readme.write_text((REPO / "README.md").read_text())
+    badges = readme.read_text().count("colab.research.google.com/github/")
+    assert badges >= 6 and not sync_setup.sync_readme(readme, sync_setup.repository_url()), "README follows pyproject"
+    assert sync_setup.sync_readme(readme, "https://github.com/a-fork/didan-lite")
+    text = readme.read_text()
+    assert text.count("colab.research.google.com/github/a-fork/didan-lite/blob/main/notebooks/") == badges
+    assert sync_setup.repository_url() not in text and "https://github.com/a-fork/didan-lite" in text, "the citation's address too"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

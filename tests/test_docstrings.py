@@ -12,8 +12,6 @@ import re
 from conftest import REPO
 
 HISTORY = re.compile(r"\bround\s*\d+|\bround\d|\bissue\s*#?\d+|\bissue\d|benchmarks/results", re.IGNORECASE)
-PENDING = {"didan_lite/alignment/ida.py", "didan_lite/presets.py"}
-"""Docstrings the lead is rewriting with the code they describe (issue 28, item 2): still citing history."""
 
 
 def _citing() -> dict[str, list[str]]:
@@ -28,11 +26,7 @@ def _citing() -> dict[str, list[str]]:
 
 def test_no_module_docstring_cites_a_round_an_issue_or_a_result_path():
     citing = _citing()
-    assert set(citing) - PENDING == set(), f"move these to docs/decisions/: {citing}"
-
-
-def test_the_pending_list_holds_only_modules_that_still_cite_history():
-    assert PENDING <= set(_citing()), f"no longer citing history, drop from PENDING: {sorted(PENDING - set(_citing()))}"
+    assert citing == {}, f"move these to docs/decisions/: {citing}"
 
 
 def test_every_decision_page_is_linked_from_the_index_and_named_in_the_code():

@@ -25,7 +25,7 @@ def _conda_pins() -> dict[str, Version]:
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
     pins = {}
     for line in pip_section:
-        if line.startswith("-e"):
+        if line.startswith("-"):  # -e ., --extra-index-url
             continue
         name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==([^\s]+)", line).groups()
         pins[name.lower()] = Version(version)

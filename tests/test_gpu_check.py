@@ -6,18 +6,19 @@ and the sampler is checked against a stand-in ``nvidia-smi`` that prints fixed r
 
 from __future__ import annotations
 
+import importlib
+
 import json
 import shutil
 import sys
 
 import pytest
 
-from conftest import load_script
 from didan_lite.runtime import PRECISION_NAMES, autocast_dtype, pick_device
 
 
 def _gpu_check():
-    return load_script("benchmarks/gpu_check.py")
+    return importlib.import_module("benchmarks.gpu_check")
 
 
 @pytest.mark.slow

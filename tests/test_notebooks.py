@@ -33,8 +33,9 @@ CHECK_CALL = re.compile(r"\bcheck_exercise_(\d)_(\d)\(")
 REPOSITORY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 SLUG = REPOSITORY.removeprefix("https://github.com/")
 COLAB = f"https://colab.research.google.com/github/{SLUG}/blob/main/notebooks/{{name}}"
-PACKAGE = f'_package = "didan-lite @ git+{REPOSITORY}"'
-PACKAGE_06 = "_package = f\"didan-lite{'[video]' if ENTERFACE else ''} @ git+" + REPOSITORY + '"'
+PACKAGE = f'_package = WHEEL or "didan-lite @ git+{REPOSITORY}"'
+PACKAGE_06 = ("_package = f\"{WHEEL}{'[video]' if ENTERFACE else ''}\" if WHEEL else "
+              "f\"didan-lite{'[video]' if ENTERFACE else ''} @ git+" + REPOSITORY + '"')
 MACHINE_PATH = re.compile(r"(/work/|/root/|/home/|/tmp/)")
 INLINE_CHECKS = {"01_spectrogram_features.ipynb": "library = spectrogram(", "03_mmd.ipynb": "library = float(MMDLoss()(",
                  "04_ida.ipynb": "reconstruction_coefficients(f_s, f_t, \"ridge\""}
@@ -83,16 +84,17 @@ def test_the_repository_address_is_one_github_url_in_pyproject():
 
 
 def test_no_other_file_names_the_repository_owner():
-    """A fork changes one line: only pyproject.toml and the generated notebook cells hold the address."""
+    """A fork changes one line: only pyproject.toml, the generated notebook cells and the README (its badges and
+    links, rewritten by the same script) hold the address."""
     holders = []
     for path in REPO.rglob("*"):
         parts = set(path.relative_to(REPO).parts)
-        if not path.is_file() or parts & {".git", ".venv", "runs", "__pycache__", ".pytest_cache"}:
+        if not path.is_file() or parts & {".git", ".venv", "runs", "__pycache__", ".pytest_cache", "_build"}:
             continue
         if path.suffix in {".py", ".md", ".toml", ".yml", ".yaml", ".cfg", ".txt", ".sh"} or path.name == "Makefile":
             if SLUG in path.read_text(encoding="utf-8", errors="replace"):
                 holders.append(path.relative_to(REPO).as_posix())
-    assert holders == ["pyproject.toml"]
+    assert sorted(holders) == ["README.md", "pyproject.toml"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -110,12 +112,14 @@ def test_setup_cell_installs_only_the_package_on_colab(path):
     lines = setup.source.splitlines()
     guard = next(i for i, line in enumerate(lines) if line.strip() == 'if "google.colab" in sys.modules:')
     installs = [line for line in lines if '"pip", "install"' in line and not line.lstrip().startswith("#")]
-    assert [line.strip() for line in lines[guard + 1 : guard + 3]] == [
-        PACKAGE_06 if path.name.startswith("06") else PACKAGE,
-        '_pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", _package], capture_output=True, text=True)',
-    ], "the install must sit under the Colab guard"
+    package = PACKAGE_06 if path.name.startswith("06") else PACKAGE
+    at = next(i for i, line in enumerate(lines) if line.strip() == package)
+    assert at > guard and all(line.startswith("    ") for line in lines[guard + 1 : at + 2]), "under the Colab guard"
+    assert lines[at + 1].strip() == (
+        '_pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", _package], capture_output=True, text=True)'
+    ), "the install must sit under the Colab guard"
     for forbidden in ("torch", "numpy", "librosa", "--upgrade", " -U", "--force-reinstall", "--no-deps"):
-        assert forbidden not in installs[0] + lines[guard + 1]
+        assert forbidden not in installs[0] + lines[at]
     for call in ("pick_device()", "seed_everything(0)", "FAST = fast_mode()", "%matplotlib inline", "figure_formats = ['png']"):
         assert call in setup.source
     prints = [line for line in lines if line.startswith("print(")]

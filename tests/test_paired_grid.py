@@ -6,6 +6,8 @@ Tiny tone corpora and one epoch of the fast preset: this checks the script, not 
 
 from __future__ import annotations
 
+import importlib
+
 import json
 import shutil
 
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import REPO, load_script
+from conftest import REPO
 
 ROUND9 = REPO / "benchmarks" / "results" / "round9"
 
@@ -21,7 +23,7 @@ ROUND9 = REPO / "benchmarks" / "results" / "round9"
 @pytest.fixture
 def grid(tone_corpora, tmp_path, monkeypatch):
     """The script as a module, its task reading the tone corpora, its caches under ``tmp_path``."""
-    module = load_script("benchmarks/paired_grid.py")
+    module = importlib.import_module("benchmarks.paired_grid")
     source, target = tone_corpora
     monkeypatch.setattr(module, "task_manifests", lambda task, root: (source, target, None))
     monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "data"))

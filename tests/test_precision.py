@@ -80,8 +80,8 @@ def test_training_autocasts_to_the_chosen_dtype_and_says_so(monkeypatch):
 
 
 def _recording(forward, seen: list):
-    def wrapped(self, x):
-        out = forward(self, x)
+    def wrapped(self, x, **kwargs):
+        out = forward(self, x, **kwargs)
         seen.append(out.scores.dtype)
         return out
     return wrapped

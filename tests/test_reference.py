@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +25,12 @@ from didan_lite.reference import (
 )
 from didan_lite.report import write_metrics
 from didan_lite.verdicts import paired_verdict
-from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _make_reference():
-    return load_script("benchmarks/make_reference.py").main
+    return importlib.import_module("benchmarks.make_reference").main
 
 
 def _run(method: str, seed: int, target_uar: float) -> RunResult:

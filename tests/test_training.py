@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 
@@ -10,11 +11,13 @@ import torch
 
 import didan_lite.checkpoints as checkpoints
 import didan_lite.training as training
+import didan_lite.validation as validation
 from conftest import blob_domain
 from didan_lite.alignment import make_alignment
 from didan_lite.errors import InputError
 from didan_lite.model import DIDAN, ModelConfig
-from didan_lite.training import DomainData, TrainConfig, predict, train_didan
+from didan_lite.training import MAX_WEIGHT, DomainData, TrainConfig, predict, train_didan
+from didan_lite.validation import check_run_values
 
 SMALL = ModelConfig(conv_channels=(4, 8), fc_dims=(16, 8), pooled_size=(2, 2), dropout=0.0)
 FAST = TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3, warmup_epochs=1, progress=False, device="cpu")
@@ -105,8 +108,6 @@ def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
 def test_bad_training_input_is_refused():
     with pytest.raises(InputError, match="needs labels"):
         train_didan(DomainData(torch.zeros(4, 16, 20)), blob_domain(4, 0, 0), 2, config=FAST, model_config=SMALL)
-    with pytest.raises(InputError, match="task_loss"):
-        TrainConfig(task_loss="hinge")
 
 
 def test_checkpoint_of_other_data_with_the_same_shapes_is_refused(tmp_path):
@@ -117,10 +118,17 @@ def test_checkpoint_of_other_data_with_the_same_shapes_is_refused(tmp_path):
         train_didan(blob_domain(16, 0.0, 5), blob_domain(16, 1.0, 1), 2, config=config, model_config=SMALL, checkpoint=checkpoint)
 
 
-@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -0.1])
-def test_train_config_refuses_a_weight_that_is_not_a_finite_number_at_least_zero(weight):
-    with pytest.raises(InputError, match="alignment_weight must be a finite number"):
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -0.1, 1000.5, "0.3", True])
+def test_one_weight_check_with_one_bound_everywhere(weight):
+    """TrainConfig, the library's run values and the CLI's --weight share one check and one bound, [0, 1000]."""
+    with pytest.raises(InputError, match=r"Alignment weight .* not a finite number in \[0, 1000\]"):
         TrainConfig(alignment_weight=weight)
+    with pytest.raises(InputError, match=r"not a finite number in \[0, 1000\]"):
+        check_run_values([0], weight)
+    if isinstance(weight, float):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"\[0, 1000\]"):
+            validation.alignment_weight(repr(weight))
+    assert TrainConfig(alignment_weight=1000).alignment_weight == validation.alignment_weight("1000") == MAX_WEIGHT
 
 
 _FORWARD = DIDAN.forward
@@ -182,11 +190,11 @@ def test_class_weighted_loss_counts_every_class_the_same():
     assert weights.tolist() == pytest.approx([4 / 6, 2.0, 0.0])
     scores = torch.zeros(4, 3)
     # one error per class weighs the same: the lone class-1 example counts as much as the three of class 0
-    per_class = training.task_loss(scores, labels, "mse", weights[labels])
-    assert per_class.item() == pytest.approx(training.task_loss(scores, labels, "mse").item())
+    per_class = training.task_loss(scores, labels, weights[labels])
+    assert per_class.item() == pytest.approx(training.task_loss(scores, labels).item())
     always = {c: torch.nn.functional.one_hot(torch.full((4,), c), 3).float() for c in (0, 1)}
-    weighted = {c: training.task_loss(always[c], labels, "mse", weights[labels]).item() for c in (0, 1)}
-    plain = {c: training.task_loss(always[c], labels, "mse").item() for c in (0, 1)}
+    weighted = {c: training.task_loss(always[c], labels, weights[labels]).item() for c in (0, 1)}
+    plain = {c: training.task_loss(always[c], labels).item() for c in (0, 1)}
     assert weighted[0] == pytest.approx(weighted[1])  # always the majority class is no better than the minority
     assert plain[0] < plain[1]  # unweighted, predicting the majority class pays
 

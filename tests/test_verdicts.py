@@ -130,3 +130,12 @@ def test_a_run_without_a_held_out_figure_gets_no_verdict_never_a_pass():
     assert not check.ok and check.unmeasured_seeds == ("seed 0",) and "unknown" in check.sentence
     assert paired_verdict(runs, "mmd", n_classes=5).verdict == "no verdict: not measured"
     assert paired_verdict(runs.drop(columns="source_heldout_uar"), "mmd", n_classes=5).verdict == "helps"
+
+
+def test_the_paired_sd_is_reported_beside_the_seed_sd():
+    """Pairs that pair: the spread of the differences is far below the spread of the seeds."""
+    runs = _table(source_only=([25.0, 35.0, 45.0, 55.0], LEARNED), ida=([27.0, 38.0, 47.0, 57.5], LEARNED))
+    verdict = paired_verdict(runs, "ida", n_classes=5)
+    assert verdict.paired_sd == pytest.approx(pd.Series([2.0, 3.0, 2.0, 2.5]).std())
+    row = paired_table(runs, 5).set_index("method").loc["ida"]
+    assert row["paired_sd"] == pytest.approx(verdict.paired_sd) and row["target_uar_sd"] > 5 * row["paired_sd"]

@@ -56,11 +56,12 @@ def _dann_context(dims: Sequence[int], names: Sequence[str], options: Mapping[st
 
 
 _FIRST_READING = {"regulariser": "ridge", "reference": "spread", "symmetric": False, "diversity": 0.0}
-"""The package's first IDA reading (ridge, one way, divided by the spread): kept to show how a collapse satisfies it."""
+"""The package's first IDA reading (ridge, one way, divided by the spread): kept to show how a collapse satisfies it.
+Both ways: method ``"ida-ridge"`` with the option ``symmetric=True``."""
 
 _SAFEGUARDS = {"min_confidence": 0.5, "balanced": True, "class_after": 0.5}
 """ida-class's pseudo-label safeguards (confidence margin, class balance, warm-up), each chosen a priori: the reasons
-are in :mod:`didan_lite.alignment.ida` (Safeguards of ``ida-class``)."""
+are in docs/decisions/ida-reading.md."""
 
 _METHODS: dict[str, _Method | None] = {
     "source-only": None,
@@ -70,7 +71,6 @@ _METHODS: dict[str, _Method | None] = {
     "ida-spread": _Method(IDALoss, defaults={"reconstruction": False}),
     "ida-oneway": _Method(IDALoss, defaults={"symmetric": False}),  # the target rebuilt from the source only
     "ida-ridge": _Method(IDALoss, defaults=_FIRST_READING),
-    "ida-symmetric": _Method(IDALoss, lambda dims, names, options: {"symmetric": True}, {"regulariser": "ridge", "reference": "spread", "diversity": 0.0}),
     "ida-class": _Method(IDALoss, lambda dims, names, options: {"groups": label_groups(names, "class")}, _SAFEGUARDS),
     "ida-layer": _Method(
         LayerAdaptedIDALoss, lambda dims, names, options: {"class_names": names, "n_layers": len(dims)}

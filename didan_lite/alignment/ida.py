@@ -31,59 +31,15 @@ between two samples *of the same corpus* (both batches, detached), and
 :math:`\sigma(X) = \log(\lVert X_c \rVert_* / \lVert X_c \rVert_F)` the spectral spread of a
 centred batch (:func:`spectral_spread`), weighted by :math:`\gamma` = ``diversity`` (0.5).
 
-- *Why the self-reference.* The first reading below divides the residual by
-  the spread; a network lowered it by flattening the embedding onto one or two
-  directions, where every target is in the span of a batch of sources wherever
-  it lies (measured on B->C and C->B: effective rank 3.8 -> 1.7-2.4, proxy
-  A-distance unchanged). Here the numerator and the denominator are the same
-  kind of quantity (a distance to a soft nearest neighbour), so shrinking or
-  flattening the features shrinks both alike: a collapse that leaves the
-  corpora apart does not lower the loss, and typically raises it (in one or
-  two dimensions the corpora's supports barely overlap;
-  ``tests/test_ida_anticollapse.py``). When the corpora are mixed the other
-  corpus rebuilds a sample about as well as its own (log-ratio near 0), so
-  spreading within a corpus costs nothing while moving the corpora onto each
-  other pays.
-- *Why the logarithm.* In a flattened embedding whose corpora are apart the
-  ratio reaches hundreds; the log keeps the gradient relative (d ratio / ratio),
-  so the term does not swamp the regression loss (the plain ratio, at weight
-  0.3, dropped the synthetic pair's held-out source UAR from 52 to 32 %,
-  benchmarks/results/synthetic-ida-dev).
-- *Why locality (simplex weights, small temperature).* A target must lie
-  *near* source samples, not in their span; the residual measures the distance
-  to the other corpus's support.
-- *Why both directions.* Rebuilding only the target from the source is
-  satisfied by a target that sits inside part of the source; the source must
-  also be rebuilt from the target, so the supports must cover each other.
-- *Why a spread term* (``diversity``; our addition, not from the papers). The
-  log-ratio alone cannot be lowered by a collapse that leaves the corpora apart,
-  but it can be lowered by a collapse that *also* pulls them together: on one
-  line the corpora are easily made to overlap, and the regression loss alone did
-  not stop it. Measured at weight 0.3 on development seed 0 without the term,
-  the effective rank of the aligned layer fell from 3.4 to 1.3 (B->C), 3.7 to
-  1.3 (C->B) and 2.2 to 1.25 (synthetic, seeds 0-1), and held-out *source* UAR
-  fell by 12-20 points. :math:`\sigma` is the logarithm of the batch's
-  nuclear-to-Frobenius norm ratio: 0 on a line, larger the more evenly the
-  batch spreads over directions, and scale invariant (batch nuclear-norm
-  maximisation, Cui et al., CVPR 2020, applied to features). With
-  :math:`\gamma = 0.5` the rank stayed at 2.5, 3.6 and 2.05 and held-out source
-  UAR at 67.2, 64.0 and 52.5 (benchmarks/results/issue8-round2.md). The price:
-  less alignment by the proxy A-distance on B->C and on the synthetic pair.
-  Chosen on those unsupervised figures and held-out source speakers, never on
-  target labels; whitening the features (Mahalanobis distances) and holding
-  the source features fixed were tried and collapsed as well (rank 1.1).
-  ``ida-class`` and ``ida-layer`` inherit the term; in ``ida-layer`` it also
-  spreads the 5-d class scores of the last layer, as batch nuclear-norm
-  maximisation does for predictions. Neither was re-tuned with it.
-- *Why a within-corpus temperature.* It sets "near" relative to the spacing of
-  samples inside a corpus; the same :math:`\tau` serves numerator and denominator.
+Why each part (the self-reference, the logarithm, locality, both directions, the spread term, the
+within-corpus temperature) and the measurements behind it: ``docs/decisions/ida-reading.md``.
 
 ``regulariser`` (``ridge``, ``sparse``), ``reference`` (``"spread"``),
 ``symmetric`` and ``diversity`` can be varied; ``groups`` (class-aware, LIDAN) apply to the
 cross and the self reconstruction alike.
 
 **The first reading** (``reference="spread"``, ``regulariser="ridge"``,
-``symmetric=False``, ``diversity=0``; method ``"ida-ridge"``, and ``"ida-symmetric"`` for both
+``symmetric=False``, ``diversity=0``; method ``"ida-ridge"``, with ``symmetric=True`` for both
 directions), kept to show how a collapse satisfies it.
 Take a batch of source features :math:`S \in \mathbb{R}^{B_s \times D}`
 (rows :math:`s_i`) and target features :math:`T \in \mathbb{R}^{B_t \times D}`
@@ -173,32 +129,19 @@ spreads and scale). One group = marginal IDA, one group per class =
 class-aware IDA (LIDAN's finest granularity). Computed for all groups at
 once with block masks (a block-diagonal Gram matrix for ``ridge``).
 
-**Safeguards of ``ida-class``** (pseudo-labels that are wrong steer the alignment wrongly: a target
-pulled onto the sources of the wrong class is a classification error made on purpose). Each threshold
-was chosen a priori, for the reason given, not on any corpus's labels:
+**Safeguards of ``ida-class``** (wrong pseudo-labels steer the alignment wrongly), each a fixed option:
 
-- *Confidence* is the **margin** between the top two scores of a target,
-  :math:`m_j = s_{j,(1)} - s_{j,(2)}`; a target is used when :math:`m_j \ge` ``min_confidence``
-  (``ida-class``: 0.5). The scores are regression outputs (class-weighted MSE onto one-hot labels), not
-  probabilities: they need not sum to one or stay in [0, 1], so a softmax would need a temperature with
-  no natural value. The margin is in the labels' own units: 0 is undecided, 1 a clean one-hot
-  answer, and 0.5 is halfway. Read as probability estimates, a margin of 0.5 means the top class is at
-  least as likely as all the others together (:math:`p_1 \ge 0.5 + p_2` gives :math:`p_1 \ge 1 - p_1`).
-- *Class balance* (``balanced=True``): the reconstruction term is the **mean over pseudo-classes** of a
-  per-class IDA term (each class's confident targets against the source samples of that class, the
-  log-ratio of :func:`~didan_lite.alignment.reconstruction.self_referenced_residual` in both
-  directions), so a class contributes the same whatever its count in the batch: a network that
-  predicts one class for most targets cannot let that class dominate the alignment. A class enters
-  only with at least ``min_group_size`` (2) confident targets *and* 2 source samples in the batch,
-  the fewest for which the leave-one-out self reference exists in both corpora. The spread term stays
-  on the whole batches (it guards against a collapse whatever the pseudo-labels); a batch in which no
-  class qualifies gives the spread term alone, with finite gradients.
-- *Warm-up* (``class_after``): the pseudo-labels are used only from training progress
-  ``class_after`` on (:meth:`IDALoss.set_progress`; ``ida-class``: 0.5); before it the loss is the
-  marginal IDA of the same settings. At the library's schedule (20 epochs, 5 of warm-up, 5 of ramp,
-  :meth:`didan_lite.training.TrainConfig.weight_at`) the alignment weight is fully ramped at progress
-  0.45; from 0.5 the network has trained on the source task for half its budget, so its scores
-  are those of a network that has learned the source task.
+- *confidence*: a target is used when the **margin** between its top two scores,
+  :math:`m_j = s_{j,(1)} - s_{j,(2)}`, reaches ``min_confidence`` (``ida-class``: 0.5);
+- *class balance* (``balanced=True``): the reconstruction term is the mean over pseudo-classes of a
+  per-class IDA term (:func:`~didan_lite.alignment.reconstruction.self_referenced_residual` in both
+  directions); a class enters with at least ``min_group_size`` (2) confident targets and 2 source samples
+  in the batch; the spread term stays on the whole batches; a batch in which no class qualifies gives the
+  spread term alone;
+- *warm-up* (``class_after``): the pseudo-labels are used from training progress ``class_after`` on
+  (:meth:`IDALoss.set_progress`; ``ida-class``: 0.5), marginal IDA before.
+
+Why these thresholds: ``docs/decisions/ida-reading.md``.
 
 :attr:`IDALoss.last_usage` tells how many targets the class term used (beside ``last_parts``, which sum
 to the total and so carry no counts).
@@ -240,10 +183,9 @@ __all__ = [
     "spectral_spread",
 ]
 
-REFERENCES: tuple[str, ...] = ("self", "self-detached", "spread")
-"""What the cross-domain residual is divided by: the leave-one-out self-reconstruction residual (``"self"``), the
-same held constant for the gradient (``"self-detached"``: no push away from own-corpus neighbours), or the
-within-domain spread (the first reading, which a collapse of the features can satisfy)."""
+REFERENCES: tuple[str, ...] = ("self", "spread")
+"""What the cross-domain residual is divided by: the leave-one-out self-reconstruction residual (``"self"``) or
+the within-domain spread (the first reading, which a collapse of the features can satisfy)."""
 DEFAULT_DIVERSITY = 0.5
 """Weight of the spectral-spread term in the default IDA (see the module docstring: why a spread term)."""
 
@@ -277,8 +219,7 @@ class IDALoss(AlignmentLoss):
         regulariser: ``"simplex"`` (default), ``"ridge"`` or ``"sparse"``.
         strength: relative regularisation strength (``None``: the regulariser's default).
         symmetric: also rebuild the source from the target and average the two residuals.
-        reference: ``"self"`` (default: divide by the own-corpus reconstruction residual), ``"self-detached"``
-            (the same, constant for the gradient) or ``"spread"``.
+        reference: ``"self"`` (default: divide by the own-corpus reconstruction residual) or ``"spread"``.
         diversity: weight of the spectral-spread term subtracted from the loss (0: none).
         reconstruction: False keeps the spread term alone (the ablation ``ida-spread``).
         groups: group id per class index (None: marginal IDA; ``range(C)``:
@@ -415,8 +356,7 @@ class IDALoss(AlignmentLoss):
         """Residual of rebuilding ``target`` from ``basis``, and the coefficients used."""
         if self.reference != "spread":
             return self_referenced_residual(
-                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups,
-                detach_reference=self.reference == "self-detached",
+                basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups
             )
         coefficients = reconstruction_coefficients(
             basis, target, self.regulariser, self.strength, source_groups=basis_groups, target_groups=target_groups

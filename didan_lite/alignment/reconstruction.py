@@ -224,7 +224,6 @@ def self_referenced_residual(
     *,
     basis_groups: Tensor | None = None,
     rebuilt_groups: Tensor | None = None,
-    detach_reference: bool = False,
 ) -> tuple[Tensor, Tensor]:
     r"""How much worse the other domain rebuilds a batch than the batch's own domain does (the default IDA reading).
 
@@ -244,9 +243,7 @@ def self_referenced_residual(
     Shrinking or flattening the features shrinks numerator and denominator alike,
     so a collapse does not lower it. The denominator is floored at ``SPREAD_FLOOR``
     times the numerator. ``K``: samples with at least one allowed sample in both
-    bases (groups, as in :func:`reconstruction_coefficients`). With ``detach_reference`` the denominator is a
-    constant for the gradient: minimising the ratio then only pulls samples towards the other domain, instead
-    of also pushing each sample away from its own domain's neighbours (same class included).
+    bases (groups, as in :func:`reconstruction_coefficients`).
 
     Returns:
         The scalar log-ratio and ``W`` (B_r, B_b), differentiable.
@@ -288,7 +285,5 @@ def self_referenced_residual(
     numerator = ((r - cross @ b).pow(2).sum(1) * kept).sum() / n_kept
     denominator = ((own - self_weights @ own).pow(2).sum(1) * kept).sum() / n_kept
     denominator = torch.maximum(denominator, SPREAD_FLOOR * numerator)
-    if detach_reference:
-        denominator = denominator.detach()
     eps = torch.finfo(b.dtype).eps
     return torch.log((numerator + eps) / (denominator + eps)), cross

@@ -123,7 +123,8 @@ def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int 
 
     ``n_per_emotion`` utterances of each emotion in each corpus before a target's mix is applied.
 
-    Corpora go to ``root`` (default: ``shifts/`` beside the embedded pair, :func:`default_root`). A target
+    Corpora go to ``root`` (default: ``shifts/<n_per_emotion>-per-emotion/`` beside the embedded pair,
+    :func:`default_root`, so that benches of two sizes never rewrite each other's files). A target
     with a skewed or missing emotion is written as ``manifest-<shift>.csv`` beside its corpus's manifest.
 
     Raises:
@@ -132,7 +133,7 @@ def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int 
     if name not in SHIFTS:
         raise InputError(f"Unknown shift {name!r}; choose one of {', '.join(SHIFTS)}.")
     shift = SHIFTS[name]
-    base = Path(root) if root is not None else default_root() / "shifts"
+    base = Path(root) if root is not None else default_root() / "shifts" / f"{n_per_emotion}-per-emotion"
     n = n_per_emotion * len(BENCH_SOURCE.emotions)
     source = generate_corpus(BENCH_SOURCE, base, seed, n)
     target = generate_corpus(shift.target, base, seed, n)

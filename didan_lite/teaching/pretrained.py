@@ -53,7 +53,7 @@ CHECKPOINT_DIR = Path(__file__).parents[1] / "reference_results" / "checkpoints"
 """Where the shipped checkpoints live (package data)."""
 FORMAT = 1
 """Version of the sidecar format above."""
-REGENERATE = "regenerate them with `python benchmarks/make_checkpoints.py` (from the repository) or reinstall didan-lite"
+REGENERATE = "regenerate them with `python -m benchmarks.make_checkpoints` (from the repository root) or reinstall didan-lite"
 SIDECAR_KEYS = ("format", "method", "weight", "seed", "n_bins", "n_frames", "class_names", "model", "features",
                 "normalise_by", "band_floor_db", "holdout_speakers", "layer", "generator_version", "package_version", "shapes",
                 "sha256", "provenance")
@@ -97,6 +97,15 @@ def _config(cls, values: dict):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
+def _model_config(values: dict) -> ModelConfig:
+    """The ModelConfig of a sidecar; sidecars written before issue 28 record ``input_norm`` "none" (an option since
+    removed), read as today's network."""
+    values = dict(values)
+    if values.pop("input_norm", "none") != "none":
+        raise ValueError("its input_norm was removed from the package")
+    return _config(ModelConfig, values)
+
+
 def read_sidecar(path: str | Path) -> dict:
     """The checked sidecar of a checkpoint (``<method>.json``).
 
@@ -115,7 +124,7 @@ def read_sidecar(path: str | Path) -> dict:
     try:  # the configs the model and its inputs are rebuilt from: a damaged field is one line, not a traceback
         if not (isinstance(info["n_bins"], int) and info["n_bins"] > 0):
             raise TypeError(f"n_bins {info['n_bins']!r}")
-        model = _config(ModelConfig, info["model"])
+        model = _model_config(info["model"])
         _config(FeatureConfig, info["features"])
         checkpoint_config(info)  # normalise_by, band_floor_db, holdout_speakers
     except (TypeError, ValueError, AttributeError, InputError) as error:
@@ -175,7 +184,7 @@ def load_pretrained(method: str, folder: str | Path | None = None) -> tuple[DIDA
     state = load_plain(weights, f"Pretrained weights {weights} are not a plain dict of tensors", REGENERATE)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise InputError(f"Pretrained weights {weights} are not a plain dict of tensors; {REGENERATE}.")
-    model = DIDAN(info["n_bins"], len(info["class_names"]), _config(ModelConfig, info["model"]))
+    model = DIDAN(info["n_bins"], len(info["class_names"]), _model_config(info["model"]))
     expected = {name: list(value.shape) for name, value in model.state_dict().items()}
     found = {name: list(value.shape) for name, value in state.items()}
     if not (expected == found == info["shapes"]):

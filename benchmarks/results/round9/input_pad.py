@@ -1,3 +1,6 @@
+# A record, not a tool: the one-off script that wrote this round's figure, kept as run. It wrote to the fixed path
+# /tmp/w18/ (created by hand; its output was copied beside this file) and imported benchmarks/ through sys.path,
+# before benchmarks/ became a package: to rerun it, create /tmp/w18 or change the path, and check out its round's commit.
 import sys, json, dataclasses
 from pathlib import Path
 sys.path.insert(0, "benchmarks")
