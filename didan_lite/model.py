@@ -60,11 +60,10 @@ class ModelConfig:
     pooled_size: tuple[int, int] = (4, 1)
     """(frequency, time) cells of the last average pooling. One time cell: the features do not depend on
     where in the window the speech lies, which differs between corpora (EmoDB cut or padded to 2 s, CASIA
-    centre-cropped). Chosen over (4, 4) on the synthetic pair's held-out source speakers (+8.8 UAR points,
-    2 seeds) with the real held-out source speakers tied (-1.3, -1.6; benchmarks/results/*-so-r3, -so-r4)."""
+    centre-cropped)."""
     dropout: float = 0.3
     norm: Literal["batch", "group", "layer"] = "group"
-    """Normalisation after each convolution (see the module docstring)."""
+    """Normalisation after each convolution (see the module docstring; the choice: docs/decisions/backbone.md)."""
 
     def __post_init__(self) -> None:
         if self.norm not in NORMS:
