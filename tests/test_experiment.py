@@ -20,7 +20,7 @@ from didan_lite.training import TrainConfig
 
 TINY = ExperimentConfig(
     model=ModelConfig(conv_channels=(4, 8), fc_dims=(32, 16), pooled_size=(2, 2)),
-    train=TrainConfig(epochs=2, batch_size=8, warmup_epochs=1, progress=False, device="cpu"),
+    train=TrainConfig(epochs=2, batch_size=8, warmup_epochs=1, progress=False, device="cpu", steps_per_epoch=15),
 )
 
 

@@ -134,7 +134,7 @@ def test_report_tables_give_paired_intervals_per_task_and_pooled_and_label_class
     pooled = paired_verdict(runs, "ida", n_classes=5)
     n_ida = int((runs.method == 'ida').sum())
     assert f"| pooled | ida | {n_ida} | {100 * runs[runs.method == 'ida'].target_uar.mean():.1f} ± " in table
-    assert f"{pooled.mean_difference:+.1f} {pooled.interval()} | {pooled.verdict} |" in table
+    assert f"{pooled.mean_difference:+.1f} {pooled.interval()} | {pooled.paired_sd:.1f} | {pooled.verdict} |" in table
     assert "| B-C | source-only |" in table and "(baseline)" in table and "class alignment" not in table
     records = runs.to_dict(orient="records")
     records[0] |= {"class_alignment": 0.42, "precision": "fp32"}
