@@ -20,7 +20,8 @@ from data_fetch.corpora import CORPORA, Remote
 from data_fetch.notebook_data import task_manifests
 from data_fetch_fixtures import write_wav, zip_bytes
 from didan_lite import compare, preset
-from test_data_fetch_free_task import emodb_served, nothing_present, tone  # noqa: F401  (fixtures)
+from data_fetch.file_lists import emodb_keys
+from test_data_fetch_free_task import nothing_present  # noqa: F401  (fixtures)
 
 RAVDESS_EMOTIONS = {1: "neutral", 2: "calm", 3: "happy", 4: "sad", 5: "angry", 6: "fearful", 7: "disgust", 8: "surprised"}
 ACTORS = (1, 2, 3, 4)
@@ -34,9 +35,23 @@ def ravdess_archive(folder) -> tuple[bytes, list[str]]:
             for statement in (1, 2):
                 intensity = 1 if code == 1 else 2
                 name = f"Actor_{actor:02d}/03-01-{code:02d}-{intensity:02d}-{statement:02d}-01-{actor:02d}.wav"
-                wav = write_wav(folder / name, seconds=0.4, sample_rate=48000, frequency=150.0 + 40 * code + 5 * actor)
+                wav = write_wav(folder / name, seconds=0.4, sample_rate=48000, frequency=150.0 + 40 * code + 5 * actor + 2 * statement)
                 entries[name], names = wav.read_bytes(), [*names, name]
     return zip_bytes(entries), names
+
+
+@pytest.fixture
+def emodb_served(server, monkeypatch, tmp_path):
+    """EmoDB's 535 names served from the loopback server, each a tone of its own pitch: a corpus that holds one
+    recording under two labels is refused, so every file must be audio of its own."""
+    entries = {f"wav/{key}.wav": write_wav(tmp_path / "emodb-made" / f"{key}.wav", seconds=0.3,
+                                           frequency=150.0 + 1.5 * index).read_bytes()
+               for index, key in enumerate(sorted(emodb_keys()))}
+    entries["erkennung.txt"] = b"Satz\tErkennung\n"
+    server.files["/download.zip"] = zip_bytes(entries)
+    remote = replace(CORPORA["emodb"].remote, urls=(server.url("/download.zip"),))
+    monkeypatch.setitem(CORPORA, "emodb", replace(CORPORA["emodb"], remote=remote))
+    return server
 
 
 @pytest.fixture
