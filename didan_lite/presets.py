@@ -114,7 +114,7 @@ FULL = Preset(
 DEMO = dataclasses.replace(FAST, name="demo", seeds=(0,), weight=0.1, reference="synthetic")
 """``make demo`` (``python -m didan_lite compare --demo``): fast mode on the embedded synthetic pair, one seed, MMD
 and IDA at the synthetic reference's fixed weight (so both align, also where ``--weight auto`` would choose no
-alignment), the reference printed beside the run. Its time: benchmarks/results/demo_time.txt."""
+alignment), the reference printed beside the run."""
 
 PRESETS = {p.name: p for p in (FAST, FULL, DEMO)}
 

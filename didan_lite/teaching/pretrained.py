@@ -98,7 +98,7 @@ def _config(cls, values: dict):
 
 
 def _model_config(values: dict) -> ModelConfig:
-    """The ModelConfig of a sidecar; sidecars written before issue 28 record ``input_norm`` "none" (an option since
+    """The ModelConfig of a sidecar; older sidecars record ``input_norm`` "none" (an option since
     removed), read as today's network."""
     values = dict(values)
     if values.pop("input_norm", "none") != "none":
