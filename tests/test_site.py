@@ -65,8 +65,11 @@ def browser(site, tmp_path_factory):
 
 
 def _open(browser, page: Path) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
     browser.get(page.as_uri())
-    assert browser.execute_script("return document.readyState") == "complete"
+    # get() may return before the page has finished (a large page, a resource that fails slowly offline)
+    WebDriverWait(browser, 30).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
 
 def _saved_figures(notebook: Path) -> int:
