@@ -1,6 +1,6 @@
 # didan-lite: two commands do all the set-up on a fresh machine.
 #   make demo   virtual environment + package + the demo on the embedded corpora (one seed, the reference
-#               beside it; 3-6 min on a 2-core CPU after the install: benchmarks/results/demo_time.txt)
+#               beside it; 2 min on a quiet 2-core CPU after the install: benchmarks/results/demo_time.txt)
 #   make compare  the full protocol on the embedded corpora (3 seeds, weights chosen: 27 min on that CPU)
 #   make site   the course site from the notebooks' saved outputs (site/_build/html)
 #   make test   virtual environment + test extras + ruff + every unit and fast integration test
