@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,8 @@ import pytest
 import soundfile as sf
 import torch
 
+from data_fetch.corpora import CORPORA, Remote
+from data_fetch_fixtures import write_wav, zip_bytes
 from didan_lite.manifest import write_manifest
 from didan_lite.synthetic import make_default_corpora
 from didan_lite.training import DomainData
@@ -120,6 +125,48 @@ def corpora(tmp_path_factory) -> tuple[Path, Path, Path]:
     source = write_tone_corpus(root, "tones-a", per_class=4, seed=1)
     target = write_tone_corpus(root, "tones-b", per_class=4, sample_rate=22_050, base_hz=180.0, seed=2)
     return source, target, tmp_path_factory.mktemp("data")
+
+
+EMODB_FILES = ("wav/03a01Wa.wav", "wav/08b02Tb.wav", "wav/16a05Nc.wav")
+"""The utterances of the small EmoDB archive the download tests serve (``emodb_zip``)."""
+
+
+@pytest.fixture(scope="module")
+def emodb_zip(tmp_path_factory) -> bytes:
+    """A small archive in EmoDB's layout: the three ``EMODB_FILES`` and its rating table."""
+    folder = tmp_path_factory.mktemp("emodb-src")
+    entries = {name: write_wav(folder / name, seconds=0.5).read_bytes() for name in EMODB_FILES}
+    entries["erkennung.txt"] = b"Satz\tErkennung\n"
+    return zip_bytes(entries)
+
+
+def serve_emodb(monkeypatch, urls, known_hash=None, size=None):
+    """EmoDB served from ``urls``; its archive check expects the three utterances of ``emodb_zip``."""
+    remote = Remote("emodb-download.zip", tuple(urls), known_hash, size)
+    keys = frozenset(Path(name).stem for name in EMODB_FILES)
+    monkeypatch.setitem(CORPORA, "emodb", replace(CORPORA["emodb"], remote=remote, archive_keys=lambda: keys))
+    return remote
+
+
+def sha256_tag(data: bytes) -> str:
+    """``"sha256:<hex>"``, the form data_fetch records a hash in."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def interrupted_after_first_save(monkeypatch):
+    """Inside the block, a run writes its first checkpoint, then stops as Ctrl-C would stop it."""
+    import didan_lite.checkpoints as checkpoints
+
+    original = checkpoints.save
+
+    def save_then_interrupt(*args, **kwargs):
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoints, "save", save_then_interrupt)
+        yield
 
 
 class RunsCode:

@@ -36,14 +36,6 @@ import didan_lite.experiment as experiment
 from didan_lite.cli import main
 
 
-@pytest.fixture(scope="module")
-def corpora(tmp_path_factory) -> tuple[Path, Path, Path]:
-    root = tmp_path_factory.mktemp("corpora")
-    source = write_tone_corpus(root, "tones-a", per_class=4, seed=1)
-    target = write_tone_corpus(root, "tones-b", per_class=4, sample_rate=22_050, base_hz=180.0, seed=2)
-    return source, target, tmp_path_factory.mktemp("data")
-
-
 def _link_under_another_label(s: Setting) -> list[str]:
     frame = _rows(s)
     link = s.source.parent / "link.wav"

@@ -13,30 +13,22 @@ The archives are served by a loopback HTTP server (tests/conftest.py).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from data_fetch_fixtures import BUILDERS, write_wav
+from conftest import EMODB_FILES, serve_emodb, sha256_tag
+from data_fetch_fixtures import BUILDERS
 from data_fetch_fixtures import zip_bytes as _zip
 from didan_lite.errors import InputError
 
 from data_fetch import cache, download
 from data_fetch.cli import main as data_fetch_main
-from data_fetch.corpora import CORPORA, Remote
+from data_fetch.corpora import CORPORA
 from data_fetch.fetch import ArchiveError, ChecksumMismatch
 
-EMODB_FILES = ("wav/03a01Wa.wav", "wav/08b02Tb.wav", "wav/16a05Nc.wav")
-
-
-@pytest.fixture(scope="module")
-def emodb_zip(tmp_path_factory) -> bytes:
-    folder = tmp_path_factory.mktemp("emodb-src")
-    return _zip({name: write_wav(folder / name, seconds=0.5).read_bytes() for name in EMODB_FILES})
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +37,11 @@ def junk_zip() -> bytes:
     return _zip({name: b"<html><body>Too many requests</body></html>" for name in EMODB_FILES})
 
 
-def _serve_emodb(monkeypatch, urls) -> Remote:
-    remote = Remote("emodb-download.zip", tuple(urls), None, None)
-    keys = frozenset(Path(name).stem for name in EMODB_FILES)
-    monkeypatch.setitem(CORPORA, "emodb", replace(CORPORA["emodb"], remote=remote, archive_keys=lambda: keys))
-    return remote
-
-
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def test_a_junk_first_download_is_refused_and_never_trusted(server, junk_zip, emodb_zip, data_dir, monkeypatch):
     """Item 2: names alone do not make the corpus: undecodable utterances are refused by name, no hash is recorded,
     and once the server sends the genuine archive it is accepted."""
     server.files["/emodb.zip"] = junk_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     with pytest.raises(ArchiveError) as caught:
         download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     message = str(caught.value)
@@ -70,25 +51,25 @@ def test_a_junk_first_download_is_refused_and_never_trusted(server, junk_zip, em
     (folder / "emodb-download.zip").unlink()
     server.files["/emodb.zip"] = emodb_zip
     assert (download("emodb", data_dir=data_dir, progressbar=False) / "wav" / "03a01Wa.wav").is_file()
-    assert (folder / "emodb-download.zip.sha256").read_text().split()[0] == _sha256(emodb_zip)
+    assert (folder / "emodb-download.zip.sha256").read_text().split()[0] == sha256_tag(emodb_zip)
 
 
 def test_an_unverified_record_does_not_block_the_genuine_archive(server, junk_zip, emodb_zip, data_dir, monkeypatch):
     """Item 12: a record written before contents were checked (an older version's, without the verified mark) is
     not trusted: the genuine archive is checked by its contents and the record replaced."""
-    remote = _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    remote = serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     folder = cache.downloads_dir(data_dir)
     folder.mkdir(parents=True)
-    (folder / f"{remote.filename}.sha256").write_text(f"{_sha256(junk_zip)}  {remote.filename}\n")
+    (folder / f"{remote.filename}.sha256").write_text(f"{sha256_tag(junk_zip)}  {remote.filename}\n")
     server.files["/emodb.zip"] = emodb_zip
     download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     words = (folder / f"{remote.filename}.sha256").read_text().split()
-    assert words[0] == _sha256(emodb_zip) and "contents-verified" in words
+    assert words[0] == sha256_tag(emodb_zip) and "contents-verified" in words
 
 
 def test_a_mismatch_against_a_record_names_the_record(server, emodb_zip, data_dir, monkeypatch):
     """Item 12: when a verified record blocks an archive, the message says which record to delete."""
-    remote = _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    remote = serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     folder = cache.downloads_dir(data_dir)
     folder.mkdir(parents=True)
     record = folder / f"{remote.filename}.sha256"
@@ -103,7 +84,7 @@ def test_a_mismatch_against_a_record_names_the_record(server, emodb_zip, data_di
 def test_a_second_download_on_a_held_cache_is_refused(server, emodb_zip, data_dir, monkeypatch):
     """Item 13: a download holds the cache's downloads folder; a second one is refused with one line naming the
     process, sends no request and leaves the first one's files alone."""
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     server.files["/emodb.zip"] = emodb_zip
     folder = cache.downloads_dir(data_dir)
     root = str(Path(__file__).resolve().parents[1])

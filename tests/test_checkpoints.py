@@ -13,7 +13,7 @@ import torch
 
 import didan_lite.checkpoints as checkpoints
 import didan_lite.training as training
-from conftest import blob_domain
+from conftest import blob_domain, interrupted_after_first_save
 from didan_lite.errors import InputError
 from didan_lite.model import ModelConfig
 from didan_lite.training import TrainConfig, train_didan
@@ -47,14 +47,7 @@ def test_a_finished_fp16_run_is_read_under_another_precision(monkeypatch, tmp_pa
 
 def test_an_unfinished_run_of_another_precision_restarts_with_one_line(monkeypatch, tmp_path, capsys):
     path = tmp_path / "run.pt"
-    original = checkpoints.save
-
-    def save_then_stop(*args, **kwargs):
-        original(*args, **kwargs)
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(checkpoints, "save", save_then_stop)
+    with interrupted_after_first_save(monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             _train(monkeypatch, "fp16", path)
     assert checkpoints.load_checkpoint(path)["epoch"] == 1 and _saved_precision(path) == "fp16"
@@ -68,14 +61,7 @@ def test_an_unfinished_run_of_another_precision_restarts_with_one_line(monkeypat
 def test_an_unfinished_run_of_the_same_precision_resumes_silently(monkeypatch, tmp_path, capsys):
     path = tmp_path / "run.pt"
     straight = _train(monkeypatch, "bf16", None)
-    original = checkpoints.save
-
-    def save_then_stop(*args, **kwargs):
-        original(*args, **kwargs)
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(checkpoints, "save", save_then_stop)
+    with interrupted_after_first_save(monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             _train(monkeypatch, "bf16", path)
     resumed = _train(monkeypatch, "bf16", path)

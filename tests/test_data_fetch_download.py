@@ -8,54 +8,29 @@ import io
 import logging
 import sys
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from data_fetch_fixtures import write_wav
+from conftest import EMODB_FILES, serve_emodb, sha256_tag
 from data_fetch_fixtures import zip_bytes as _zip
 from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 
 import data_fetch.fetch as fetch_module
 from data_fetch import cache, corpus_manifest, download
-from data_fetch.corpora import CORPORA, Remote
 from data_fetch.fetch import ArchiveError, ChecksumMismatch, DiskFull, DownloadError, LicenseNotAccepted
-
-EMODB_FILES = ("wav/03a01Wa.wav", "wav/08b02Tb.wav", "wav/16a05Nc.wav")
-
-
-@pytest.fixture(scope="module")
-def emodb_zip(tmp_path_factory) -> bytes:
-    folder = tmp_path_factory.mktemp("emodb-src")
-    entries = {name: write_wav(folder / name, seconds=0.5).read_bytes() for name in EMODB_FILES}
-    entries["erkennung.txt"] = b"Satz\tErkennung\n"
-    return _zip(entries)
-
-
-def _serve_emodb(monkeypatch, urls, known_hash=None, size=None) -> Remote:
-    """EmoDB served from ``urls``; its archive check expects the three utterances of ``emodb_zip``."""
-    remote = Remote("emodb-download.zip", tuple(urls), known_hash, size)
-    keys = frozenset(Path(name).stem for name in EMODB_FILES)
-    monkeypatch.setitem(CORPORA, "emodb", replace(CORPORA["emodb"], remote=remote, archive_keys=lambda: keys))
-    return remote
-
-
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
 
 def test_download_extracts_prepares_and_records_the_hash(server, emodb_zip, data_dir, monkeypatch, caplog):
     server.files["/emodb.zip"] = emodb_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     with caplog.at_level(logging.INFO, logger="data_fetch"):
         path = corpus_manifest("emodb", download=True, accept_license=True, data_dir=data_dir)
     frame = read_manifest(path)
     assert sorted(Path(p).name for p in frame["path"]) == sorted(Path(name).name for name in EMODB_FILES)
     assert hashlib.sha256(emodb_zip).hexdigest() in caplog.text
     record = cache.downloads_dir(data_dir) / "emodb-download.zip.sha256"
-    assert record.read_text().split()[0] == _sha256(emodb_zip)
+    assert record.read_text().split()[0] == sha256_tag(emodb_zip)
     assert (cache.downloads_dir(data_dir) / "emodb-download.zip").read_bytes() == emodb_zip
     assert not list(cache.downloads_dir(data_dir).glob("*.part"))
     assert "EmoDB" in (cache.downloads_dir(data_dir) / "emodb.licence").read_text()
@@ -69,7 +44,7 @@ def test_a_cut_connection_is_resumed_with_a_range_request(server, emodb_zip, dat
     cut = len(emodb_zip) // 3
     server.files["/emodb.zip"] = emodb_zip
     server.cut_after["/emodb.zip"] = [cut]
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=_sha256(emodb_zip))
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=sha256_tag(emodb_zip))
     download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     assert server.requests == [("/emodb.zip", None), ("/emodb.zip", f"bytes={cut}-")]
     assert (cache.downloads_dir(data_dir) / "emodb-download.zip").read_bytes() == emodb_zip
@@ -79,7 +54,7 @@ def test_a_failed_call_leaves_a_part_that_the_next_call_continues(server, emodb_
     pieces = [len(emodb_zip) // 8] * 3  # more cuts than one call retries
     server.files["/emodb.zip"] = emodb_zip
     server.cut_after["/emodb.zip"] = list(pieces)
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=_sha256(emodb_zip))
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=sha256_tag(emodb_zip))
     with pytest.raises(DownloadError, match="resumes"):
         download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     part = cache.downloads_dir(data_dir) / "emodb-download.zip.part"
@@ -94,7 +69,7 @@ def test_a_failed_call_leaves_a_part_that_the_next_call_continues(server, emodb_
 def test_the_next_call_resumes_from_the_mirror_the_part_came_from(server, emodb_zip, data_dir, monkeypatch):
     server.files["/good.zip"] = emodb_zip
     server.cut_after["/good.zip"] = [1000, 1000, 1000]
-    _serve_emodb(monkeypatch, ["http://127.0.0.1:9/dead.zip", server.url("/good.zip")], known_hash=_sha256(emodb_zip))
+    serve_emodb(monkeypatch, ["http://127.0.0.1:9/dead.zip", server.url("/good.zip")], known_hash=sha256_tag(emodb_zip))
     with pytest.raises(DownloadError):
         download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     download("emodb", data_dir=data_dir, progressbar=False)
@@ -103,7 +78,7 @@ def test_the_next_call_resumes_from_the_mirror_the_part_came_from(server, emodb_
 
 def test_a_checksum_mismatch_is_an_error_and_the_file_is_not_used(server, emodb_zip, data_dir, monkeypatch):
     server.files["/emodb.zip"] = emodb_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash="md5:" + "0" * 32)
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash="md5:" + "0" * 32)
     with pytest.raises(ChecksumMismatch) as error:
         download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     assert hashlib.md5(emodb_zip).hexdigest() in str(error.value)
@@ -117,7 +92,7 @@ def test_mirrors_are_tried_in_order(server, emodb_zip, data_dir, monkeypatch):
     server.files["/good.zip"] = emodb_zip
     dead = "http://127.0.0.1:9/emodb.zip"  # discard port: connection refused
     urls = [server.url("/missing.zip"), dead, server.url("/good.zip")]
-    _serve_emodb(monkeypatch, urls, known_hash=_sha256(emodb_zip))
+    serve_emodb(monkeypatch, urls, known_hash=sha256_tag(emodb_zip))
     folder = download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     assert [path for path, _ in server.requests] == ["/missing.zip", "/good.zip"]
     assert (folder / "wav" / "03a01Wa.wav").is_file()
@@ -125,7 +100,7 @@ def test_mirrors_are_tried_in_order(server, emodb_zip, data_dir, monkeypatch):
 
 def test_dead_mirrors_give_one_error_naming_each_address(server, data_dir, monkeypatch):
     urls = [server.url("/gone.zip"), "http://127.0.0.1:9/emodb.zip"]
-    _serve_emodb(monkeypatch, urls)
+    serve_emodb(monkeypatch, urls)
     with pytest.raises(DownloadError) as error:
         download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     for url in urls:
@@ -135,7 +110,7 @@ def test_dead_mirrors_give_one_error_naming_each_address(server, data_dir, monke
 
 def test_without_licence_acceptance_no_request_is_made(server, emodb_zip, data_dir, monkeypatch):
     server.files["/emodb.zip"] = emodb_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal: no prompt
     with pytest.raises(LicenseNotAccepted, match="accept_license=True") as error:
         download("emodb", data_dir=data_dir, progressbar=False)
@@ -150,7 +125,7 @@ def test_the_licence_prompt_on_a_terminal_must_be_answered_yes(server, emodb_zip
             return True
 
     server.files["/emodb.zip"] = emodb_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     monkeypatch.setattr(sys, "stdin", Terminal("no\n"))
     with pytest.raises(LicenseNotAccepted):
         download("emodb", data_dir=data_dir, progressbar=False)
@@ -161,7 +136,7 @@ def test_the_licence_prompt_on_a_terminal_must_be_answered_yes(server, emodb_zip
 
 def test_too_little_disk_space_stops_before_the_request_and_keeps_the_part(server, emodb_zip, data_dir, monkeypatch):
     server.files["/emodb.zip"] = emodb_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=_sha256(emodb_zip), size=len(emodb_zip))
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=sha256_tag(emodb_zip), size=len(emodb_zip))
     part = cache.downloads_dir(data_dir) / "emodb-download.zip.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(emodb_zip[:100])
@@ -178,7 +153,7 @@ def test_too_little_disk_space_stops_before_the_request_and_keeps_the_part(serve
 
 def test_a_disk_that_fills_up_mid_download_keeps_what_arrived(server, emodb_zip, data_dir, monkeypatch):
     server.files["/emodb.zip"] = emodb_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=_sha256(emodb_zip))
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=sha256_tag(emodb_zip))
     room = len(emodb_zip) // 2
 
     class FillingFile(io.FileIO):  # writes what fits, then fails as a full disk does
@@ -196,7 +171,7 @@ def test_a_disk_that_fills_up_mid_download_keeps_what_arrived(server, emodb_zip,
     kept = part.stat().st_size
     assert kept == room
     monkeypatch.undo()
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=_sha256(emodb_zip))
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")], known_hash=sha256_tag(emodb_zip))
     download("emodb", data_dir=data_dir, progressbar=False)
     assert server.requests[-1] == ("/emodb.zip", f"bytes={kept}-")
 
@@ -224,7 +199,7 @@ def _zip_with_link() -> bytes:
 )
 def test_a_bad_archive_is_an_error_and_is_kept(server, data_dir, monkeypatch, payload, message):
     server.files["/emodb.zip"] = payload
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     with pytest.raises(ArchiveError, match=message):
         download("emodb", accept_license=True, data_dir=data_dir, progressbar=False)
     assert (cache.downloads_dir(data_dir) / "emodb-download.zip").read_bytes() == payload
@@ -235,7 +210,7 @@ def test_a_bad_archive_is_an_error_and_is_kept(server, data_dir, monkeypatch, pa
 
 def test_an_interrupted_extraction_is_redone_never_taken_as_complete(server, emodb_zip, data_dir, monkeypatch):
     server.files["/emodb.zip"] = emodb_zip
-    _serve_emodb(monkeypatch, [server.url("/emodb.zip")])
+    serve_emodb(monkeypatch, [server.url("/emodb.zip")])
     original = zipfile.ZipFile.extract
     calls = []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import write_tone_corpus
+from conftest import interrupted_after_first_save, write_tone_corpus
 from test_cli_refusals import Setting, _first_file, _target_shares_audio  # builders of the refusal table
 
 import didan_lite.experiment as experiment
@@ -75,14 +75,7 @@ def test_ctrl_c_stops_with_one_line_and_resumes(corpora, tmp_path, monkeypatch, 
     monkeypatch.setenv("DIDAN_LITE_DATA", str(data))
     argv = ["compare", "--source", str(source), "--target", str(target), "--out", str(tmp_path / "o"),
             *QUICK, "--epochs", "2"]
-    original = checkpoints.save
-
-    def save_then_interrupt(*args, **kwargs):
-        original(*args, **kwargs)
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(checkpoints, "save", save_then_interrupt)
+    with interrupted_after_first_save(monkeypatch):
         assert main(argv) == 130
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
