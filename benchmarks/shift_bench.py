@@ -38,14 +38,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from didan_lite.experiment import run_method
 from didan_lite.manifest import read_manifest, restrict_emotions, write_manifest
 from didan_lite.presets import FAST
 from didan_lite.results import ExperimentConfig
 from didan_lite.synthetic import EMOTIONS
-from didan_lite.synthetic.shifts import SHIFTS, make_shift_pair
+from didan_lite.synthetic.shifts import HALF_NEUTRAL, SHIFTS, make_shift_pair, with_emotion_mix
 from didan_lite.task import load_task
 from didan_lite.verdicts import paired_verdict
 
@@ -71,8 +70,6 @@ def _row(shift: str, method: str, seed: int, weight: float | None, run) -> dict:
 
 
 REAL_TASKS = ("B-C", "C-B", "B-C-skewed")
-SKEWED_KEEP = {"neutral": 1.0, "anger": 0.25, "fear": 0.25, "happiness": 0.25, "sadness": 0.25}
-"""The real label shift's target mix: half neutral (fixed a priori, as the synthetic ``label-shift``)."""
 
 
 def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path, list[str]]:
@@ -81,10 +78,9 @@ def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path,
 
     source, target, emotions = task_manifests(name.removesuffix("-skewed"), data_root)
     if name.endswith("-skewed"):
-        frame = restrict_emotions(read_manifest(target), emotions)
-        kept = [group.head(round(SKEWED_KEEP[emotion] * len(group))) for emotion, group in frame.groupby("emotion")]
+        skewed = with_emotion_mix(restrict_emotions(read_manifest(target), emotions), HALF_NEUTRAL)
         target = out / f"manifest-{name}.csv"
-        write_manifest(pd.concat(kept).sort_index(), target)
+        write_manifest(skewed, target)
     return source, target, emotions
 
 

@@ -120,11 +120,11 @@ def run_method(
     model, extra = result.model, {}
     y_t = task.target.y.numpy()
     with cpu_threads(config.train.cpu_threads if model.output.weight.device.type == "cpu" else None):
-        with domain_statistics(model, source.x):
-            source_pred, source_features = predict(model, source.x, layer=layer)
-            extra["source_fit_uar"] = unweighted_average_recall(source.y.numpy(), source_pred)  # does it fit?
-            heldout_pred, heldout_features = (None, None) if heldout is None else predict(model, heldout.x, layer=layer)
-            target_pred, target_features = predict(model, task.target.x, layer=layer)
+        # train_didan returns the model with its training source's exact BatchNorm statistics
+        source_pred, source_features = predict(model, source.x, layer=layer)
+        extra["source_fit_uar"] = unweighted_average_recall(source.y.numpy(), source_pred)  # does it fit?
+        heldout_pred, heldout_features = (None, None) if heldout is None else predict(model, heldout.x, layer=layer)
+        target_pred, target_features = predict(model, task.target.x, layer=layer)
         if model_config.norm == "batch":
             extra["target_uar_source_statistics"] = unweighted_average_recall(y_t, target_pred)
             with domain_statistics(model, task.target.x):

@@ -103,12 +103,13 @@ class Shift:
 
 
 _CHANNEL_TARGET = _target("channel", ROOM_CHANNEL)
-_HALF_NEUTRAL = {"neutral": 1.0, "anger": 0.25, "fear": 0.25, "happiness": 0.25, "sadness": 0.25}
+HALF_NEUTRAL = {"neutral": 1.0, "anger": 0.25, "fear": 0.25, "happiness": 0.25, "sadness": 0.25}
+"""The label shift's mix: every neutral utterance and a quarter of each other emotion (half the target neutral)."""
 SHIFTS: dict[str, Shift] = {shift.name: shift for shift in (
     Shift("none", "other speakers only (the control)", _target("none")),
     Shift("channel", "a reverberant room and a resonant microphone", _CHANNEL_TARGET),
     Shift("speaker", "higher voices (F0 +6 semitones, vocal tracts 2.5 cm shorter)", _target("speaker", population=HIGH_VOICES)),
-    Shift("label-shift", "the channel shift, and half of the target neutral", _CHANNEL_TARGET, _HALF_NEUTRAL),
+    Shift("label-shift", "the channel shift, and half of the target neutral", _CHANNEL_TARGET, HALF_NEUTRAL),
     Shift("missing-class", "the channel shift, and no fear in the target", _CHANNEL_TARGET,
           {"anger": 1.0, "fear": 0.0, "happiness": 1.0, "neutral": 1.0, "sadness": 1.0}),
     Shift("band", "the telephone band only (300-3,400 Hz)", _target("band", BAND_CHANNEL), alignable=False),
@@ -139,9 +140,13 @@ def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int 
     target = generate_corpus(shift.target, base, seed, n)
     if shift.keep is None:
         return source, target
-    frame = read_manifest(target)
-    kept = [group.head(round(shift.keep.get(emotion, 1.0) * len(group)))
-            for emotion, group in frame.groupby("emotion", sort=True)]
     subset = target.with_name(f"manifest-{name}.csv")
-    write_manifest(pd.concat(kept).sort_index(), subset)
+    write_manifest(with_emotion_mix(read_manifest(target), shift.keep), subset)
     return source, subset
+
+
+def with_emotion_mix(manifest: pd.DataFrame, keep: Mapping[str, float]) -> pd.DataFrame:
+    """The rows of ``manifest`` with only a share of each emotion kept: the first ``round(share * n)`` of its
+    ``n`` rows in manifest order (an emotion ``keep`` does not name keeps all of its rows)."""
+    kept = [group.head(round(keep.get(emotion, 1.0) * len(group))) for emotion, group in manifest.groupby("emotion")]
+    return pd.concat(kept).sort_index()
