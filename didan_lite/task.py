@@ -134,10 +134,17 @@ Split = Literal["heldout", "all"] | int
 every source speaker (a refit: no held-out score), or an int k, every speaker but selection fold k's."""
 
 
+MIN_TRAINING_SPEAKERS = 3
+"""Fewest speakers a selection fold trains on (all but one when the source has fewer than four)."""
+
+
 def source_folds(task: TaskData, n_folds: int) -> list[np.ndarray]:
     """Held-out indices (into :attr:`TaskData.source_all`) of each selection fold: speakers never split.
 
-    One fold is the task's fixed held-out split. A single-speaker source is split by utterance, stratified.
+    One fold is the task's fixed held-out split. With several folds, their number is raised (up to one per
+    speaker) until every fold trains on at least :data:`MIN_TRAINING_SPEAKERS` speakers, or on all but one:
+    two folds of a four-speaker corpus would score a model of two speakers. A single-speaker source is split by
+    utterance, stratified.
 
     Raises:
         InputError: more folds than source speakers, or a fold whose training speakers lack an emotion (its
@@ -149,10 +156,16 @@ def source_folds(task: TaskData, n_folds: int) -> list[np.ndarray]:
     labels = task.source_all.y.numpy()
     if task.heldout_by == "speaker" and task.source_speakers is not None:
         speakers = task.source_speakers
-        if len(set(speakers.tolist())) < n_folds:
+        n_speakers = len(set(speakers.tolist()))
+        if n_speakers < n_folds:
             raise InputError(f"{n_folds} selection folds need at least as many source speakers; the source has "
-                             f"{len(set(speakers.tolist()))}. Lower selection_folds.")
-        folds = [test for _, test in GroupKFold(n_splits=n_folds).split(labels, labels, groups=speakers)]
+                             f"{n_speakers}. Lower selection_folds.")
+        wanted = min(MIN_TRAINING_SPEAKERS, n_speakers - 1)
+        for k in range(n_folds, n_speakers + 1):
+            folds = [test for _, test in GroupKFold(n_splits=k).split(labels, labels, groups=speakers)]
+            if min(n_speakers - len(set(speakers[test].tolist())) for test in folds) >= wanted:
+                break
+        n_folds = len(folds)
         check_classes_present({f"source corpus {task.corpus_names[0]!r} (training speakers of selection fold {k} of "
                                f"{n_folds})": np.delete(labels, test) for k, test in enumerate(folds, 1)}, task.class_names)
         return folds

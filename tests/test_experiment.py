@@ -16,7 +16,8 @@ from didan_lite.experiment import ExperimentConfig, compare, load_task
 from didan_lite.normalisation import normalisation_groups
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
-from didan_lite.training import TrainConfig
+from didan_lite.results import TaskData
+from didan_lite.training import DomainData, TrainConfig
 
 TINY = ExperimentConfig(
     model=ModelConfig(conv_channels=(4, 8), fc_dims=(32, 16), pooled_size=(2, 2)),
@@ -195,6 +196,27 @@ def test_selection_folds_never_split_a_speaker(tone_corpora, tmp_path):
     assert all(not (a & b) for i, a in enumerate(held) for b in held[i + 1 :])
     with pytest.raises(InputError, match="selection folds"):
         source_folds(task, 4)
+
+
+def _speaker_task(n_speakers: int, per_speaker: int = 10) -> TaskData:
+    """A made-up task: ``n_speakers`` source speakers, each with every one of two emotions."""
+    speakers = np.repeat([f"s{k}" for k in range(n_speakers)], per_speaker)
+    labels = torch.tensor(np.tile([0, 1], len(speakers) // 2))
+    data = DomainData(torch.zeros(len(labels), 1, 4, 4), labels)
+    empty = DomainData(torch.zeros(0, 1, 4, 4), torch.zeros(0, dtype=torch.long))
+    return TaskData(["a", "b"], ("src", "tgt"), data, empty, data, source_speakers=speakers)
+
+
+@pytest.mark.parametrize(("n_speakers", "asked", "expected"), [(10, 2, 2), (4, 2, 4), (5, 2, 3), (3, 2, 3), (2, 2, 2)])
+def test_selection_folds_train_on_at_least_three_speakers_or_all_but_one(n_speakers, asked, expected):
+    from didan_lite.experiment import source_folds
+
+    task = _speaker_task(n_speakers)
+    folds = source_folds(task, asked)
+    assert len(folds) == expected
+    for test in folds:
+        trained_on = n_speakers - len(set(task.source_speakers[test].tolist()))
+        assert trained_on >= min(3, n_speakers - 1)
 
 
 @pytest.mark.parametrize("refit", [False, True])
