@@ -30,7 +30,7 @@ from didan_lite.atomic import atomic_write
 from didan_lite.experiment import load_task
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import ModelConfig
-from didan_lite.results import ExperimentConfig
+from didan_lite.config import ExperimentConfig
 from didan_lite.training import TrainConfig, predict, train_didan
 
 from benchmarks.cross_corpus import task_manifests
