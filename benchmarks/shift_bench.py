@@ -74,7 +74,7 @@ REAL_TASKS = ("B-C", "C-B", "B-C-skewed")
 
 def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path, list[str]]:
     """(source manifest, target manifest, emotions) of a real task; ``B-C-skewed`` writes its target subset to ``out``."""
-    from cross_corpus import task_manifests
+    from data_fetch import task_manifest_paths as task_manifests
 
     source, target, emotions = task_manifests(name.removesuffix("-skewed"), data_root)
     if name.endswith("-skewed"):
