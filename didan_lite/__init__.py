@@ -3,7 +3,7 @@
 The package is organised one module per concept, data flowing one way::
 
     manifest -> features -> (synthetic writes manifests) -> model -> alignment
-             -> training -> metrics -> plots -> results -> report -> experiment -> cli
+             -> training -> config -> metrics -> plots -> results -> report -> experiment -> cli
 
 Notebooks: notebooks/README.md lists the teaching sequence. They import from
 here, in one line, the names they use (the flat API, as libfmp does)::
