@@ -30,10 +30,10 @@ from didan_lite.atomic import atomic_write
 from didan_lite.experiment import load_task
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import ModelConfig
-from didan_lite.results import ExperimentConfig
+from didan_lite.config import ExperimentConfig
 from didan_lite.training import TrainConfig, predict, train_didan
 
-from benchmarks.cross_corpus import task_manifests
+from data_fetch import task_manifest_paths
 from benchmarks.grid_io import parse_seeds
 
 CANDIDATES: dict[str, tuple[ModelConfig, TrainConfig]] = {
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-root", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    source, target, emotions = task_manifests(args.task, args.data_root)
+    source, target, emotions = task_manifest_paths(args.task, args.data_root)
     task = load_task(source, target, emotions=emotions, config=ExperimentConfig(), progress=False)
     rows = json.loads(args.out.read_text())["rows"] if args.out.is_file() else []
     done = {(r["candidate"], r["seed"]) for r in rows}

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import torch
 
+from data_fetch import task_manifest_paths
 from didan_lite.atomic import atomic_write
 from didan_lite.experiment import METHODS, Comparison, ExperimentConfig, add_method, load_task
 from didan_lite.manifest import read_manifest
@@ -51,19 +52,6 @@ from didan_lite.verdicts import verdict_lines
 ALL_METHODS = "opensmile-svm,source-only,ida,mmd,ida-ridge,coral,dann,ida-class,ida-layer"
 """Every row of the README table, the issue's main comparison (reference, source-only, IDA, MMD) first, so that a
 benchmark stopped early has the rows that matter most."""
-
-
-def task_manifests(task: str, data_root: Path | None) -> tuple[Path, Path, list[str] | None]:
-    """(source manifest, target manifest, emotions) of a preset task or of the synthetic pair."""
-    if task == "synthetic":
-        from didan_lite.synthetic import make_default_corpora
-
-        source, target = make_default_corpora()
-        return source, target, None
-    from data_fetch import task_manifest_paths
-
-    source, target, emotions = task_manifest_paths(task, data_root)
-    return source, target, list(emotions)
 
 
 CHANNELS = {"telephone": TELEPHONE_CHANNEL}
@@ -141,7 +129,7 @@ def main() -> None:
     began = time.perf_counter()
     comparisons, seconds = {}, {}
     for name in [t for t in args.task.split(",") if t]:
-        source, target, emotions = task_manifests(name, args.data_root)
+        source, target, emotions = task_manifest_paths(name, args.data_root)
         if args.target_channel:
             target = rerecorded(target, args.target_channel)
             name = f"{name}+{args.target_channel}"

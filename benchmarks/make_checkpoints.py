@@ -90,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         info = {"method": method, "weight": weight, "seed": args.seed,
                 "n_bins": int(task.target.x.shape[1]), "n_frames": int(task.target.x.shape[2]),
                 "class_names": list(task.class_names), "model": dataclasses.asdict(config.model),
-                "features": dataclasses.asdict(config.features), "normalise_by": config.normalise_by,
-                "band_floor_db": config.band_floor_db, "holdout_speakers": config.holdout_speakers,
+                "features": dataclasses.asdict(config.features), "holdout_speakers": config.holdout_speakers,
                 "layer": scores.pop("layer"), "method_options": dict(config.method_options.get(method, {})),
                 "trained_on": "all source speakers", "corpora": list(task.corpus_names), "generator_seed": 0,
                 "scores": scores, "training_seconds": round(seconds, 1), "provenance": record}

@@ -76,7 +76,8 @@ from didan_lite.presets import FAST
 from didan_lite.report import write_metrics
 from didan_lite.verdicts import paired_verdict
 
-from benchmarks.cross_corpus import CHANNELS, rerecorded, task_manifests
+from benchmarks.cross_corpus import CHANNELS, rerecorded
+from data_fetch import task_manifest_paths as task_manifests
 from benchmarks.grid_io import parse_seeds, provenance, read_json, required, write_json
 
 OLD_CLASS_FIGURE = "knn_class_agreement"

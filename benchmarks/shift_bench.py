@@ -5,7 +5,7 @@
     python -m benchmarks.shift_bench --summarise --out benchmarks/results/round11/shifts
 
 Shifts are the synthetic ones of :data:`didan_lite.synthetic.shifts.SHIFTS`, or real tasks: ``B-C``, ``C-B``
-(full-mode data, library defaults: :class:`didan_lite.results.ExperimentConfig`, trained on the source's
+(full-mode data, library defaults: :class:`didan_lite.config.ExperimentConfig`, trained on the source's
 training speakers so that every run measures its own held-out figure) and ``B-C-skewed``: B->C with the CASIA
 target cut to half neutral (all 200 neutral utterances, the first 50 of each other emotion in file order,
 fixed a priori), the real label shift.
@@ -42,7 +42,7 @@ import numpy as np
 from didan_lite.experiment import run_method
 from didan_lite.manifest import read_manifest, restrict_emotions, write_manifest
 from didan_lite.presets import FAST
-from didan_lite.results import ExperimentConfig
+from didan_lite.config import ExperimentConfig
 from didan_lite.synthetic import EMOTIONS
 from didan_lite.synthetic.shifts import HALF_NEUTRAL, SHIFTS, make_shift_pair, with_emotion_mix
 from didan_lite.task import load_task
@@ -74,7 +74,7 @@ REAL_TASKS = ("B-C", "C-B", "B-C-skewed")
 
 def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path, list[str]]:
     """(source manifest, target manifest, emotions) of a real task; ``B-C-skewed`` writes its target subset to ``out``."""
-    from cross_corpus import task_manifests
+    from data_fetch import task_manifest_paths as task_manifests
 
     source, target, emotions = task_manifests(name.removesuffix("-skewed"), data_root)
     if name.endswith("-skewed"):

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.cross_corpus import task_manifests
+from data_fetch import task_manifest_paths
 from didan_lite.atomic import atomic_write
 from didan_lite.experiment import ExperimentConfig, load_task, run_method
 from didan_lite.metrics import mean_and_sd
@@ -120,7 +120,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; known: {', '.join(VARIANTS)}")
     seeds = [int(s) for s in args.seeds.split(",") if s]
-    source, target, emotions = task_manifests(args.task, args.data_root)
+    source, target, emotions = task_manifest_paths(args.task, args.data_root)
     base = ExperimentConfig(train=TrainConfig(device=args.device, progress=False, monitor_every=0))
 
     tasks: dict[tuple, object] = {}  # one load per distinct input setting

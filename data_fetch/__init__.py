@@ -36,12 +36,14 @@ Files go into one cache folder (``data_dir=``, ``--data-dir``, or
 see :mod:`data_fetch.cache`. Modules: ``corpora`` (specs), ``layouts``
 (per-corpus path parsers), ``scan``, ``manifests`` (prepare, corpus_manifest), ``verification``, ``fetch`` (download),
 ``integrity`` (how a download is verified), ``file_lists``, ``video_audio`` (eNTERFACE's audio via PyAV, an
-optional extra), ``tasks``, ``notebook_data`` (the notebooks' one call), ``cli``.
+optional extra), ``tasks``, ``notebook_data`` (the notebooks' one call, and :func:`task_manifest_paths`, the one function that
+turns a task name into manifests), ``cli``.
 """
 
 from data_fetch.corpora import CORPORA, CorpusSpec, get_corpus
 from data_fetch.fetch import download
-from data_fetch.manifests import CorpusWarning, corpus_manifest, prepare, task_manifest_paths
+from data_fetch.manifests import CorpusWarning, corpus_manifest, prepare
+from data_fetch.notebook_data import task_manifest_paths
 from data_fetch.tasks import TASKS, Task, get_task
 from data_fetch.verification import VerifyReport, verify
 

@@ -26,7 +26,6 @@ from didan_lite.progress import progress_bar
 from data_fetch import cache
 from data_fetch.corpora import CorpusSpec, get_corpus
 from data_fetch.scan import Found, Problem, Scan, audio_problem, scan_corpus
-from data_fetch.tasks import get_task
 from data_fetch.video_audio import extract_audio, require_pyav
 
 logger = logging.getLogger(__name__)
@@ -234,14 +233,3 @@ def corpus_manifest(
         root = fetch(spec.key, accept_license=accept_license, data_dir=base)
     return prepare(spec.key, root, data_dir=base)
 
-
-def task_manifest_paths(task: str, data_root: str | os.PathLike | None = None) -> tuple[Path, Path, tuple[str, ...]]:
-    """(source manifest, target manifest, emotions) of task ``task`` (e.g. ``"B-C"``, see :func:`data_fetch.get_task`).
-
-    Each corpus comes from ``data_root/<corpus key>`` when ``data_root`` is given, else from the cache folder
-    (:func:`corpus_manifest`); the command line's ``--task`` and ``benchmarks/`` read a task this way.
-    """
-    spec = get_task(task)
-    root = Path(data_root) if data_root is not None else None
-    source, target = (corpus_manifest(key, root / key if root else None) for key in (spec.source, spec.target))
-    return source, target, spec.emotions

@@ -54,7 +54,7 @@ from didan_lite.manifest import balanced_subset, read_manifest, restrict_emotion
 from data_fetch import cache
 from data_fetch.corpora import get_corpus
 from data_fetch.fetch import download as download_corpus
-from data_fetch.manifests import CorpusWarning, prepare
+from data_fetch.manifests import CorpusWarning, corpus_manifest, prepare
 from data_fetch.tasks import FREE_TASK, Task, get_task
 
 CORPORA_ENV_VAR = "DIDAN_LITE_CORPORA"
@@ -136,6 +136,37 @@ def find_corpus(key: str, data_root: str | os.PathLike | None = None) -> tuple[s
     return ("the data_fetch cache", cached) if cached.is_dir() else None
 
 
+def task_manifest_paths(task: str, data_root: str | os.PathLike | None = None, *,
+                        progress: bool = True) -> tuple[Path, Path, tuple[str, ...]]:
+    """(source manifest, target manifest, emotions) of ``task``: the one function that turns a task name into
+    manifests (:func:`task_manifests`, ``benchmarks/``, and ``python -m didan_lite compare --task`` through the
+    entry point ``didan_lite.tasks`` of ``pyproject.toml``).
+
+    ``"synthetic"``: the embedded synthetic pair. Any other task of :func:`data_fetch.get_task`: each corpus's
+    manifest is prepared (into the cache, never into the copy) from the copy :func:`find_corpus` finds, ``data_root``
+    first; ``progress`` shows a bar while its audio is checked.
+
+    Raises:
+        InputError: unknown task; a corpus with no copy in any of those places (step-by-step instructions); a copy
+            with no usable utterance.
+    """
+    if task == SYNTHETIC_TASK:
+        from didan_lite.synthetic import make_default_corpora  # imported here: only this task needs the generator
+
+        source, target = make_default_corpora()
+        frames = [read_manifest(path, check_files=False) for path in (source, target)]
+        return source, target, tuple(shared_emotions(*frames))
+    spec = get_task(task)
+    paths = []
+    for key in (spec.source, spec.target):
+        found = find_corpus(key, data_root)
+        if found is None:  # says where it looked and what to do
+            paths.append(corpus_manifest(key, None if data_root is None else Path(data_root) / key))
+        else:
+            paths.append(prepare(key, found[1], progress=progress))
+    return paths[0], paths[1], spec.emotions
+
+
 def task_manifests(
     task: str | None = None,
     data_root: str | os.PathLike | None = None,
@@ -175,12 +206,10 @@ def task_manifests(
         mirrored = spec.source == "casia" or (spec.target != "casia" and spec.source > spec.target)
         return _synthetic_stand_in(spec.name, missing, mirrored, download)
     found = {key: find_corpus(key, data_root) for key in (spec.source, spec.target)}
-    manifests = {}
     with warnings.catch_warnings(record=True) as skipped:  # listed with machine paths: counted below instead
         warnings.simplefilter("always", CorpusWarning)
-        for key, (_, folder) in found.items():
-            manifests[key] = prepare(key, folder, progress=False)
-    frames = [restrict_emotions(read_manifest(manifests[key], check_files=False), spec.emotions) for key in found]
+        source, target, _ = task_manifest_paths(spec.name, data_root, progress=False)
+    frames = [restrict_emotions(read_manifest(path, check_files=False), spec.emotions) for path in (source, target)]
     places = sorted({label for label, _ in found.values()})
     note = f"; {len(skipped)} corpus warning(s) about skipped files (run data_fetch.verify for the list)" if skipped else ""
     description = (
@@ -188,7 +217,7 @@ def task_manifests(
         f"({len(frames[1])} utterances), {len(spec.emotions)} emotions ({', '.join(spec.emotions)}); "
         f"found in {' and '.join(places)}{note}."
     )
-    return TaskManifests(spec.name, manifests[spec.source], manifests[spec.target], spec.emotions, False, description)
+    return TaskManifests(spec.name, source, target, spec.emotions, False, description)
 
 
 def _missing(spec: Task, data_root: str | os.PathLike | None) -> list[str]:

@@ -3,7 +3,7 @@
 The package is organised one module per concept, data flowing one way::
 
     manifest -> features -> (synthetic writes manifests) -> model -> alignment
-             -> training -> metrics -> plots -> results -> report -> experiment -> cli
+             -> training -> config -> metrics -> plots -> results -> report -> experiment -> cli
 
 Notebooks: notebooks/README.md lists the teaching sequence. They import from
 here, in one line, the names they use (the flat API, as libfmp does)::
@@ -51,7 +51,8 @@ _NAMES: dict[str, list[str]] = {
     "didan_lite.presets": ["FAST", "FULL", "preset"],
     "didan_lite.teaching.pretrained": ["PretrainedFeatures", "available_pretrained", "load_pretrained", "pretrained_features"],
     "didan_lite.reference": ["ReferenceResult", "available_references", "load_reference"],
-    "didan_lite.results": ["Comparison", "ExperimentConfig", "RunResult", "TaskData"],
+    "didan_lite.config": ["ExperimentConfig"],
+    "didan_lite.results": ["Comparison", "RunResult", "TaskData"],
     "didan_lite.runtime": ["fast_mode", "pick_device", "seed_everything"],
     "didan_lite.task": ["load_task"],
     "didan_lite.teaching.toy": ["make_toy_clouds", "plot_ida_vs_mmd", "toy_losses", "toy_widget"],

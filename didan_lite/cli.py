@@ -9,9 +9,9 @@ Examples::
     python -m didan_lite compare --fast                           # the notebooks' fast mode, minutes on a CPU
     python -m didan_lite compare --demo --out runs/demo           # make demo: one seed, the reference beside it
 
-The command line sits on top of both packages: it is the one place where
-``didan_lite`` calls ``data_fetch`` (imported only for ``--task``), so the
-library itself never depends on the downloader.
+``--task`` turns a task name into manifests with ``data_fetch.task_manifest_paths``, found through the entry
+point :data:`TASK_ENTRY_POINT` that ``pyproject.toml`` registers: ``data_fetch`` builds on the library, and the
+library never imports it.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ from didan_lite.manifest import check_manifest_file
 from didan_lite.model_selection import CRITERIA, DEFAULT_CRITERION
 
 
+TASK_ENTRY_POINT = ("didan_lite.tasks", "manifests")
+"""(group, name) of the entry point that turns ``--task`` into (source manifest, target manifest, emotions)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """Option errors become an InputError: one line ``error: ...``, exit code 2, no usage block."""
 
@@ -50,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--source", type=Path, help="source manifest CSV")
     data.add_argument("--target", type=Path, help="target manifest CSV")
     data.add_argument("--task", help="a preset of data_fetch, e.g. B-C, C-B, B-E (needs --data-root or prepared corpora)")
-    data.add_argument("--data-root", type=Path, help="folder holding one sub-folder per corpus (emodb/, casia/, ...)")
+    data.add_argument("--data-root", type=Path, help="folder holding one sub-folder per corpus (emodb/, casia/, ...), "
+                      "searched first (then $DIDAN_LITE_CORPORA, ../shared/corpora and the data_fetch cache)")
     data.add_argument("--emotions", type=valid.emotion_list, help="comma-separated emotions, at least two (default: those both corpora share)")
     data.add_argument("--synthetic-seed", type=valid.seed, help="seed of the embedded corpora (default 0; only without "
                       "--source/--task)")
@@ -124,9 +129,7 @@ def _check_combination(args: argparse.Namespace) -> None:
 
 def _manifests(args: argparse.Namespace) -> tuple[Path, Path, list[str] | None]:
     if args.task:
-        from data_fetch import task_manifest_paths  # only here: the command line composes the downloader and the library
-
-        source, target, emotions = task_manifest_paths(args.task, args.data_root)
+        source, target, emotions = task_manifests(args.task, args.data_root)
         return source, target, args.emotions or list(emotions)
     if args.source:
         return args.source, args.target, args.emotions
@@ -135,6 +138,24 @@ def _manifests(args: argparse.Namespace) -> tuple[Path, Path, list[str] | None]:
     source, target = make_default_corpora(seed=args.synthetic_seed or 0)
     print(f"Data: the embedded SYNTHETIC corpora (no download): {source.parent.name} -> {target.parent.name}", flush=True)
     return source, target, args.emotions
+
+
+def task_manifests(task: str, data_root: Path | None) -> tuple[Path, Path, Sequence[str]]:
+    """(source manifest, target manifest, emotions) of ``task``, from the provider of :data:`TASK_ENTRY_POINT`.
+
+    Raises:
+        InputError: no provider is installed (the package was not installed, or before the entry point existed),
+            or the provider's own refusal (unknown task, a corpus without a copy).
+    """
+    from importlib.metadata import entry_points
+
+    group, name = TASK_ENTRY_POINT
+    providers = entry_points(group=group, name=name)
+    if not providers:
+        raise InputError(f"--task {task} needs data_fetch's task provider (entry point {group}:{name}), which installing "
+                         "didan-lite registers: run `pip install -e .` in the repository (or `make demo`), or give "
+                         "--source/--target manifests.")
+    return next(iter(providers)).load()(task, data_root)
 
 
 def _check_folders(args: argparse.Namespace) -> None:

@@ -6,7 +6,7 @@ Protocol (fixed before any result was seen):
 
 1. Read both manifests and keep the emotions they share (:mod:`didan_lite.task`).
 2. Spectrograms through the a-priori front end (:mod:`didan_lite.features`: silence trimmed, level removed,
-   short utterances tiled), normalised per corpus (or per speaker: ``ExperimentConfig.normalise_by``).
+   short utterances tiled), normalised per corpus (or per speaker: ``FeatureConfig.normalise_by``).
 3. Hold out a fifth of the *source speakers* (fixed split); their UAR is the within-corpus reference of a
    single run (``run_method``'s default).
 4. Every method shares the backbone, data, step budget and seeds, and for one seed the same initial weights
@@ -52,10 +52,11 @@ from didan_lite.model import domain_statistics
 from didan_lite.model_selection import WeightChoice, dev_risk, select_weight
 from didan_lite.overlap import OVERLAP_KEY, check_overlap, record_overlap
 from didan_lite.report import results_markdown, save_figures, write_metrics, write_report
-from didan_lite.results import Comparison, ExperimentConfig, RunResult, TaskData
+from didan_lite.config import ExperimentConfig
+from didan_lite.results import Comparison, RunResult, TaskData
 from didan_lite.runtime import cpu_threads
 from didan_lite.task import Split, load_task, source_folds, speaker_split
-from didan_lite.training import DomainData, predict, train_didan
+from didan_lite.training import DomainData, TrainConfig, predict, train_didan
 from didan_lite.validation import (
     check_checkpoints,
     check_class_list,
@@ -284,6 +285,7 @@ def _check_before_work(source, target, out_dir: Path, methods, seeds, config: Ex
     """Refuse, before anything is extracted or trained: unwritable folders, a folder holding another
     comparison, checkpoints that are not plain data, fewer than two emotions. Returns the settings to record."""
     check_run_values(seeds, weight)
+    _check_weight_setting(config, weight)
     check_device(config.train.device)
     if emotions is not None:
         check_class_list(emotions)
@@ -295,6 +297,19 @@ def _check_before_work(source, target, out_dir: Path, methods, seeds, config: Ex
     claim_output_folder(out_dir, settings, write=False)
     check_checkpoints(sorted((out_dir / "checkpoints").glob("*.pt")))
     return settings
+
+
+def _check_weight_setting(config: ExperimentConfig, weight: float | str) -> None:
+    """Refuse a ``config.train.alignment_weight`` set away from its default that ``weight`` would replace unseen.
+
+    Raises:
+        InputError: naming both values and the argument to use instead.
+    """
+    configured, default = config.train.alignment_weight, TrainConfig.alignment_weight
+    if configured != default and configured != weight:
+        raise InputError(f"config.train.alignment_weight={configured:g} is not read by compare(): its weight argument "
+                         f"(here {weight!r}) sets the weight of every aligned run. Pass weight={configured:g} instead, "
+                         f"or leave train.alignment_weight at its default {default:g}.")
 
 
 def add_method(comparison: Comparison, method: str, seeds: Sequence[int], config: ExperimentConfig = ExperimentConfig(),

@@ -24,7 +24,11 @@ fixed length              ``n_frames`` frames: longer utterances are
 normalisation             per corpus and per frequency bin, statistics
                           over the *voiced* frames of that corpus alone
                           (for the target: its unlabelled audio, which
-                          is allowed)
+                          is allowed); ``normalise_by="speaker"``: per
+                          speaker instead
+shared band               bins more than ``band_floor_db`` = 40 dB below
+                          either corpus's loudest bin are set to 0 in
+                          both (``None``: every bin kept)
 ========================  ===============================================
 
 **Why this front end (chosen a priori, not on any score).** What differs between
@@ -38,7 +42,7 @@ measured on the speech itself and removed (the same utterance at any gain gives 
 same input), silence at the ends is cut by a simple energy rule, a short utterance
 is repeated rather than padded, and the corpus statistics come from voiced frames
 only. ``FeatureConfig(level="none", trim_db=None, length="pad")`` restores the
-previous front end for comparison.
+previous front end for comparison. Why the shared band and per-corpus statistics: docs/decisions/front-end.md.
 
 The spectrogram is computed with torch (``torch.stft`` and librosa's mel
 filterbank as a matrix), batched, so the same code runs on a CPU or a GPU; a
@@ -74,7 +78,9 @@ DYNAMIC_RANGE_DB = 80.0
 """The front end clamps every spectrogram at this many dB below its own maximum, so the floor moves with the gain."""
 LEVELS: tuple[str, ...] = ("utterance", "none")
 LENGTHS: tuple[str, ...] = ("tile", "pad")
-_POST_CACHE = ("n_frames", "trim_db", "level", "length")
+NORMALISATIONS: tuple[str, ...] = ("corpus", "speaker")
+"""Whose statistics standardise an utterance (:func:`didan_lite.normalisation.normalisation_groups`)."""
+_POST_CACHE = ("n_frames", "trim_db", "level", "length", "band_floor_db", "normalise_by")
 """Settings applied after the cache (by :func:`didan_lite.normalisation.front_end` and the stacking), so they do not change a cache key."""
 
 
@@ -97,6 +103,12 @@ class FeatureConfig:
     """``"utterance"``: subtract each utterance's active-speech level (mean dB of its voiced frames); ``"none"``."""
     length: Literal["tile", "pad"] = "tile"
     """How a short utterance reaches ``n_frames``: repeated (``"tile"``) or padded with the corpus mean (``"pad"``)."""
+    band_floor_db: float | None = 40.0
+    """Frequency bins more than this many dB below a corpus's own loudest bin, in either corpus of a task, are set
+    to 0 in both (:func:`didan_lite.normalisation.shared_band`); ``None`` keeps every bin. Reads audio only."""
+    normalise_by: Literal["corpus", "speaker"] = "corpus"
+    """Whose per-bin statistics standardise each spectrogram: its corpus's, or its speaker's (a target's speaker
+    IDs are unlabelled metadata; no emotion label is read)."""
 
     def __post_init__(self) -> None:
         if self.kind not in ("logmel", "stft"):
@@ -105,6 +117,10 @@ class FeatureConfig:
             raise InputError(f"level must be one of {LEVELS} and length one of {LENGTHS}; got {self.level!r}, {self.length!r}.")
         if self.trim_db is not None and not 0 < self.trim_db < DYNAMIC_RANGE_DB:
             raise InputError(f"trim_db must be None or a number of dB in (0, {DYNAMIC_RANGE_DB:g}); got {self.trim_db}.")
+        if self.band_floor_db is not None and not 0 < self.band_floor_db < float("inf"):
+            raise InputError(f"band_floor_db must be None or a positive number of dB; got {self.band_floor_db}.")
+        if self.normalise_by not in NORMALISATIONS:
+            raise InputError(f"Unknown normalisation {self.normalise_by!r}; use one of {', '.join(NORMALISATIONS)}.")
         if self.sample_rate < 4000 or self.window_ms <= 0 or self.hop_ms <= 0 or self.n_frames < 8:
             raise InputError(f"Feature settings {self} are out of range (sample_rate >= 4000, positive window/hop, n_frames >= 8).")
         nyquist = self.sample_rate / 2

@@ -107,19 +107,13 @@ def shared_band(corpora: Sequence[Sequence[np.ndarray]], floor_db: float) -> np.
     return keep
 
 
-NORMALISATIONS: tuple[str, ...] = ("corpus", "speaker")
-"""Whose statistics standardise an utterance (:func:`normalisation_groups`)."""
-
-
-def normalisation_groups(frame: pd.DataFrame, normalise_by: str) -> list:
-    """Statistics group of each utterance of a manifest: one for the corpus, or its speaker.
+def normalisation_groups(frame: pd.DataFrame, config: FeatureConfig) -> list:
+    """Statistics group of each utterance of a manifest (``config.normalise_by``): one for the corpus, or its speaker.
 
     Raises:
-        InputError: an unknown ``normalise_by``; per-speaker normalisation of utterances that name no speaker.
+        InputError: per-speaker normalisation of utterances that name no speaker.
     """
-    if normalise_by not in NORMALISATIONS:
-        raise InputError(f"Unknown normalisation {normalise_by!r}; use one of {', '.join(NORMALISATIONS)}.")
-    if normalise_by == "corpus":
+    if config.normalise_by == "corpus":
         return [0] * len(frame)
     unnamed = frame["speaker"].astype(str).str.strip() == ""
     if unnamed.any():
@@ -165,19 +159,18 @@ def normalised_tensors(
     corpora: Sequence[CorpusFeatures],
     n_frames: int,
     *,
-    normalise_by: str = "corpus",
-    band_floor_db: float | None = None,
     config: FeatureConfig | None = None,
 ) -> list[torch.Tensor]:
     """Each corpus's spectrograms through :func:`front_end`, standardised per corpus or per speaker, stacked at ``n_frames``.
 
-    ``config`` sets the front end and the length policy (``None``: no front end, padding, as before the front
-    end existed). With ``band_floor_db``, the bins outside :func:`shared_band` are set to 0 in every corpus
-    (a line says how many).
+    ``config`` sets the front end, the length policy, the statistics (``normalise_by``) and the shared band: with
+    ``band_floor_db``, the bins outside :func:`shared_band` are set to 0 in every corpus (a line says how many).
+    ``None``: no front end, padding, per-corpus statistics, every bin (as before the front end existed).
 
     Shape:
         one (N_k, n_bins, n_frames) float32 tensor per corpus
     """
+    band_floor_db = None if config is None else config.band_floor_db
     keep = None if band_floor_db is None else shared_band([c.spectrograms for c in corpora], band_floor_db)
     if keep is not None and keep.all():
         keep = None
@@ -189,7 +182,8 @@ def normalised_tensors(
         specs, voiced = corpus.spectrograms, None
         if config is not None:
             specs, voiced = zip(*(front_end(s, config) for s in specs))
-        x = normalise_by_group(specs, normalisation_groups(corpus.manifest, normalise_by), n_frames, voiced=voiced,
+        groups = [0] * len(specs) if config is None else normalisation_groups(corpus.manifest, config)
+        x = normalise_by_group(specs, groups, n_frames, voiced=voiced,
                                tile=config is not None and config.length == "tile")
         if keep is not None:
             x[:, torch.from_numpy(~keep)] = 0.0

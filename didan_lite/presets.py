@@ -46,8 +46,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from didan_lite.config import ExperimentConfig
 from didan_lite.errors import InputError
-from didan_lite.results import ExperimentConfig
 from didan_lite.features import FeatureConfig
 from didan_lite.model import ModelConfig
 from didan_lite.runtime import fast_mode

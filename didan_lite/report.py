@@ -25,7 +25,8 @@ import pandas as pd
 import torch
 
 from didan_lite.atomic import atomic_write
-from didan_lite.results import Comparison, ExperimentConfig
+from didan_lite.config import ExperimentConfig
+from didan_lite.results import Comparison
 from didan_lite.verdicts import LEARNED_MARGIN, MIN_PAIRS, as_table, interval_text, paired_table, verdict_lines
 
 

@@ -1,4 +1,5 @@
-"""The result types of a comparison: its settings, its data, one trained run, and all runs.
+"""The result types of a comparison: its data, one trained run, and all runs (its settings:
+:mod:`didan_lite.config`).
 
 They sit below both :mod:`didan_lite.experiment` (which fills them) and :mod:`didan_lite.report` (which
 writes them), so neither imports the other.
@@ -8,79 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
 
-from didan_lite.classical import ClassicalConfig
-from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig
-from didan_lite.normalisation import NORMALISATIONS
 from didan_lite.metrics import mean_and_sd
-from didan_lite.model import ModelConfig
-from didan_lite.model_selection import CRITERIA, DEFAULT_CANDIDATES, DEFAULT_CRITERION, WeightChoice
-from didan_lite.training import DomainData, TrainConfig
+from didan_lite.model_selection import WeightChoice
+from didan_lite.training import DomainData
 
-__all__ = ["Comparison", "ExperimentConfig", "RunResult", "TaskData"]
-
-
-@dataclass(frozen=True)
-class ExperimentConfig:
-    """Everything that defines a comparison besides the data, methods and seeds."""
-
-    features: FeatureConfig = FeatureConfig(hop_ms=16.0, n_frames=125)
-    """The input of every deep method: 2 s at a 16 ms hop (125 frames), the fast preset's, which tied the 10 ms
-    hop's 200 frames on held-out source speakers (70.2 against 69.9 %, benchmarks/results/fast_mode_development.md)
-    at five eighths of the cost of a step; the budget is counted in steps (:class:`TrainConfig`)."""
-    model: ModelConfig = ModelConfig()
-    train: TrainConfig = TrainConfig()
-    holdout_speakers: float = 0.2
-    """Fraction of source speakers held out for the within-corpus reference."""
-    method_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    """Options per method passed to :func:`didan_lite.alignment.make_alignment`, e.g. ``{"ida": {"regulariser": "simplex"}}``."""
-    cache_dir: str | None = None
-    strict: bool = False
-    """Stop on the first unreadable audio file instead of skipping it."""
-    weight_candidates: tuple[float, ...] = DEFAULT_CANDIDATES
-    """Alignment weights tried by ``compare(..., weight="auto")``."""
-    weight_criterion: str = DEFAULT_CRITERION
-    """How ``weight="auto"`` chooses among them, a key of :data:`didan_lite.model_selection.CRITERIA`:
-    ``"source-1se"`` (the most aligned weight within one standard error of the best held-out source error) or
-    ``"dev"`` (deep embedded validation). Neither reads a target label."""
-    band_floor_db: float | None = 40.0
-    """Zero the frequency bins outside the band both corpora record (:func:`didan_lite.normalisation.shared_band`:
-    more than this many dB below a corpus's own loudest bin); ``None`` keeps every bin. The reason is the front
-    end's: a band one corpus never recorded cannot carry a cue that transfers, and per-bin standardisation would
-    turn its residual noise into unit-variance input. A development choice, made on the synthetic pair (whose
-    target labels may guide choices) after the ablation below. Audio only, no label; a no-op when
-    both corpora record the same band (EmoDB and CASIA: no bin zeroed). On the synthetic pair (studio -> 300-3400 Hz
-    telephone, 15 of 64 bins zeroed) fast-mode source-only went from 17.7 / 22.7 to 40.3 / 49.0 % target UAR
-    (seeds 301, 302; held-out source 82.7 / 87.9 -> 66.1 / 81.7); benchmarks/results/round10/README.md."""
-    normalise_by: Literal["corpus", "speaker"] = "corpus"
-    """Statistics each spectrogram is standardised with (per frequency bin): its corpus's (the default), or its
-    speaker's (speaker IDs of the target are unlabelled metadata; no emotion label is read). Per speaker raised
-    held-out source UAR on EmoDB and the synthetic pair but lowered it on CASIA (development seeds 0, 1;
-    benchmarks/results/issue8-round3.md), so it is an option, not the default."""
-    classical: ClassicalConfig = ClassicalConfig()
-    """Settings of the ``opensmile-svm`` reference row."""
-    refit: bool = True
-    """After every choice is made on held-out source speakers, train each seed's final model on *all* source
-    speakers (as the classical row and the literature do); its held-out source UAR is the selection's."""
-    selection_folds: int = 2
-    """Speaker folds of the held-out source estimate (every source utterance is predicted once by a model that
-    never saw its speaker; the error is pooled). 1: the fixed held-out split of ``holdout_speakers``."""
-
-    def __post_init__(self) -> None:
-        if self.weight_criterion not in CRITERIA:
-            raise InputError(f"Unknown weight criterion {self.weight_criterion!r}; choose one of {', '.join(CRITERIA)}.")
-        if self.band_floor_db is not None and not (0 < self.band_floor_db < float("inf")):
-            raise InputError(f"band_floor_db must be a positive number of dB or None; got {self.band_floor_db}.")
-        if self.selection_folds < 1:
-            raise InputError(f"selection_folds must be at least 1; got {self.selection_folds}.")
-        if self.normalise_by not in NORMALISATIONS:
-            raise InputError(f"Unknown normalisation {self.normalise_by!r}; use one of {', '.join(NORMALISATIONS)}.")
+__all__ = ["Comparison", "RunResult", "TaskData"]
 
 
 @dataclass

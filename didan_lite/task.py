@@ -22,7 +22,8 @@ from didan_lite.errors import InputError
 from didan_lite.features import extract_corpus
 from didan_lite.manifest import emotion_indices, read_manifest, restrict_emotions, shared_emotions
 from didan_lite.normalisation import normalised_tensors
-from didan_lite.results import ExperimentConfig, TaskData
+from didan_lite.config import ExperimentConfig
+from didan_lite.results import TaskData
 from didan_lite.training import DomainData
 from didan_lite.validation import check_class_list, check_classes_present
 
@@ -64,8 +65,7 @@ def load_task(
     tensors, skipped, names, paths = [], [], [], []
     corpora = [extract_corpus(frame, config.features, cache_dir=config.cache_dir, strict=config.strict, progress=progress)
                for frame in (source, target)]
-    inputs = normalised_tensors(corpora, _stored_frames(config), normalise_by=config.normalise_by,
-                                band_floor_db=config.band_floor_db, config=config.features)
+    inputs = normalised_tensors(corpora, _stored_frames(config), config=config.features)
     for extracted, x in zip(corpora, inputs):
         y = torch.tensor(emotion_indices(extracted.manifest, emotions))
         tensors.append((x, y, extracted.manifest))

@@ -34,6 +34,7 @@ from didan_lite.folders import check_writable_folder
 from didan_lite.manifest import check_manifest_file
 from didan_lite.runtime import pick_device
 from didan_lite.checkpoints import CHECKPOINT_KEYS, load_checkpoint
+from didan_lite.config import stored_settings
 from didan_lite.training import MAX_WEIGHT, check_alignment_weight
 
 __all__ = ["MAX_SEED", "MAX_WEIGHT", "SETTINGS_FILE", "alignment_weight", "check_checkpoints", "check_class_list",
@@ -326,6 +327,7 @@ def claim_output_folder(out_dir: str | os.PathLike, settings: dict, *, write: bo
     recorded = out_dir / SETTINGS_FILE
     if recorded.is_file():
         before = _json_object(recorded, out_dir, "settings")
+        before["config"] = stored_settings(before.get("config"))
         differ = sorted(key for key in ("source", "target", "emotions", "config", "weight") if before.get(key) != settings[key])
         if differ:
             detail = [key for key in differ if key != "config"] + [
@@ -376,7 +378,7 @@ def _json_object(path: Path, out_dir: Path, what: str) -> dict:
 
 def _legacy_config(metrics: dict) -> dict | None:
     """The configuration recorded in the ``metrics.json`` of an older version, as :func:`comparison_settings` has it."""
-    config = metrics.get("config")
+    config = stored_settings(metrics.get("config"))
     if not isinstance(config, dict):
         return None
     config.pop("cache_dir", None)

@@ -58,3 +58,34 @@ def test_fewer_than_two_shared_emotions_is_an_error(monkeypatch):
 def test_bad_task_names_are_clear_errors(name, message):
     with pytest.raises(InputError, match=message):
         get_task(name)
+
+
+def test_the_command_line_reads_a_task_through_the_one_function(tmp_path, monkeypatch):
+    """``--task`` reaches ``data_fetch.task_manifest_paths`` through the installed entry point (the library never
+    imports data_fetch): a corpus without a copy is data_fetch's own refusal, naming the folder."""
+    from importlib.metadata import entry_points
+
+    import data_fetch
+    from didan_lite import cli
+
+    (provider,) = entry_points(group=cli.TASK_ENTRY_POINT[0], name=cli.TASK_ENTRY_POINT[1])
+    assert provider.load() is data_fetch.task_manifest_paths
+    monkeypatch.chdir(tmp_path)  # no ../shared/corpora from here
+    monkeypatch.setenv("DIDAN_LITE_DATA", str(tmp_path / "cache"))
+    monkeypatch.delenv("DIDAN_LITE_CORPORA", raising=False)
+    (tmp_path / "corpora").mkdir()
+    with pytest.raises(InputError, match=f"The folder {tmp_path / 'corpora' / 'emodb'} does not exist"):
+        cli.task_manifests("B-C", tmp_path / "corpora")
+    with pytest.raises(InputError, match="not SOURCE-TARGET"):
+        cli.task_manifests("B-C-E", None)
+
+
+def test_the_command_line_without_the_task_provider_says_how_to_install(monkeypatch):
+    import importlib.metadata
+
+    from didan_lite import cli
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **selection: ())
+    with pytest.raises(InputError, match=r"--task B-C needs data_fetch's task provider .*pip install -e \.") as caught:
+        cli.task_manifests("B-C", None)
+    assert "\n" not in str(caught.value)

@@ -13,6 +13,7 @@ import torch
 from didan_lite.cli import main
 from didan_lite.errors import InputError
 from didan_lite.experiment import ExperimentConfig, compare, load_task
+from didan_lite.features import FeatureConfig
 from didan_lite.normalisation import normalisation_groups
 from didan_lite.manifest import read_manifest
 from didan_lite.model import ModelConfig
@@ -64,8 +65,8 @@ def test_held_out_source_speakers_are_not_trained_on(tone_corpora, tmp_path):
 def test_normalisation_statistics_per_corpus_or_per_speaker(tone_corpora, tmp_path, normalise_by):
     source, target = tone_corpora
     # the grouping alone: without the front end (whose level removal and tiling move the means off zero)
-    plain = dataclasses.replace(TINY.features, level="none", trim_db=None, length="pad")
-    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "c"), normalise_by=normalise_by, features=plain)
+    plain = dataclasses.replace(TINY.features, level="none", trim_db=None, length="pad", normalise_by=normalise_by)
+    config = dataclasses.replace(TINY, cache_dir=str(tmp_path / "c"), features=plain)
     task = load_task(source, target, config=config, progress=False)
     speaker_of = dict(zip(read_manifest(target)["path"], read_manifest(target)["speaker"]))
     speakers = np.array([speaker_of[path] for path in task.target_paths])
@@ -77,12 +78,12 @@ def test_normalisation_statistics_per_corpus_or_per_speaker(tone_corpora, tmp_pa
 
 def test_unknown_normalisation_or_unnamed_speakers_are_refused(tone_corpora):
     with pytest.raises(InputError, match="'utterance'"):
-        ExperimentConfig(normalise_by="utterance")
+        FeatureConfig(normalise_by="utterance")
     frame = read_manifest(tone_corpora[0])
     frame.loc[frame.index[1], "speaker"] = " "
     with pytest.raises(InputError, match="1 utterance\\(s\\) name no speaker"):
-        normalisation_groups(frame, "speaker")
-    assert normalisation_groups(frame, "corpus") == [0] * len(frame)
+        normalisation_groups(frame, FeatureConfig(normalise_by="speaker"))
+    assert normalisation_groups(frame, FeatureConfig(normalise_by="corpus")) == [0] * len(frame)
 
 
 def test_cli_runs_end_to_end_and_prints_the_table(tone_corpora, tmp_path, capsys, monkeypatch):

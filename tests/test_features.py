@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import librosa
 import numpy as np
 import pandas as pd
@@ -204,7 +206,7 @@ def _corpus(signals) -> features.CorpusFeatures:
 
 
 def test_front_end_gives_the_same_input_at_any_gain():
-    config = FeatureConfig()
+    config = FeatureConfig(band_floor_db=None)
     signals = [_speech_like(seed) for seed in range(4)]
     loud = normalisation.normalised_tensors([_corpus(signals)], 120, config=config)[0]
     # every utterance at its own gain: the level cue is gone from each input, and the corpus statistics agree
@@ -217,7 +219,7 @@ def test_front_end_gives_the_same_input_at_any_gain():
 
 
 def test_front_end_trims_silence_and_padding_so_none_reaches_the_model():
-    config = FeatureConfig()
+    config = FeatureConfig(band_floor_db=None)
     speech = _speech_like(1)
     padded = np.concatenate([np.zeros(8000, np.float32), speech, np.zeros(12_000, np.float32)])  # 0.5 s + 0.75 s of zeros
     spec, voiced = normalisation.front_end(spectrogram(padded).numpy(), config)
@@ -249,20 +251,22 @@ def test_default_front_end_keeps_only_the_band_both_corpora_record():
     recording the same band is left exactly as without the mask."""
     from scipy import signal as scipy_signal
 
-    from didan_lite.results import ExperimentConfig
+    from didan_lite.config import ExperimentConfig
 
-    config, floor = FeatureConfig(), ExperimentConfig().band_floor_db
-    assert floor is not None
+    config = FeatureConfig()
+    floor = config.band_floor_db
+    assert floor is not None and ExperimentConfig().features.band_floor_db == floor
     hiss = np.random.default_rng(5).standard_normal((4, len(_speech_like(0)))).astype(np.float32)
     wide = [_speech_like(seed) + 0.02 * hiss[seed] for seed in range(4)]  # every bin recorded
     band = scipy_signal.butter(8, [300.0, 3400.0], btype="bandpass", fs=16000, output="sos")
     narrow = [scipy_signal.sosfilt(band, s).astype(np.float32) for s in wide]
-    masked = normalisation.normalised_tensors([_corpus(wide), _corpus(narrow)], 120, band_floor_db=floor, config=config)
+    masked = normalisation.normalised_tensors([_corpus(wide), _corpus(narrow)], 120, config=config)
     kept = normalisation.shared_band([_corpus(narrow).spectrograms], floor)
     assert normalisation.shared_band([_corpus(wide).spectrograms], floor).all()
     assert 0 < (~kept).sum() < kept.size - 8 and not kept[0] and not kept[-1]  # below 300 Hz and above 3.4 kHz go
     for x in masked:
         assert torch.count_nonzero(x[:, torch.from_numpy(~kept)]) == 0 and torch.count_nonzero(x[:, torch.from_numpy(kept)]) > 0
-    same = normalisation.normalised_tensors([_corpus(wide), _corpus(wide[::-1])], 120, band_floor_db=floor, config=config)
-    plain = normalisation.normalised_tensors([_corpus(wide), _corpus(wide[::-1])], 120, config=config)
+    same = normalisation.normalised_tensors([_corpus(wide), _corpus(wide[::-1])], 120, config=config)
+    plain = normalisation.normalised_tensors([_corpus(wide), _corpus(wide[::-1])], 120,
+                                             config=dataclasses.replace(config, band_floor_db=None))
     assert all(torch.equal(a, b) for a, b in zip(same, plain))

@@ -16,7 +16,7 @@ from didan_lite.manifest import balanced_subset
 from didan_lite.model import ModelConfig
 from didan_lite.model_selection import DEFAULT_CANDIDATES
 from didan_lite.presets import FAST, FULL, preset
-from didan_lite.results import ExperimentConfig
+from didan_lite.config import ExperimentConfig
 
 
 def test_preset_follows_the_fast_switch_and_names(monkeypatch):

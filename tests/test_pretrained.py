@@ -38,8 +38,8 @@ def _write(folder, method="ida") -> DIDAN:
     torch.manual_seed(0)
     model = DIDAN(8, len(CLASSES), TINY)
     info = {"method": method, "weight": 0.1, "seed": 0, "n_bins": 8, "n_frames": 16, "class_names": CLASSES,
-            "model": dataclasses.asdict(TINY), "features": {"n_mels": 8, "n_frames": 16}, "normalise_by": "corpus",
-            "band_floor_db": None, "holdout_speakers": 0.2, "layer": -2,
+            "model": dataclasses.asdict(TINY), "features": {"n_mels": 8, "n_frames": 16, "normalise_by": "speaker",
+                                                            "band_floor_db": None}, "holdout_speakers": 0.2, "layer": -2,
             "provenance": {"command": "test", "commit": "none", "date": "today", "machine": "here", "mode": "full"}}
     save_pretrained(model, info, folder)
     return model
@@ -199,3 +199,29 @@ def test_sidecars_that_record_a_removed_option_still_read(method):
                                                              for k, v in recorded.items()})
     with pytest.raises(ValueError, match="input_norm"):
         pretrained._model_config({**recorded, "input_norm": "cmvn"})
+
+
+def test_sidecars_of_the_older_layout_still_read(tmp_path):
+    """Older sidecars (the shipped ones among them) keep ``normalise_by`` and ``band_floor_db`` beside ``features``:
+    they read as today's layout; a sidecar with neither is refused by name."""
+    import didan_lite.teaching.pretrained as pretrained
+
+    _write(tmp_path)
+    _, today = load_pretrained("ida", tmp_path)
+    path = tmp_path / "ida.json"
+    record = json.loads(path.read_text())
+    features = record["features"]
+    older = {**record, "features": {"n_mels": 8, "n_frames": 16}, "normalise_by": features["normalise_by"],
+             "band_floor_db": features["band_floor_db"]}
+    path.write_text(json.dumps(older))
+    _, info = load_pretrained("ida", tmp_path)
+    assert info["features"] == today["features"] and "normalise_by" not in info and "band_floor_db" not in info
+    assert pretrained.checkpoint_config(info).features.normalise_by == "speaker"
+    assert pretrained.checkpoint_config(info).features.band_floor_db is None
+    shipped = pretrained.read_sidecar(pretrained.CHECKPOINT_DIR / "ida.json")
+    assert pretrained.checkpoint_config(shipped).features.band_floor_db == 40.0
+    path.write_text(json.dumps({**older, "band_floor_db": "not a number"}))
+    _refused(tmp_path, "ida.json", "damaged model or feature setting")
+    del older["band_floor_db"]
+    path.write_text(json.dumps(older))
+    _refused(tmp_path, "ida.json", "lacks features.band_floor_db")

@@ -55,7 +55,7 @@ def test_noise_follows_each_utterances_speech_level_so_it_carries_no_emotion_cue
 
 
 def test_a_target_known_to_lack_an_emotion_is_loaded_and_the_model_still_learns_it(tmp_path):
-    from didan_lite.results import ExperimentConfig
+    from didan_lite.config import ExperimentConfig
     from didan_lite.task import load_task
 
     source, target = make_shift_pair("missing-class", root=tmp_path, n_per_emotion=4)

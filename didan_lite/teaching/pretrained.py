@@ -8,8 +8,9 @@ on :func:`didan_lite.synthetic.make_default_corpora` and writes, in ``reference_
 * ``<method>.pt``: a plain dict {parameter name: float16 tensor} (``torch.save``), read with
   ``torch.load(weights_only=True)`` only, so a planted file cannot run code;
 * ``<method>.json``: the sidecar, format :data:`FORMAT`: ``method``, ``weight``, ``seed``, ``n_bins``,
-  ``n_frames``, ``class_names``, ``model`` (ModelConfig), ``features`` (FeatureConfig), ``normalise_by``,
-  ``band_floor_db``, ``holdout_speakers``, ``layer`` (whose features), ``generator_version``, ``package_version``,
+  ``n_frames``, ``class_names``, ``model`` (ModelConfig), ``features`` (FeatureConfig, with ``normalise_by`` and
+  ``band_floor_db``; older sidecars keep those two beside it, :func:`didan_lite.config.stored_settings`),
+  ``holdout_speakers``, ``layer`` (whose features), ``generator_version``, ``package_version``,
   ``shapes``, ``sha256`` (of the .pt file), ``scores`` (measured when written; target UAR is evaluation only) and
   ``provenance`` (command, commit, date, machine, mode).
 
@@ -40,7 +41,8 @@ from didan_lite.errors import InputError
 from didan_lite.features import FeatureConfig
 from didan_lite.model import DIDAN, ModelConfig
 from didan_lite.reference import read_record
-from didan_lite.results import ExperimentConfig, TaskData
+from didan_lite.config import FRONT_END_MOVED, ExperimentConfig, stored_settings
+from didan_lite.results import TaskData
 from didan_lite.runtime import cpu_threads
 from didan_lite.synthetic import EMOTIONS, GENERATOR_VERSION, make_default_corpora
 from didan_lite.task import load_task
@@ -55,8 +57,7 @@ FORMAT = 1
 """Version of the sidecar format above."""
 REGENERATE = "regenerate them with `python -m benchmarks.make_checkpoints` (from the repository root) or reinstall didan-lite"
 SIDECAR_KEYS = ("format", "method", "weight", "seed", "n_bins", "n_frames", "class_names", "model", "features",
-                "normalise_by", "band_floor_db", "holdout_speakers", "layer", "generator_version", "package_version", "shapes",
-                "sha256", "provenance")
+                "holdout_speakers", "layer", "generator_version", "package_version", "shapes", "sha256", "provenance")
 
 
 def available_pretrained(folder: str | Path | None = None) -> list[str]:
@@ -113,7 +114,10 @@ def read_sidecar(path: str | Path) -> dict:
         InputError: missing or unreadable, another format, lacking keys, or another generator version.
     """
     path = Path(path)
-    info = read_record(path, FORMAT, SIDECAR_KEYS, "a pretrained sidecar", REGENERATE)
+    info = stored_settings(read_record(path, FORMAT, SIDECAR_KEYS, "a pretrained sidecar", REGENERATE))
+    lacking = [f"features.{k}" for k in FRONT_END_MOVED if isinstance(info["features"], dict) and k not in info["features"]]
+    if lacking:
+        raise InputError(f"{path}: lacks {', '.join(lacking)}; {REGENERATE}.")
     if info["generator_version"] != GENERATOR_VERSION:
         raise InputError(f"Pretrained sidecar {path} was made with synthetic generator version "
                          f"{info['generator_version']}, this package generates version {GENERATOR_VERSION}; {REGENERATE}.")
@@ -126,7 +130,7 @@ def read_sidecar(path: str | Path) -> dict:
             raise TypeError(f"n_bins {info['n_bins']!r}")
         model = _model_config(info["model"])
         _config(FeatureConfig, info["features"])
-        checkpoint_config(info)  # normalise_by, band_floor_db, holdout_speakers
+        checkpoint_config(info)  # holdout_speakers
     except (TypeError, ValueError, AttributeError, InputError) as error:
         raise InputError(f"Pretrained sidecar {path} has a damaged model or feature setting ({error}); {REGENERATE}.") from None
     fault = _field_fault(info, len(model.fc_dims) + 1)
@@ -196,8 +200,7 @@ def load_pretrained(method: str, folder: str | Path | None = None) -> tuple[DIDA
 
 def checkpoint_config(info: dict) -> ExperimentConfig:
     """The input settings a checkpoint was trained with (features, normalisation, held-out split) as a config."""
-    return ExperimentConfig(features=_config(FeatureConfig, info["features"]), normalise_by=info["normalise_by"],
-                            band_floor_db=info["band_floor_db"], holdout_speakers=info["holdout_speakers"],
+    return ExperimentConfig(features=_config(FeatureConfig, info["features"]), holdout_speakers=info["holdout_speakers"],
                             train=TrainConfig(progress=False))
 
 
@@ -277,7 +280,7 @@ def pretrained_features(methods: Sequence[str] = ("source-only", "mmd", "ida"), 
             pair whose classes or input shape differ from the checkpoints'.
     """
     models = {method: load_pretrained(method, folder) for method in methods}
-    inputs = {json.dumps([info[k] for k in ("features", "normalise_by", "band_floor_db", "holdout_speakers")])
+    inputs = {json.dumps([info[k] for k in ("features", "holdout_speakers")], sort_keys=True)
               for _, info in models.values()}
     if len(inputs) != 1:
         raise InputError(f"Pretrained models {', '.join(methods)} were trained on different input settings; {REGENERATE}.")
