@@ -87,8 +87,8 @@ class TrainConfig:
     ``epochs * steps_per_epoch`` steps whatever the corpus size. ``None``: one pass over the source per epoch."""
     alignment_weight: float = 0.3
     """Trade-off weight of :func:`train_didan` and :func:`didan_lite.experiment.run_method`. ``compare`` and the
-    CLI do not read it: their ``weight`` argument (``"auto"``, the default, or a number) sets the weight of every
-    aligned run, replacing this field (the ``alignment_weight`` of each run's record says which it trained with)."""
+    CLI take the weight from their ``weight`` argument (``"auto"``, the default, or a number) instead, and refuse a
+    value set here that differs from it (the ``alignment_weight`` of each run's record says which it trained with)."""
     warmup_epochs: int = 5
     n_frames: int | None = None
     """Crop length for random-crop training; ``None`` trains on the stored length."""
