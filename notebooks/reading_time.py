@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 
@@ -37,8 +37,7 @@ BUDGET_MINUTES = 20.0
 """Reading time of one notebook at :data:`WORDS_PER_MINUTE`, at most."""
 
 
-@dataclass(frozen=True)
-class ReadingTime:
+class ReadingTime(NamedTuple):
     """Words of one notebook and the minutes they take to read."""
 
     name: str
