@@ -31,14 +31,7 @@ def test_check_fails_on_a_notebook_over_the_budget(tmp_path, capsys):
     assert "over the 20-minute budget" in capsys.readouterr().err
 
 
-OVER_BUDGET = {"05_ida_vs_mmd.ipynb": "about 6,000 words (25 min): the label-shift lab (section 7) is to become its own "
-                                      "short notebook, or 05 cut by 1,300 words (issue 26, items 11/12, not finished)"}
-"""Notebooks known to be over the budget, each with what is to be done; strict: the test fails once one fits."""
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=OVER_BUDGET[p.name], strict=True))
-                                  if p.name in OVER_BUDGET else p for p in reading.teaching_notebooks()],
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", reading.teaching_notebooks(), ids=lambda p: p.stem)
 def test_notebook_reads_within_a_lab_period(path):
     time = reading.reading_time(path)
     assert time.minutes <= reading.BUDGET_MINUTES, (
@@ -46,5 +39,5 @@ def test_notebook_reads_within_a_lab_period(path):
         f"cut it or move material to an appendix (budget {reading.BUDGET_MINUTES:g} min)")
 
 
-def test_all_six_teaching_notebooks_are_measured():
-    assert [p.name[:2] for p in reading.teaching_notebooks()] == ["01", "02", "03", "04", "05", "06"]
+def test_all_seven_teaching_notebooks_are_measured():
+    assert [p.name[:2] for p in reading.teaching_notebooks()] == ["01", "02", "03", "04", "05", "06", "07"]
