@@ -92,7 +92,7 @@ def plot_rebuilt(rebuilt: Mapping[str, Rebuilt], source_labels: np.ndarray, targ
     from didan_lite.plots import emotion_colours
 
     if axes is None:
-        _, axes = plt.subplots(1, len(rebuilt), figsize=(3.6 * len(rebuilt), 3.2), layout="constrained", sharey=True)
+        _, axes = plt.subplots(1, len(rebuilt), figsize=(3.6 * len(rebuilt), 3.5), layout="constrained", sharey=True)
     axes = np.atleast_1d(axes)
     colours = emotion_colours(len(class_names))
     even = 1 / len(source_labels)
@@ -103,8 +103,8 @@ def plot_rebuilt(rebuilt: Mapping[str, Rebuilt], source_labels: np.ndarray, targ
         ax.axhline(even, color="0.3", ls="--", lw=1, label=f"even weight, 1/{len(source_labels)}")
         ax.set_xticks(range(len(one.weights)), [class_names[k] for k in emotions], rotation=45, ha="right")
         ax.set(title=f"{method}\nresidual {one.residual:.2f}, own emotion "
-                     f"{100 * one.same_emotion_weight[one.target_index]:.0f} %, top {len(one.weights)}: "
-                     f"{100 * one.weights.sum():.0f} %", ylim=(0, 1.2 * top))
+                     f"{100 * one.same_emotion_weight[one.target_index]:.0f} %\n"
+                     f"the {len(one.weights)} bars: {100 * one.weights.sum():.0f} % of the weight", ylim=(0, 1.2 * top))
     axes[-1].legend(loc="upper right", frameon=False, fontsize="small")
     axes[0].set_ylabel(f"weight in the rebuilt target\n(target: {class_names[target_label]})")
     return axes[0].figure
