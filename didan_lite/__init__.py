@@ -28,7 +28,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_EXERCISES = [f"check_exercise_{n}" for n in ("1_1", "1_2", "1_3", "2_1", "2_2", "2_3", "3_1", "3_2", "3_3", "4_1", "4_2", "4_3", "5_1", "5_2", "6_1")]
+_EXERCISES = [f"check_exercise_{n}" for n in ("1_1", "1_2", "1_3", "2_1", "2_2", "2_3", "3_1", "3_2", "3_3", "4_1", "4_2", "4_3", "5_1", "5_2", "6_1", "7_1")]
 _NAMES: dict[str, list[str]] = {
     "didan_lite.alignment": [
         "ALIGNMENT_METHODS", "CORALLoss", "DANNLoss", "IDALoss", "LayerAdaptedIDALoss", "LinearMMDLoss", "MMDLoss",

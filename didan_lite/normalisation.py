@@ -155,6 +155,10 @@ def normalise_by_group(
     return out
 
 
+_BAND_MESSAGES_SHOWN: set[str] = set()
+"""The band messages :func:`normalised_tensors` has printed in this process (each is printed once)."""
+
+
 def normalised_tensors(
     corpora: Sequence[CorpusFeatures],
     n_frames: int,
@@ -175,8 +179,11 @@ def normalised_tensors(
     if keep is not None and keep.all():
         keep = None
     if keep is not None:
-        print(f"{int((~keep).sum())} of {keep.size} frequency bins lie outside the band both corpora record (more than "
-              f"{band_floor_db:g} dB below a corpus's loudest bin); they are set to 0 in both.", flush=True)
+        message = (f"{int((~keep).sum())} of {keep.size} frequency bins lie outside the band both corpora record (more "
+                   f"than {band_floor_db:g} dB below a corpus's loudest bin); they are set to 0 in both.")
+        if message not in _BAND_MESSAGES_SHOWN:  # once per process: a notebook loads the same pair several times
+            _BAND_MESSAGES_SHOWN.add(message)
+            print(message, flush=True)
     tensors = []
     for corpus in corpora:
         specs, voiced = corpus.spectrograms, None

@@ -86,6 +86,31 @@ class ReferenceResult:
                 f"{p['date']}, commit {commit}, {p['machine']}; command: {p['command']}.{note}")
 
 
+    def cite(self) -> str:
+        """One short line for a notebook: what the reference is and a link to its full provenance (command,
+        commit, machine, note), e.g. ``Reference B-C: 5 seeds x 4 methods, full mode, 2026-12-03; provenance:
+        https://github.com/.../didan_lite/reference_results/B-C.json``."""
+        p = self.provenance
+        link = reference_url(self.task)
+        return (f"Reference {self.task}: {self.runs['seed'].nunique()} seeds x {len(self.methods)} methods "
+                f"({', '.join(self.methods)}), {p['mode']} mode, {str(p['date'])[:10]}"
+                + (f"; provenance: {link}" if link else "; provenance: describe()"))
+
+
+def reference_url(task: str, branch: str = "main") -> str | None:
+    """Where the reference file of ``task`` can be read on the web: the installed package's ``Repository`` address
+    (``[project.urls]`` of pyproject.toml) + ``/blob/<branch>/didan_lite/reference_results/<task>.json``; ``None``
+    when the installed metadata names no repository."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("didan-lite").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    repository = next((url.split(",", 1)[1].strip() for url in urls if url.split(",", 1)[0].strip() == "Repository"), None)
+    return f"{repository.rstrip('/')}/blob/{branch}/didan_lite/reference_results/{task}.json" if repository else None
+
+
 def available_references() -> list[str]:
     """Tasks with a reference file shipped in the package, e.g. ``["B-C", "C-B", "synthetic"]``."""
     return sorted(path.stem for path in REFERENCE_DIR.glob("*.json"))

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python notebooks/coursework.py            # regenerate both versions of notebooks 01-06
+    python notebooks/coursework.py            # regenerate both versions of notebooks 01-07
     python notebooks/coursework.py --check    # exit 1 when a generated file is out of sync with its source
 
 The source of truth of teaching notebook ``notebooks/0N_*.ipynb`` is
@@ -19,9 +19,10 @@ Generated from it:
 * ``notebooks/0N_*.ipynb``, the **student** version (what Colab opens, executed
   and committed with outputs): each solution is replaced by ``# YOUR CODE HERE``,
   instructor and rubric cells and inline rubrics are removed, the checks stay.
-  Outputs of cells whose source did not change are kept, and the badge and
-  set-up cells (cells 0 and 1) are kept from the student file: they belong to
-  ``notebooks/sync_setup.py``.
+  Outputs of cells whose source did not change are kept, and the badge (the
+  first line of cell 0) and the set-up cell (cell 1) are kept from the student
+  file: they belong to ``notebooks/sync_setup.py``. The rest of cell 0 (title,
+  time line, learning goals) comes from the source, like every other cell.
 * ``notebooks/instructor/0N_*.ipynb``, the **instructor** version: the source
   with its solutions and answers, without outputs (badge and set-up cells
   from the student file too).
@@ -51,7 +52,8 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 INSTRUCTOR_TAGS = {"instructor", "rubric"}
 RUBRIC = re.compile(r"\n?[ \t]*\*A good answer covers:\*.*?(?=\n\d+\. |\n#|\Z)", re.DOTALL)
 SETUP_CELLS = 2
-"""Badge and set-up cells: owned by notebooks/sync_setup.py, taken from the student file."""
+"""Badge and set-up cells: owned by notebooks/sync_setup.py, taken from the student file (of cell 0, its badge line only)."""
+BADGE = "[![Open In Colab]"
 
 
 class CourseworkError(ValueError):
@@ -117,7 +119,9 @@ def student_version(source, current=None):
     student.cells = cells
     if current is not None:
         kept = {(c.cell_type, c.source): c for c in current.cells[SETUP_CELLS:]}
+        first = _first_cell(student.cells[0], current.cells[0])
         student.cells[:SETUP_CELLS] = copy.deepcopy(current.cells[:SETUP_CELLS])
+        student.cells[0] = first
         for index, cell in enumerate(student.cells[SETUP_CELLS:], SETUP_CELLS):
             before = kept.get((cell.cell_type, cell.source))
             if before is not None:
@@ -126,12 +130,29 @@ def student_version(source, current=None):
     return student
 
 
+def _first_cell(source_cell, current_cell):
+    """Cell 0 of a generated version: the source's text under the student file's badge line (notebooks/sync_setup.py
+    writes that line from pyproject.toml; the source's own badge line, if any, may be stale)."""
+    cell = copy.deepcopy(source_cell)
+    badge = current_cell.source.split("\n", 1)[0]
+    if badge.startswith(BADGE):
+        lines = cell.source.split("\n")
+        if lines[0].startswith(BADGE):
+            lines[0] = badge
+        else:
+            lines[:0] = [badge, ""]
+        cell.source = "\n".join(lines)
+    return cell
+
+
 def instructor_version(source, current=None):
     """The source with its solutions and answers, outputs and execution counts cleared; ``current``: the student
     file, whose badge and set-up cells (notebooks/sync_setup.py's) it takes."""
     instructor = copy.deepcopy(source)
     if current is not None:
+        first = _first_cell(instructor.cells[0], current.cells[0])
         instructor.cells[:SETUP_CELLS] = copy.deepcopy(current.cells[:SETUP_CELLS])
+        instructor.cells[0] = first
     for cell in instructor.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

@@ -46,9 +46,11 @@ _SETUP = """\
 # On Colab: installs didan-lite from GitHub and nothing else; Colab's own torch, numpy, librosa, pandas,
 # scikit-learn and matplotlib are kept (tests/test_colab_install.py checks it against Colab's versions).
 # Locally: nothing to do here (install the package once from the repository root; see the README).
+import os
 import subprocess
 import sys
 
+FORCE_FAST = False  # True: fast mode (minutes) even on a GPU runtime, which otherwise runs full mode (see the time above)
 USE_DRIVE = False  # on Colab: True keeps corpora, features and runs in your Google Drive (survive a disconnect)
 WHEEL = ""  # if GitHub cannot be reached: the path of a didan_lite-*.whl you uploaded or keep on Drive (notebooks/README.md)
 {switches}if "google.colab" in sys.modules:
@@ -74,15 +76,19 @@ import seaborn as sns
 
 import didan_lite
 from data_fetch.notebook_data import keep_on_drive
-from didan_lite.runtime import fast_mode, pick_device, seed_everything
+from didan_lite.runtime import autocast_dtype, fast_mode, pick_device, seed_everything
 
 sns.set_theme(style="whitegrid", palette="colorblind")
 plt.rcParams.update({{"figure.dpi": 72, "savefig.dpi": 72}})
 DEVICE = pick_device()
 seed_everything(0)
 RUNS = keep_on_drive(USE_DRIVE)  # runs/: a link to MyDrive/didan-lite/runs when USE_DRIVE (the data folder moves there too)
+if FORCE_FAST:
+    os.environ["DIDAN_LITE_FAST"] = "1"  # the package's switch; "0" forces full mode
 FAST = fast_mode()  # the one switch: DIDAN_LITE_FAST=1 or 0; unset, fast on a CPU and full on a GPU
-print(f"didan-lite {{didan_lite.__version__}} on {{DEVICE.type}}, " + (
+_amp = autocast_dtype(DEVICE)  # what training uses here: float32 on a CPU, mixed precision on a CUDA GPU
+print(f"didan-lite {{didan_lite.__version__}} on {{DEVICE.type}}, precision "
+      + ("float32" if _amp is None else f"mixed ({{str(_amp).removeprefix('torch.')}} autocast)") + ", " + (
     "FAST mode (small class-balanced subset, coarser frames; DIDAN_LITE_FAST=0 for the full run)" if FAST
     else "FULL mode (every utterance, the library's default schedule, several seeds)")
     + ("; corpora, features and runs on Google Drive" if USE_DRIVE else ""))"""

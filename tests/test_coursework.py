@@ -21,7 +21,7 @@ def _coursework():
 
 
 def test_every_teaching_notebook_has_a_source():
-    assert [path.name[:2] for path in SOURCES] == ["01", "02", "03", "04", "05", "06"]
+    assert [path.name[:2] for path in SOURCES] == ["01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -62,3 +62,18 @@ def test_inline_rubrics_leave_the_student_version_and_the_question_stays():
     coursework = _coursework()
     cell = "3. **Q.** Why?\n   *A good answer covers:* the reason,\n   and more.\n4. **R.** How?"
     assert coursework.RUBRIC.sub("", cell) == "3. **Q.** Why?\n4. **R.** How?"
+
+
+def test_cell_0_text_comes_from_the_source_and_its_badge_from_the_student_file():
+    """The title, time line and learning goals are edited in the source; the badge line is notebooks/sync_setup.py's."""
+    coursework = _coursework()
+    badge = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://example.org/fork/01.ipynb)"
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("[![Open In Colab](old)](old)\n\n# 1. New title\n\n**Time.** 9 min"),
+                                              nbformat.v4.new_code_cell("print('set-up, source')"),
+                                              nbformat.v4.new_markdown_cell("prose")])
+    current = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"{badge}\n\n# 1. Old title"),
+                                               nbformat.v4.new_code_cell("print('set-up, student')"),
+                                               nbformat.v4.new_markdown_cell("prose")])
+    for version in (coursework.student_version(source, current), coursework.instructor_version(source, current)):
+        assert version.cells[0].source == f"{badge}\n\n# 1. New title\n\n**Time.** 9 min"
+        assert version.cells[1].source == "print('set-up, student')"

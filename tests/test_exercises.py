@@ -72,6 +72,8 @@ CASES = [
     (exercises.check_exercise_5_1, (_verdict_by_hand,), (lambda d: ("helps", 0.0, 1.0),), {"runs": RUNS, "n_classes": 5}),
     (exercises.check_exercise_5_2, (0.3,), (1.0,), {"means": SWEEP, "source_only_uar": 60.0}),
     (exercises.check_exercise_6_1, (None,), (0.0,), {}),  # right answer filled in below from the model
+    (exercises.check_exercise_7_1, (lambda recalls, mix: sum(r * m for r, m in zip(recalls, mix)),),
+     (lambda recalls, mix: float(np.mean(recalls)),), {}),
 ]
 
 
@@ -122,3 +124,20 @@ def test_exercise_5_2_when_no_weight_qualifies_the_hint_does_not_give_the_answer
     assert exercises.check_exercise_5_2("none", frame, source_only_uar=60.0)
     failed = exercises.check_exercise_5_2(0.1, frame, source_only_uar=60.0)
     assert not failed and "none" not in failed.message.split("Hint:")[1].lower()
+
+
+def test_exercise_7_1_holds_the_function_to_each_run_s_measured_war():
+    """On a run, the expected WAR is the one measured from its predictions, not the check's own formula."""
+    from types import SimpleNamespace
+
+    from didan_lite.metrics import confusion, weighted_average_recall
+
+    y_true = np.repeat(np.arange(3), [10, 4, 6])
+    y_pred = np.r_[np.zeros(5, int), np.ones(5, int), np.ones(3, int), np.zeros(1, int), np.full(6, 2)]  # recalls 0.5, 0.75, 1
+    run = SimpleNamespace(method="m", target_confusion=confusion(y_true, y_pred, 3), target_uar=0.0,
+                          target_war=weighted_average_recall(y_true, y_pred))
+    mix = np.bincount(y_true) / len(y_true)
+    assert exercises.check_exercise_7_1(lambda r, m: float(np.dot(r, m)), [run], mix)
+    wrong_mix = np.full(3, 1 / 3)
+    assert not exercises.check_exercise_7_1(lambda r, m: float(np.dot(r, m)), [run], wrong_mix)
+    assert "raised" in exercises.check_exercise_7_1(lambda r, m: 1 / 0).message

@@ -39,6 +39,9 @@ def test_an_aligned_target_is_rebuilt_from_its_own_emotion_and_a_shifted_one_is_
     assert neighbour_caption(aligned, y_s, CLASSES, top=2).count(CLASSES[y_t[aligned.target_index]]) == 2
     figure = plot_rebuilt({"aligned": aligned, "shifted": shifted}, y_s, int(y_t[aligned.target_index]), CLASSES)
     assert len(figure.axes) == 2
+    top = max(aligned.weights.max(), shifted.weights.max())
+    assert figure.axes[0].get_ylim()[1] == pytest.approx(1.2 * top), "the scale follows the heaviest bar, not 0-1"
+    assert [line.get_ydata()[0] for line in figure.axes[0].lines] == [pytest.approx(1 / len(y_s))], "the even weight"
     plt.close(figure)
     with pytest.raises(InputError, match="target_index 60"):
         rebuild(f_s, aligned_t, y_s, y_t, target_index=60)

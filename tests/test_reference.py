@@ -143,3 +143,13 @@ def test_report_tables_give_paired_intervals_per_task_and_pooled_and_label_class
     assert lines[0].endswith("| class alignment % (eval. only) | precision |") and lines[2].endswith("| 42.0 | fp32 |")
     figure = plot_alignment_map(records)
     assert "reads target labels" in figure.axes[0].get_title() and len(figure.axes[0].collections) == 1
+
+
+def test_cite_is_one_short_line_with_a_link_not_the_provenance_block():
+    from didan_lite.reference import load_reference
+
+    reference = load_reference("synthetic")
+    line = reference.cite()
+    assert "\n" not in line and len(line) < 250
+    assert str(reference.provenance["commit"])[:7] not in line and "command" not in line
+    assert line.endswith("didan_lite/reference_results/synthetic.json")

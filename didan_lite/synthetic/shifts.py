@@ -1,6 +1,6 @@
 """The shift bench: synthetic targets that each differ from one source in one named factor.
 
-Notebook: notebooks/05_ida_vs_mmd.ipynb reads the bench's shipped result; benchmarks/shift_bench.py runs it.
+Notebook: notebooks/07_label_shift.ipynb reads the bench's shipped result; benchmarks/shift_bench.py runs it.
 
 Every target shares the source's language, emotions and speaker population (other speakers of the same
 population), so the only differences are the speakers and the named factor:

@@ -3,7 +3,7 @@
 Notebook: each notebook's "Exercises" section calls these; the answers are in
 notebooks/instructor_key.ipynb, which nbval executes, so key and checks cannot drift,
 and the code exercises' solutions in notebooks/instructor/ (generated from notebooks/source/).
-Code exercises (1.3, 2.3, 3.3, 4.3, 5.1) take the student's function and run it on test cases.
+Code exercises (1.3, 2.3, 3.3, 4.3, 5.1, 7.1) take the student's function and run it on test cases.
 
 Every check returns a :class:`CheckResult`: true when the answer is right,
 and shown in a notebook as one message that says why it is right, or gives a
@@ -349,3 +349,46 @@ def check_exercise_6_1(answer: Any, n_classes: int = 5) -> CheckResult:
                   f"{expected / 4 * 1e6:,.0f} parameters x 4 bytes = {expected:.2f} MB. A checkpoint on disk is larger: "
                   "it also keeps the optimiser's state (Adam keeps two numbers per weight) and the history.",
                   "count the parameters (sum of p.numel() over model.parameters()) and multiply by 4 bytes.")
+
+
+# Notebook 7: a label shift.
+EXERCISE_7_1_CASES: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = (
+    ((0.9, 0.5, 0.4, 0.3, 0.2), (0.125, 0.125, 0.125, 0.5, 0.125)),  # a neutral-heavy target (neutral 4th)
+    ((1.0, 0.0, 0.0), (1 / 3, 1 / 3, 1 / 3)),
+    ((0.2, 0.8), (0.9, 0.1)),
+)
+"""Made-up (recalls, mix) on which exercise 7.1 runs your function before your own runs."""
+
+
+def check_exercise_7_1(war_of: Any, runs: Any = None, mix: Any = None) -> CheckResult:
+    """Your ``war_of(recalls, mix)``: the WAR (accuracy, a fraction) that per-emotion ``recalls`` give on a target whose
+    emotion shares are ``mix``, i.e. the ``mix``-weighted mean of the recalls.
+
+    Runs it on :data:`EXERCISE_7_1_CASES`, then, with ``runs`` (results of :func:`didan_lite.experiment.run_method`,
+    whose ``target_confusion`` rows are recalls) and the target's ``mix``, on each run's recalls, where the expected
+    value is the run's ``target_war``, measured from its predictions: the identity holds exactly, so the check follows
+    the code that scored the runs.
+    """
+    if war_of is None:
+        return _check("7.1", None, False, "", "")
+    cases = [(np.asarray(r, dtype=float), np.asarray(m, dtype=float), float(np.dot(r, m))) for r, m in EXERCISE_7_1_CASES]
+    runs = list(runs or [])
+    if runs and mix is not None:
+        cases += [(np.diag(run.target_confusion).astype(float), np.asarray(mix, dtype=float), float(run.target_war))
+                  for run in runs]
+    hint = ("WAR counts utterances, so each emotion's recall counts as often as that emotion occurs in the target: "
+            "weight each recall by its share of the target (the shares sum to one); a plain mean would be UAR.")
+    for recalls, shares, expected in cases:
+        try:
+            mine = war_of(recalls.copy(), shares.copy())
+        except Exception as error:  # the student's code: report, never raise
+            return _check("7.1", "a function that raised", False, "", f"your function raised {type(error).__name__}: {error}. {hint}")
+        if mine is None:  # the student version's body is still "# YOUR CODE HERE"
+            return _check("7.1", None, False, "", "")
+        if not _close(mine, expected, 1e-6):
+            return _check("7.1", f"{mine!r} for recalls {np.round(recalls, 2).tolist()}", False, "", hint)
+    shown = "" if not runs else (" On your runs: " + "; ".join(
+        f"{run.method} WAR {100 * run.target_war:.1f} % against UAR {100 * run.target_uar:.1f} %" for run in runs) + ".")
+    return _check("7.1", "your function", True,
+                  "WAR is the mix-weighted mean of the recalls and UAR their plain mean, so on a neutral-heavy target a "
+                  "model that favours neutral gains WAR without gaining UAR." + shown, "")

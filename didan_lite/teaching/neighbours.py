@@ -82,23 +82,30 @@ def plot_rebuilt(rebuilt: Mapping[str, Rebuilt], source_labels: np.ndarray, targ
                  class_names: Sequence[str], *, axes=None):
     """One panel per model: the target's heaviest source neighbours as bars (height = weight, colour = emotion).
 
-    The panel title gives the target's relative residual and the weight on its own emotion; a dashed line marks
-    an even spread over the ``k`` bars. Returns the figure.
+    The panel title gives the target's relative residual, the weight on its own emotion and the share of the weight
+    the bars carry; the y axis is scaled to the heaviest bar (a softmax over a few hundred source utterances gives
+    each neighbour a few per cent), and a dashed line marks an even weight over every source utterance, 1 / N_s, so a
+    bar reads as "so many times the even weight". Returns the figure.
     """
     import matplotlib.pyplot as plt
 
     from didan_lite.plots import emotion_colours
 
     if axes is None:
-        _, axes = plt.subplots(1, len(rebuilt), figsize=(3.6 * len(rebuilt), 3.2), layout="constrained", sharey=True)
+        _, axes = plt.subplots(1, len(rebuilt), figsize=(3.6 * len(rebuilt), 3.5), layout="constrained", sharey=True)
     axes = np.atleast_1d(axes)
     colours = emotion_colours(len(class_names))
+    even = 1 / len(source_labels)
+    top = max(max(float(one.weights.max()) for one in rebuilt.values()), even)
     for ax, (method, one) in zip(axes, rebuilt.items()):
         emotions = np.asarray(source_labels)[one.neighbours]
         ax.bar(range(len(one.weights)), one.weights, color=[colours[k] for k in emotions])
+        ax.axhline(even, color="0.3", ls="--", lw=1, label=f"even weight, 1/{len(source_labels)}")
         ax.set_xticks(range(len(one.weights)), [class_names[k] for k in emotions], rotation=45, ha="right")
         ax.set(title=f"{method}\nresidual {one.residual:.2f}, own emotion "
-                     f"{100 * one.same_emotion_weight[one.target_index]:.0f} %", ylim=(0, 1))
+                     f"{100 * one.same_emotion_weight[one.target_index]:.0f} %\n"
+                     f"the {len(one.weights)} bars: {100 * one.weights.sum():.0f} % of the weight", ylim=(0, 1.2 * top))
+    axes[-1].legend(loc="upper right", frameon=False, fontsize="small")
     axes[0].set_ylabel(f"weight in the rebuilt target\n(target: {class_names[target_label]})")
     return axes[0].figure
 

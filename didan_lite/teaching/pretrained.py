@@ -250,7 +250,7 @@ def plot_beside(pair: PretrainedFeatures, runs: dict | None = None, task: TaskDa
 
     methods, rows = list(pair.source), 1 if runs is None else 2
     fig, axes = plt.subplots(rows, len(methods), figsize=(4.3 * len(methods), 4.4 * rows + 0.8), layout="constrained",
-                             squeeze=False, dpi=80)
+                             squeeze=False)
     for column, method in enumerate(methods):
         _panel(axes[-1, column], pair.source[method], pair.target[method], pair.task.source_all.y.numpy(),
                pair.task.target.y.numpy(), pair.task, f"pretrained (full mode): {method}", pair.scores(method))

@@ -274,7 +274,7 @@ def plot_toy_states(regulariser: str = "simplex", both_ways: bool = True, states
     without a kernel. Returns (fig, table): ``table`` maps each state to its :func:`toy_losses`."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(states), 2, figsize=(7.6, 3.3 * len(states)), layout="constrained", dpi=80)
+    fig, axes = plt.subplots(len(states), 2, figsize=(7.6, 3.3 * len(states)), layout="constrained")
     table = {}
     for row, (name, moves) in zip(axes, states):
         _, _, table[name] = plot_ida_vs_mmd(make_toy_clouds(**moves), regulariser, axes=row, both_ways=both_ways,
