@@ -321,17 +321,23 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
     """(rows, provenance of every invocation, dropped duplicates, weight choices per task and method): each
     (task, method, seed) once, first folder wins.
 
-    The held-out source UAR of a row without one is filled from ``heldout`` (task -> method -> UAR).
+    A method whose weight the folder chose by the rule (``--weights auto``) is named ``<method>@rule`` (:data:`RULE`),
+    so that it stands beside the same method's fixed-weight rows of another folder. The held-out source UAR of a
+    row without one is filled from ``heldout`` (task -> method -> UAR).
     """
     rows, runs, seen, dropped, choices = [], [], {}, [], {}
     for folder in folders:
         grid = _checked_grid(folder / "grid.json")
+        chosen = set()
         for method, entry in grid.get("selection", {}).items():
             if "choice" in entry:
-                choices.setdefault(entry["protocol"]["task"], {}).setdefault(method, entry)
+                chosen.add(method)
+                choices.setdefault(entry["protocol"]["task"], {}).setdefault(method + RULE, entry)
         classes = read_json(folder / "metrics.json", {}).get("class_names")
         runs += grid.get("invocations") or [{k: grid[k] for k in PROVENANCE}]
         for row in grid["rows"]:
+            if row["method"] in chosen:
+                row = {**row, "method": row["method"] + RULE}
             key = (row["task"], row["method"], int(row["seed"]))
             if key in seen:
                 dropped.append(f"{'/'.join(map(str, key))} in {folder} (kept {seen[key]})")
@@ -344,6 +350,9 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
             rows.append(row)
     return rows, runs, dropped, choices
 
+
+RULE = "@rule"
+"""Suffix of a method's name in a summary when its weight was chosen by the rule (``--weights auto``)."""
 
 PROVENANCE = ("command", "commit", "date", "machine", "elapsed_s")
 """What every invocation of a grid records."""

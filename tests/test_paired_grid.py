@@ -185,3 +185,27 @@ def test_seeds_take_lists_and_ranges_and_bad_paths_are_one_line(grid, tmp_path, 
     assert grid.main(["--task", "synthetic", "--heldout", str(tmp_path / "typo.json"), "--out", str(tmp_path / "o"),
                       "--plan"]) == 2
     assert "typo.json does not exist" in capsys.readouterr().err
+
+
+def test_rows_of_a_weight_chosen_by_the_rule_stand_beside_the_fixed_weight_rows(grid, tmp_path):
+    def row(method, seed, uar, weight):
+        return {"task": "B-C", "n_classes": 5, "method": method, "seed": seed, "target_uar": uar,
+                "source_heldout_uar": 0.6, "proxy_a_distance": 1.0, "feature_effective_rank": 3.0, "seconds": 1.0,
+                "alignment_weight": weight, "trained_on": "all source speakers", "class_alignment": 0.4, "channel": None}
+
+    provenance = {"command": "c", "commit": "x", "date": "d", "machine": "m", "elapsed_s": 1.0}
+    fixed, ruled = tmp_path / "fixed", tmp_path / "rule"
+    fixed.mkdir(), ruled.mkdir()
+    seeds = (1, 2, 3)
+    (fixed / "grid.json").write_text(json.dumps({**provenance, "rows": [row("source-only", s, 0.40, None) for s in seeds]
+                                                 + [row("ida", s, 0.41, 0.1) for s in seeds]}))
+    choice = {"protocol": {"task": "B-C"}, "weight": 0.3, "reason": "the rule", "choice": {},
+              "candidate_heldout_source_uar": {"0": 0.6, "0.3": 0.61}}
+    (ruled / "grid.json").write_text(json.dumps({**provenance, "selection": {"ida": choice},
+                                                 "rows": [row("ida", s, 0.45 + 0.01 * s, 0.3) for s in seeds]}))
+    assert grid.main(["--summarise", str(fixed), str(ruled), "--out", str(tmp_path / "s")]) == 0
+    results = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert not results["dropped_duplicates"]
+    assert results["verdicts"]["ida"]["B-C"]["mean_difference"] == pytest.approx(1.0)
+    assert results["verdicts"]["ida@rule"]["B-C"]["mean_difference"] == pytest.approx(7.0)
+    assert "- B-C ida@rule: **0.3**" in (tmp_path / "s" / "results.md").read_text()

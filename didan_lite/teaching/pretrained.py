@@ -331,11 +331,10 @@ def beside_sentence(pair: PretrainedFeatures, method: str, yours: tuple[tuple[fl
 
 
 def describe(info: dict) -> str:
-    """One line on what a checkpoint is and where it came from."""
+    """One short line on what a checkpoint is and when it was trained (the machine is in its sidecar)."""
     p = info["provenance"]
     weight = "" if info["weight"] is None else f", weight {info['weight']:g}"
-    return (f"{info['method']}: {p['mode']} mode, seed {info['seed']}{weight}, trained {p['date']} at commit "
-            f"{p['commit']} on {p['machine']}")
+    return f"{info['method']}: {p['mode']} mode, seed {info['seed']}{weight} (trained {str(p['date'])[:10]}, commit {p['commit']})"
 
 
 __all__ = ["CHECKPOINT_DIR", "FORMAT", "PretrainedFeatures", "available_pretrained", "checkpoint_config", "describe",
