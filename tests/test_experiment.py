@@ -173,14 +173,16 @@ def test_refit_trains_every_seed_on_every_source_speaker(tone_corpora, tmp_path,
     comparison = compare(source, target, methods=["source-only", "mmd"], seeds=[0, 1], out_dir=tmp_path / "run",
                          config=config, progress=False, figures=False)
     n_source = len(comparison.task.source_all.y)
-    # source-only: two selection folds then two refits; mmd: weight 0's score (source-only's two fold runs,
-    # loaded from their checkpoints), two folds per candidate weight, then two refits
-    folds = sizes[:2]
+    k = len(experiment.source_folds(comparison.task, config.selection_folds))  # three speakers: one fold each
+    assert k == len(set(comparison.task.source_speakers.tolist())) == 3
+    # source-only: k selection folds then two refits; mmd: weight 0's score (source-only's fold runs, loaded
+    # from their checkpoints), k folds per candidate weight, then two refits
+    folds = sizes[:k]
     assert sum(n_source - n for n in folds) == n_source  # the folds hold out every source utterance once
-    assert sizes[2:4] == [n_source, n_source] and sizes[4:6] == folds and sizes[-2:] == [n_source, n_source]
-    assert len(sizes) == 2 + 2 + 2 + 4 + 2
+    assert sizes[k:k + 2] == [n_source, n_source] and sizes[k + 2:2 * k + 2] == folds and sizes[-2:] == [n_source, n_source]
+    assert len(sizes) == k + 2 + k + 2 * k + 2
     for run in comparison.runs:
-        assert run.trained_on == "all source speakers" and "2 speaker folds" in run.heldout_from
+        assert run.trained_on == "all source speakers" and f"{k} speaker folds" in run.heldout_from
         assert 0 <= run.source_uar <= 1
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert {r["trained_on"] for r in metrics["runs"]} == {"all source speakers"}

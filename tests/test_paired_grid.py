@@ -64,9 +64,9 @@ def test_a_second_invocation_trains_nothing_and_reuses_the_selection(grid, tmp_p
 
     assert grid.main(["--summarise", str(out), "--out", str(tmp_path / "s")]) == 0
     results = json.loads((tmp_path / "s" / "results.json").read_text())
-    assert results["weight_selection"]["tones"]["mmd"]["weight"] == mmd["weight"]
-    assert results["verdicts"]["mmd"]["tones"]["n_pairs"] == 2
-    assert f"- tones mmd: **{mmd['weight']:g}** (0: " in (tmp_path / "s" / "results.md").read_text()
+    assert results["weight_selection"]["tones"]["mmd@rule"]["weight"] == mmd["weight"]  # chosen by the rule: named so
+    assert results["verdicts"]["mmd@rule"]["tones"]["n_pairs"] == 2
+    assert f"- tones mmd@rule: **{mmd['weight']:g}** (0: " in (tmp_path / "s" / "results.md").read_text()
     metrics = json.loads((out / "metrics.json").read_text())
     assert [(r["method"], r["seed"]) for r in metrics["runs"]] == [(r["method"], r["seed"]) for r in first["rows"]]
 
