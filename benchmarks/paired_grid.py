@@ -304,17 +304,26 @@ def class_cell(rows: list[dict]) -> str:
     return parts[0][0] if len(parts) == 1 else " / ".join(f"{text} ({n})" for text, n in parts)
 
 
-def verdict_cell(rows: list[dict], method: str, tasks: list[str], n_classes: int) -> tuple[str, dict]:
-    """Paired difference of ``method`` to source-only over ``tasks``: ``mean [95 % interval] (n=.., verdict)``."""
-    sel = [r for r in rows if r["task"] in tasks and r["method"] in (method, "source-only")]
-    if not any(r["method"] == method for r in sel) or not any(r["method"] == "source-only" for r in sel):
+def verdict_cell(rows: list[dict], method: str, tasks: list[str], n_classes: int,
+                 baseline: str = "source-only") -> tuple[str, dict]:
+    """Paired difference of ``method`` to ``baseline`` over ``tasks``: ``mean [95 % interval] (n=.., verdict)``."""
+    sel = [r for r in rows if r["task"] in tasks and r["method"] in (method, baseline)]
+    if not any(r["method"] == method for r in sel) or not any(r["method"] == baseline for r in sel):
         return "n/a", {}
-    v = paired_verdict(sel, method, n_classes=n_classes)
+    v = paired_verdict(sel, method, baseline=baseline, n_classes=n_classes)
     record = {"n_pairs": v.n_pairs, "mean_difference": v.mean_difference, "ci_low": v.ci_low, "ci_high": v.ci_high,
               "verdict": v.verdict, "reason": v.reason}
     if v.n_pairs == 0:
         return "n/a", record
     return f"{v.mean_difference:+.1f} {v.interval()} (n={v.n_pairs}, {v.verdict})", record
+
+
+def fit_cell(rows: list[dict]) -> str:
+    """Training-set UAR % (``source_fit_uar``) of ``rows``: one value or the range; ``-`` when none recorded it."""
+    values = sorted(100 * r["source_fit_uar"] for r in rows if r.get("source_fit_uar") is not None)
+    if not values:
+        return "-"
+    return f"{values[0]:.1f}" if round(values[0], 1) == round(values[-1], 1) else f"{values[0]:.1f}-{values[-1]:.1f}"
 
 
 def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[dict], list[str], dict]:
@@ -348,7 +357,29 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 row["source_heldout_uar"] = heldout.get(row["task"], {}).get(row["method"], float("nan"))
             rows.append(row)
+            if row["method"] == "adabn" and row.get(SOURCE_STATISTICS) is not None:
+                rows.append({**row, "method": BATCH_NORM, "target_uar": row[SOURCE_STATISTICS], "target_war": None,
+                             "proxy_a_distance": float("nan"), "feature_effective_rank": float("nan"),
+                             "class_alignment": None, OLD_CLASS_FIGURE: None})
     return rows, runs, dropped, choices
+
+
+SOURCE_STATISTICS = "target_uar_source_statistics"
+"""Target UAR of an ``adabn`` run's network with its training source's BatchNorm statistics (no adaptation)."""
+
+BATCH_NORM = "batchnorm"
+"""The row a summary derives from each ``adabn`` run: the same network and seed scored with its source statistics,
+so that ``batchnorm - source-only`` is the network change and ``adabn - batchnorm`` the adaptation step alone.
+Its feature figures (PAD, rank, class alignment) are not measured (nan): the run measured the adapted features."""
+
+CONTRASTS: tuple[tuple[str, str, str], ...] = (
+    ("adabn", BATCH_NORM, "the adaptation step (target minus source statistics, one network)"),
+    ("ida", "mmd", "IDA against MMD at the same weight"),
+    ("ida@rule", "ida", "IDA at the rule's weight against IDA at the fixed weight"),
+    ("ida-reconstruction", "ida", "IDA's reconstruction part alone against both parts"),
+    ("ida-spread", "ida", "IDA's spread part alone against both parts"),
+)
+"""(method, baseline, what the difference measures): contrasts a summary prints where both methods ran."""
 
 
 RULE = "@rule"
@@ -402,9 +433,11 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
              "speakers of its own). Class alignment % is an ORACLE figure (reads target labels): "
              "didan_lite.metrics.class_alignment (5-NN vote of the source features) as `compare` reports it; "
              "a figure marked † is round 9's knn_class_agreement (the same vote on features standardised over "
-             "source and target together), a different figure, shown apart with its run count, never averaged in.", "",
-             "| task | method | seeds | target UAR % | held-out source UAR % | proxy A-distance | feature rank | class alignment % | weight | s / run |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "source and target together), a different figure, shown apart with its run count, never averaged in. "
+             f"A `{BATCH_NORM}` row is not trained: it is each adabn run's network scored with its source statistics "
+             "(no adaptation). Training-set UAR %: each run's model on the data it trained on (does it fit?).", "",
+             "| task | method | seeds | target UAR % | held-out source UAR % | training-set UAR % | proxy A-distance | feature rank | class alignment % | weight | s / run |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in tasks:
         for m in methods:
             sel = [r for r in rows if r["task"] == t and r["method"] == m]
@@ -415,7 +448,7 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
             held = list(dict.fromkeys(f"{100 * r['source_heldout_uar']:.1f}" for r in sel
                                       if r["source_heldout_uar"] is not None and not math.isnan(r["source_heldout_uar"])))
             weights = sorted({r["alignment_weight"] for r in sel if r["alignment_weight"] is not None})
-            lines.append(f"| {t} | {m} | {len(sel)} | {u.mean():.1f} ± {sd:.1f} | {' / '.join(held) or 'nan'} | "
+            lines.append(f"| {t} | {m} | {len(sel)} | {u.mean():.1f} ± {sd:.1f} | {' / '.join(held) or 'nan'} | {fit_cell(sel)} | "
                          f"{np.mean([r['proxy_a_distance'] for r in sel]):.2f} | {np.mean([r['feature_effective_rank'] for r in sel]):.1f} | "
                          f"{class_cell(sel)} | {', '.join(f'{w:g}' for w in weights) or '-'} | "
                          f"{np.mean([r['seconds'] for r in sel]):.0f} |")
@@ -433,10 +466,21 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
         summary[m] = dict(zip([*tasks, "pooled"], [c[0] for c in cells]))
         verdicts[m] = dict(zip([*tasks, "pooled"], [c[1] for c in cells]))
         lines.append(f"| {m} | " + " | ".join(c[0] for c in cells) + " |")
+    contrasts = {}
+    for method, baseline, meaning in CONTRASTS:
+        cells = [verdict_cell(rows, method, [t], classes[t], baseline) for t in tasks]
+        cells.append(verdict_cell(rows, method, pool, max(classes[t] for t in pool), baseline))
+        if all(text == "n/a" for text, _ in cells):
+            continue
+        if not contrasts:
+            lines += ["", "Paired contrasts between methods (target UAR points, same seed and run where one run gives both):", "",
+                      "| contrast | what it measures | " + " | ".join(tasks) + " | pooled |", "|---|---|" + "---|" * (len(tasks) + 1)]
+        contrasts[f"{method} - {baseline}"] = dict(zip([*tasks, "pooled"], [c[1] for c in cells]))
+        lines.append(f"| {method} - {baseline} | {meaning} | " + " | ".join(c[0] for c in cells) + " |")
     so = [r for r in rows if r["method"] == "source-only" and r["task"] in ("B-C", "C-B")]
     if {r["task"] for r in so} == {"B-C", "C-B"}:
         means = [100 * np.mean([r["target_uar"] for r in so if r["task"] == t]) for t in ("B-C", "C-B")]
-        lines += ["", f"Source-only, mean of B->C and C->B: {np.mean(means):.1f} UAR (goal 41.0)."]
+        lines += ["", f"Source-only, mean of B->C and C->B: {np.mean(means):.1f} UAR."]
     if choices:
         lines += ["", "Weights chosen without target labels (didan_lite.experiment.choose_weight; held-out source UAR % "
                   "of each candidate, 0 = source-only's selection runs):", ""]
@@ -454,6 +498,7 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
     with atomic_write(out / "results.md", "w") as handle:
         handle.write("\n".join(lines) + "\n")
     write_json(out / "results.json", {"provenance": runs, "paired_differences": summary, "verdicts": verdicts,
+                                      "contrasts": contrasts,
                                       "weight_selection": choices,
                                       "dropped_duplicates": dropped, "rows": rows})
 

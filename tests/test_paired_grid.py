@@ -141,7 +141,9 @@ def test_round9_summarises_and_an_extra_folder_counts_each_run_once(grid, tmp_pa
     assert grid.main(["--summarise", *map(str, folders), str(extra), "--out", str(tmp_path / "s"), *heldout]) == 0
     results = json.loads((tmp_path / "s" / "results.json").read_text())
     rows = results["rows"]
-    assert len(rows) == sum(len(json.loads((f / "grid.json").read_text())["rows"]) for f in folders) + 1
+    stored = [row for f in folders for row in json.loads((f / "grid.json").read_text())["rows"]]
+    with_network = [row for row in stored if row["method"] == "adabn" and "target_uar_source_statistics" in row]
+    assert with_network and len(rows) == len(stored) + 1 + len(with_network)  # + one batchnorm row per such adabn run
     assert len(results["dropped_duplicates"]) == 1 and "B-C/source-only/701" in results["dropped_duplicates"][0]
     for task in ("B-C", "C-B"):
         diffs = _differences(rows, task, "ida")
@@ -209,3 +211,34 @@ def test_rows_of_a_weight_chosen_by_the_rule_stand_beside_the_fixed_weight_rows(
     assert results["verdicts"]["ida"]["B-C"]["mean_difference"] == pytest.approx(1.0)
     assert results["verdicts"]["ida@rule"]["B-C"]["mean_difference"] == pytest.approx(7.0)
     assert "- B-C ida@rule: **0.3**" in (tmp_path / "s" / "results.md").read_text()
+
+
+def test_adabn_runs_give_the_network_row_and_the_contrasts_pair_methods_with_each_other(grid, tmp_path):
+    def row(method, seed, uar, **extra):
+        return {"task": "C-B", "n_classes": 5, "method": method, "seed": seed, "target_uar": uar,
+                "source_heldout_uar": 0.5, "proxy_a_distance": 1.0, "feature_effective_rank": 3.0, "seconds": 1.0,
+                "alignment_weight": None, "trained_on": "all source speakers", "class_alignment": 0.4, "channel": None,
+                "source_fit_uar": 0.9, **extra}
+
+    provenance = {"command": "c", "commit": "x", "date": "d", "machine": "m", "elapsed_s": 1.0}
+    folder = tmp_path / "C-B"
+    folder.mkdir()
+    seeds = (1, 2, 3, 4)
+    rows = ([row("source-only", s, 0.40 + 0.02 * s) for s in seeds]
+            + [row("adabn", s, 0.44 + 0.01 * s, target_uar_source_statistics=0.50 + 0.01 * s) for s in seeds]
+            + [row("mmd", s, 0.41 + 0.02 * s, alignment_weight=0.1) for s in seeds]
+            + [row("ida", s, 0.43 + 0.02 * s + 0.01 * (s % 2), alignment_weight=0.1) for s in seeds])
+    (folder / "grid.json").write_text(json.dumps({**provenance, "rows": rows}))
+    assert grid.main(["--summarise", str(folder), "--out", str(tmp_path / "s")]) == 0
+    results = json.loads((tmp_path / "s" / "results.json").read_text())
+    network = [r for r in results["rows"] if r["method"] == "batchnorm"]
+    assert [r["target_uar"] for r in network] == pytest.approx([0.50 + 0.01 * s for s in seeds])
+    assert results["verdicts"]["batchnorm"]["C-B"]["mean_difference"] == pytest.approx(np.mean([10 - s for s in seeds]))
+    step = results["contrasts"]["adabn - batchnorm"]["C-B"]
+    assert step["n_pairs"] == 4 and step["mean_difference"] == pytest.approx(-6.0)  # the same network, one run each
+    assert step["ci_low"] == pytest.approx(-6.0) and step["verdict"] == "hurts"
+    versus = results["contrasts"]["ida - mmd"]["C-B"]
+    assert versus["mean_difference"] == pytest.approx(np.mean([2 + (s % 2) for s in seeds]))
+    assert "ida-spread - ida" not in results["contrasts"]  # a contrast is printed only where both methods ran
+    table = (tmp_path / "s" / "results.md").read_text()
+    assert "| C-B | source-only | 4 | 45.0 ± 2.6 | 50.0 | 90.0 |" in table
