@@ -312,10 +312,11 @@ def verdict_cell(rows: list[dict], method: str, tasks: list[str], n_classes: int
         return "n/a", {}
     v = paired_verdict(sel, method, baseline=baseline, n_classes=n_classes)
     record = {"n_pairs": v.n_pairs, "mean_difference": v.mean_difference, "ci_low": v.ci_low, "ci_high": v.ci_high,
-              "verdict": v.verdict, "reason": v.reason}
+              "paired_sd": v.paired_sd, "verdict": v.verdict, "reason": v.reason}
     if v.n_pairs == 0:
         return "n/a", record
-    return f"{v.mean_difference:+.1f} {v.interval()} (n={v.n_pairs}, {v.verdict})", record
+    spread = "" if math.isnan(v.paired_sd) else f", paired sd {v.paired_sd:.1f}"
+    return f"{v.mean_difference:+.1f} {v.interval()} (n={v.n_pairs}{spread}, {v.verdict})", record
 
 
 def fit_cell(rows: list[dict]) -> str:
@@ -456,6 +457,7 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
     if set(pool) - set(tasks):
         raise InputError(f"--pool names task(s) {sorted(set(pool) - set(tasks))} without rows; the folders hold {tasks}.")
     lines += ["", "Paired differences to source-only (target UAR points, same seed; mean [95 % t-interval], pairs, "
+              "sd of the differences over seeds (to set beside the seed sd of the first table), "
               f"verdict of didan_lite.verdicts.paired_verdict; pooled over {', '.join(pool)}):", "",
               "| method | " + " | ".join(tasks) + " | pooled |", "|---|" + "---|" * (len(tasks) + 1)]
     summary, verdicts = {}, {}

@@ -236,9 +236,10 @@ def test_adabn_runs_give_the_network_row_and_the_contrasts_pair_methods_with_eac
     assert results["verdicts"]["batchnorm"]["C-B"]["mean_difference"] == pytest.approx(np.mean([10 - s for s in seeds]))
     step = results["contrasts"]["adabn - batchnorm"]["C-B"]
     assert step["n_pairs"] == 4 and step["mean_difference"] == pytest.approx(-6.0)  # the same network, one run each
-    assert step["ci_low"] == pytest.approx(-6.0) and step["verdict"] == "hurts"
+    assert step["ci_low"] == pytest.approx(-6.0) and step["verdict"] == "hurts" and step["paired_sd"] == pytest.approx(0)
     versus = results["contrasts"]["ida - mmd"]["C-B"]
     assert versus["mean_difference"] == pytest.approx(np.mean([2 + (s % 2) for s in seeds]))
     assert "ida-spread - ida" not in results["contrasts"]  # a contrast is printed only where both methods ran
     table = (tmp_path / "s" / "results.md").read_text()
     assert "| C-B | source-only | 4 | 45.0 ± 2.6 | 50.0 | 90.0 |" in table
+    assert "| ida | +3.5 [+2.6, +4.4] (n=4, paired sd 0.6," in table
