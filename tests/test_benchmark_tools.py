@@ -11,7 +11,9 @@ import pytest
 from conftest import REPO
 
 TOOLS = sorted(path.stem for path in (REPO / "benchmarks").glob("*.py") if path.stem != "__init__")
-"""Every module of benchmarks/ (grid_io is the shared helpers; the others are tools with a main())."""
+"""Every module of benchmarks/ (the :data:`HELPERS` and the tools, each with a main())."""
+HELPERS = {"grid_io", "grid_summary"}
+"""Modules the tools import, run through them (grid_summary by ``paired_grid --summarise``): no main() of their own."""
 SHIMMED = {"shift_bench", "backbone_selection"}
 
 
@@ -20,7 +22,7 @@ def test_each_tool_imports_as_a_module_without_touching_sys_path(tool):
     before = list(sys.path)
     module = importlib.import_module(f"benchmarks.{tool}")
     assert sys.path == before
-    assert tool == "grid_io" or callable(getattr(module, "main", None)), f"benchmarks.{tool} has no main()"
+    assert tool in HELPERS or callable(getattr(module, "main", None)), f"benchmarks.{tool} has no main()"
     source = (REPO / "benchmarks" / f"{tool}.py").read_text(encoding="utf-8")
     assert ("sys.path" in source) == (tool in SHIMMED)
 
