@@ -10,9 +10,10 @@ training speakers so that every run measures its own held-out figure) and ``B-C-
 target cut to half neutral (all 200 neutral utterances, the first 50 of each other emotion in file order,
 fixed a priori), the real label shift.
 
-Synthetic data and training: the fast preset's (:data:`didan_lite.presets.FAST`: batches of 8, one pass per epoch, no
-dropout), with every loss at its library defaults (not fast mode's stronger IDA spread term) and one fixed
-alignment weight for every method (``--weight``, fixed before any run). Each run trains on the source's
+Training (``--budget``): ``fast``, the fast preset's (:data:`didan_lite.presets.FAST`: batches of 8, one pass per
+epoch, no dropout), or ``full``, the library defaults of :class:`didan_lite.config.ExperimentConfig` (batches of 32,
+900 steps, dropout), which real tasks always use. Every loss is at its library defaults (not fast mode's stronger
+IDA spread term) and one fixed alignment weight serves every method (``--weight``, fixed before any run). Each run trains on the source's
 training speakers and records its held-out source UAR, its training-set UAR, and its target UAR with the
 source's BatchNorm statistics and with the target's (the AdaBN figure). The upper bound (``oracle``,
 labelled: it reads target labels) trains source-only on the target's own training speakers and scores its
@@ -55,14 +56,22 @@ CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "sou
              ("ida-oneway", "mmd"))
 
 
-def bench_config(weight: float):
-    """The fast preset with every loss at its library defaults and one fixed alignment weight."""
-    config = FAST.config
-    return dataclasses.replace(config, method_options={}, train=dataclasses.replace(config.train, alignment_weight=weight))
+BUDGETS = ("fast", "full")
 
 
-def _row(shift: str, method: str, seed: int, weight: float | None, run) -> dict:
-    return {"shift": shift, "method": method, "seed": seed, "weight": weight, "target_uar": run.target_uar,
+def bench_config(weight: float, budget: str = "fast") -> ExperimentConfig:
+    """The bench's training: ``fast`` (the fast preset) or ``full`` (library defaults, no refit), every loss at its
+    library defaults, one fixed alignment weight."""
+    if budget not in BUDGETS:
+        raise ValueError(f"budget {budget!r}: use one of {', '.join(BUDGETS)}")
+    config = FAST.config if budget == "fast" else dataclasses.replace(ExperimentConfig(), refit=False)
+    return dataclasses.replace(config, method_options={}, train=dataclasses.replace(
+        config.train, alignment_weight=weight, progress=False))
+
+
+def _row(shift: str, method: str, seed: int, weight: float | None, budget: str, run) -> dict:
+    return {"shift": shift, "method": method, "seed": seed, "weight": weight, "budget": budget,
+            "target_uar": run.target_uar,
             "source_uar": run.source_uar, "source_fit_uar": run.extra.get("source_fit_uar"),
             "target_uar_target_statistics": run.extra.get("target_uar_target_statistics"),
             "proxy_a_distance": run.proxy_a_distance, "feature_rank": run.feature_rank,
@@ -93,11 +102,11 @@ def run(args) -> None:
         if shift_name in REAL_TASKS:
             source, target, emotions = real_pair(shift_name, args.data_root, args.out)
             absent: list[str] = []
-            config = dataclasses.replace(ExperimentConfig(), refit=False, train=dataclasses.replace(
-                ExperimentConfig().train, alignment_weight=args.weight, progress=False))
+            budget = "full"
         else:
             source, target = make_shift_pair(shift_name)
-            emotions, absent, config = list(EMOTIONS), SHIFTS[shift_name].absent, bench_config(args.weight)
+            emotions, absent, budget = list(EMOTIONS), SHIFTS[shift_name].absent, args.budget
+        config = bench_config(args.weight, budget)
         task = load_task(source, target, emotions=emotions, config=config, progress=False, absent_in_target=absent)
         present = [e for e in emotions if e not in absent]
         oracle_task = None
@@ -107,7 +116,7 @@ def run(args) -> None:
                     continue
                 result = run_method(task, method, seed, config)
                 weight = None if method == "source-only" else args.weight
-                record["rows"].append(_row(shift_name, method, seed, weight, result))
+                record["rows"].append(_row(shift_name, method, seed, weight, budget, result))
                 print(f"{shift_name} {method} seed {seed}: target {100 * result.target_uar:.1f} held-out source "
                       f"{100 * result.source_uar:.1f} fit {100 * result.extra['source_fit_uar']:.1f}", flush=True)
                 write_json(path, record)
@@ -115,7 +124,7 @@ def run(args) -> None:
                 if oracle_task is None:
                     oracle_task = load_task(target, source, emotions=present, config=config, progress=False)
                 result = run_method(oracle_task, "source-only", seed, config)
-                row = _row(shift_name, "oracle", seed, None, result)
+                row = _row(shift_name, "oracle", seed, None, budget, result)
                 row.update(target_uar=result.source_uar, source_uar=float("nan"), target_uar_target_statistics=None)
                 record["rows"].append(row)  # ORACLE: the target's held-out speakers, by a model trained on its labels
                 print(f"{shift_name} oracle seed {seed}: held-out target speakers {100 * result.source_uar:.1f}", flush=True)
@@ -140,7 +149,8 @@ def summarise(out: Path) -> None:
         seeds = sorted({r["seed"] for r in runs if r["method"] == "source-only"})
         what = (f"{SHIFTS[shift].factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})"
                 if shift in SHIFTS else "real task, full-mode data")
-        lines += [f"## {shift}: {what}",
+        budgets = sorted({r.get("budget", "full" if shift in REAL_TASKS else "fast") for r in runs})
+        lines += [f"## {shift}: {what}; {' and '.join(budgets)} training budget",
                   "", f"Seeds: {', '.join(map(str, seeds))}.", "",
                   "| method | target UAR | sd | held-out source | training set |", "|---|---|---|---|---|"]
         means = {}
@@ -189,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="801-805")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--weight", type=float, default=0.3)
+    parser.add_argument("--budget", choices=BUDGETS, default="fast", help="training of the synthetic shifts "
+                        "(real tasks always train with the library defaults)")
     parser.add_argument("--no-oracle", dest="oracle", action="store_false")
     parser.add_argument("--data-root", type=Path, help="parent of the real corpora (real tasks only)")
     parser.add_argument("--summarise", action="store_true")
