@@ -7,8 +7,8 @@
 Shifts are the synthetic ones of :data:`didan_lite.synthetic.shifts.SHIFTS`, or real tasks: ``B-C``, ``C-B``
 (full-mode data, library defaults: :class:`didan_lite.config.ExperimentConfig`, trained on the source's
 training speakers so that every run measures its own held-out figure) and ``B-C-skewed``: B->C with the CASIA
-target cut to half neutral (all 200 neutral utterances, the first 50 of each other emotion in file order,
-fixed a priori), the real label shift.
+target cut to half neutral (all 200 neutral utterances, 50 of each other emotion taken from the four
+speakers in turn: :func:`didan_lite.synthetic.shifts.with_emotion_mix`, fixed a priori), the real label shift.
 
 Training (``--budget``): ``fast``, the fast preset's (:data:`didan_lite.presets.FAST`: batches of 8, one pass per
 epoch, no dropout), or ``full``, the library defaults of :class:`didan_lite.config.ExperimentConfig` (batches of 32,

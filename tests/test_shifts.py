@@ -9,7 +9,7 @@ from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 from didan_lite.synthetic import EMOTIONS, STUDIO_CHANNEL, synthesize_utterance
 from didan_lite.synthetic.channel import active_level_dbfs
-from didan_lite.synthetic.shifts import BENCH_SOURCE, SHIFTS, make_shift_pair
+from didan_lite.synthetic.shifts import BENCH_SOURCE, HALF_NEUTRAL, SHIFTS, make_shift_pair, with_emotion_mix
 
 
 def test_each_target_differs_from_the_source_in_its_named_factor_only():
@@ -34,6 +34,20 @@ def test_mixes_are_applied_to_the_target_only(tmp_path):
         assert read_manifest(target)["emotion"].value_counts().to_dict() == expected
     with pytest.raises(InputError, match="Unknown shift 'tilt'"):
         make_shift_pair("tilt", root=tmp_path)
+
+
+def test_a_skewed_mix_keeps_each_emotions_speaker_mix_in_a_corpus_stored_by_speaker():
+    import pandas as pd
+
+    # stored as <speaker>/<emotion>/<id>.wav (CASIA's layout): the first quarter of an emotion is one speaker
+    stored = pd.DataFrame([{"speaker": speaker, "emotion": emotion, "path": f"{speaker}/{emotion}/{i}.wav"}
+                           for speaker in ("s1", "s2", "s3", "s4") for emotion in EMOTIONS for i in range(10)])
+    skewed = with_emotion_mix(stored, HALF_NEUTRAL)
+    counts = skewed.groupby(["emotion", "speaker"]).size().unstack(fill_value=0)
+    assert counts.loc["neutral"].tolist() == [10, 10, 10, 10]
+    for emotion in ("anger", "fear", "happiness", "sadness"):
+        assert counts.loc[emotion].sum() == 10 and counts.loc[emotion].max() - counts.loc[emotion].min() <= 1
+    assert skewed.index.is_monotonic_increasing  # manifest order kept
 
 
 def _snr_db(emotion: str, follows_speech: bool) -> float:

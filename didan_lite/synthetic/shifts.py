@@ -23,8 +23,9 @@ shift              what differs from the source                                 
                    loud emotions get a higher SNR than quiet ones               source lacks
 =================  ===========================================================  =============
 
-The emotion mixes are fixed a priori (not tuned): a share of each emotion's utterances is kept, the first
-ones in generation order, so the subset is the same for every seed of a run.
+The emotion mixes are fixed a priori (not tuned): a share of each emotion's utterances is kept, taken from
+its speakers in turn in manifest order (:func:`with_emotion_mix`), so the subset is the same for every seed
+of a run and every emotion keeps its speaker mix.
 """
 
 from __future__ import annotations
@@ -146,7 +147,14 @@ def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int 
 
 
 def with_emotion_mix(manifest: pd.DataFrame, keep: Mapping[str, float]) -> pd.DataFrame:
-    """The rows of ``manifest`` with only a share of each emotion kept: the first ``round(share * n)`` of its
-    ``n`` rows in manifest order (an emotion ``keep`` does not name keeps all of its rows)."""
-    kept = [group.head(round(keep.get(emotion, 1.0) * len(group))) for emotion, group in manifest.groupby("emotion")]
-    return pd.concat(kept).sort_index()
+    """The rows of ``manifest`` with only a share of each emotion kept: ``round(share * n)`` of its ``n`` rows
+    (an emotion ``keep`` does not name keeps all of its rows), taken from its speakers in turn (each speaker's
+    first row in manifest order, then each one's second, ...), so that a corpus stored by speaker keeps the
+    speaker mix of every emotion: the subset shifts the emotion mix and nothing else."""
+    def share(group: pd.DataFrame, emotion: str) -> pd.DataFrame:
+        if "speaker" in group:
+            turn = group.groupby("speaker", sort=False).cumcount()
+            group = group.iloc[turn.argsort(kind="stable")]
+        return group.head(round(keep.get(emotion, 1.0) * len(group)))
+
+    return pd.concat([share(group, emotion) for emotion, group in manifest.groupby("emotion")]).sort_index()
