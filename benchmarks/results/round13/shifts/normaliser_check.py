@@ -15,7 +15,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository
 
-import numpy as np
 import torch
 
 from benchmarks.grid_io import parse_seeds, provenance
