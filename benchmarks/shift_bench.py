@@ -98,7 +98,7 @@ def run(args) -> None:
         path = args.out / shift_name / "runs.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         record = read_json(path, {"provenance": provenance(sys.argv), "rows": []})
-        done = {(r["shift"], r["method"], r["seed"]) for r in record["rows"]}
+        done = {(r["shift"], r["method"], r["seed"], r["weight"]) for r in record["rows"]}
         if shift_name in REAL_TASKS:
             source, target, emotions = real_pair(shift_name, args.data_root, args.out)
             absent: list[str] = []
@@ -112,15 +112,15 @@ def run(args) -> None:
         oracle_task = None
         for seed in parse_seeds(args.seeds):
             for method in args.methods.split(","):
-                if (shift_name, method, seed) in done:
+                weight = None if method == "source-only" else args.weight
+                if (shift_name, method, seed, weight) in done:
                     continue
                 result = run_method(task, method, seed, config)
-                weight = None if method == "source-only" else args.weight
                 record["rows"].append(_row(shift_name, method, seed, weight, budget, result))
                 print(f"{shift_name} {method} seed {seed}: target {100 * result.target_uar:.1f} held-out source "
                       f"{100 * result.source_uar:.1f} fit {100 * result.extra['source_fit_uar']:.1f}", flush=True)
                 write_json(path, record)
-            if args.oracle and (shift_name, "oracle", seed) not in done:
+            if args.oracle and (shift_name, "oracle", seed, None) not in done:
                 if oracle_task is None:
                     oracle_task = load_task(target, source, emotions=present, config=config, progress=False)
                 result = run_method(oracle_task, "source-only", seed, config)
@@ -129,6 +129,13 @@ def run(args) -> None:
                 record["rows"].append(row)  # ORACLE: the target's held-out speakers, by a model trained on its labels
                 print(f"{shift_name} oracle seed {seed}: held-out target speakers {100 * result.source_uar:.1f}", flush=True)
                 write_json(path, record)
+
+
+def _labelled(runs: list[dict]) -> list[dict]:
+    """The runs of one shift, a method run at another weight than the shift's usual one named ``method@weight``."""
+    weights = [r["weight"] for r in runs if r["weight"] is not None]
+    usual = max(set(weights), key=weights.count) if weights else None
+    return [r if r["weight"] in (None, usual) else dict(r, method=f"{r['method']}@{r['weight']:g}") for r in runs]
 
 
 def summarise(out: Path) -> None:
@@ -143,9 +150,11 @@ def summarise(out: Path) -> None:
              "(ORACLE, evaluation only), scored on its held-out speakers.", ""]
     summary = {}
     for shift in (*SHIFTS, *REAL_TASKS):
-        runs = [r for r in rows if r["shift"] == shift]
+        runs = _labelled([r for r in rows if r["shift"] == shift])
         if not runs:
             continue
+        methods = [*METHODS, *sorted({r["method"] for r in runs} - {*METHODS, "oracle"})]
+        contrasts = [*CONTRASTS, *((m, b) for m in methods if m not in METHODS for b in ("source-only", "mmd"))]
         seeds = sorted({r["seed"] for r in runs if r["method"] == "source-only"})
         what = (f"{SHIFTS[shift].factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})"
                 if shift in SHIFTS else "real task, full-mode data")
@@ -154,7 +163,7 @@ def summarise(out: Path) -> None:
                   "", f"Seeds: {', '.join(map(str, seeds))}.", "",
                   "| method | target UAR | sd | held-out source | training set |", "|---|---|---|---|---|"]
         means = {}
-        for method in (*METHODS, "adabn", "oracle"):
+        for method in (*methods, "adabn", "oracle"):
             if method == "adabn":
                 values = [r["target_uar_target_statistics"] for r in runs if r["method"] == "source-only"]
                 chosen = [r for r in runs if r["method"] == "source-only"]
@@ -169,24 +178,24 @@ def summarise(out: Path) -> None:
             fit = np.mean([r["source_fit_uar"] for r in chosen])
             sd = 100 * float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
             lines.append(f"| {method} | {means[method]:.1f} | {sd:.1f} | {100 * heldout:.1f} | {100 * fit:.1f} |")
-        as_runs = [dict(r, task=shift) for r in runs if r["method"] in METHODS]
+        as_runs = [dict(r, task=shift) for r in runs if r["method"] in methods]
         as_runs += [dict(r, task=shift, method="adabn", target_uar=r["target_uar_target_statistics"])
                     for r in runs if r["method"] == "source-only" and r["target_uar_target_statistics"] is not None]
         lines += ["", "| contrast | paired difference, points [95 % CI] | paired sd | verdict |", "|---|---|---|---|"]
-        contrasts = {}
-        for method, baseline in (*CONTRASTS, ("adabn", "source-only")):
+        found = {}
+        for method, baseline in (*contrasts, ("adabn", "source-only")):
             try:
                 verdict = paired_verdict(as_runs, method, baseline=baseline, n_classes=len(EMOTIONS))
                 if verdict.n_pairs == 0:
                     continue
             except ValueError:
                 continue
-            contrasts[f"{method} - {baseline}"] = {
+            found[f"{method} - {baseline}"] = {
                 "n": verdict.n_pairs, "mean": verdict.mean_difference, "low": verdict.ci_low, "high": verdict.ci_high,
                 "verdict": verdict.verdict, "reason": verdict.reason, "paired_sd": verdict.paired_sd}
             lines.append(f"| {method} - {baseline} | {verdict.mean_difference:+.1f} {verdict.interval()} "
                          f"(n={verdict.n_pairs}) | {verdict.paired_sd:.1f} | {verdict.verdict}: {verdict.reason} |")
-        summary[shift] = {"means": means, "contrasts": contrasts, "seeds": seeds}
+        summary[shift] = {"means": means, "contrasts": found, "seeds": seeds}
         lines.append("")
     write_json(out / "results.json", {"provenance": {k: r["provenance"] for k, r in records.items()}, "shifts": summary})
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
