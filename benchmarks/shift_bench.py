@@ -98,6 +98,8 @@ def run(args) -> None:
         path = args.out / shift_name / "runs.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         record = read_json(path, {"provenance": provenance(sys.argv), "rows": []})
+        if record["rows"]:  # a later command adding rows to the same file: recorded beside the first
+            record["provenance"].setdefault("invocations", []).append(provenance(sys.argv))
         done = {(r["shift"], r["method"], r["seed"], r["weight"]) for r in record["rows"]}
         if shift_name in REAL_TASKS:
             source, target, emotions = real_pair(shift_name, args.data_root, args.out)
@@ -142,8 +144,8 @@ def summarise(out: Path) -> None:
     records = {path.parent.name: read_json(path, None) for path in sorted(out.glob("*/runs.json"))}
     rows = [row for record in records.values() for row in record["rows"]]
     lines = ["# Shift bench results", ""]
-    lines += [f"- {name}: `{r['provenance']['command']}` at {r['provenance']['commit']}, {r['provenance']['date']}"
-              for name, r in records.items()]
+    lines += [f"- {name}: `{p['command']}` at {p['commit']}, {p['date']}" for name, r in records.items()
+              for p in (r["provenance"], *r["provenance"].get("invocations", []))]
     lines += ["", f"Machine: {next(iter(records.values()))['provenance']['machine']}." if records else "", "",
              "Target UAR % (mean over seeds); held-out source UAR and training-set UAR in brackets. `adabn`: the "
              "source-only model with the target's BatchNorm statistics. `oracle`: trained on the target's labels "
