@@ -136,7 +136,7 @@ def run(args) -> None:
 def _labelled(runs: list[dict]) -> list[dict]:
     """The runs of one shift, a method run at another weight than the shift's usual one named ``method@weight``."""
     weights = [r["weight"] for r in runs if r["weight"] is not None]
-    usual = max(set(weights), key=weights.count) if weights else None
+    usual = max(sorted(set(weights)), key=weights.count) if weights else None  # a tie: the smallest
     return [r if r["weight"] in (None, usual) else dict(r, method=f"{r['method']}@{r['weight']:g}") for r in runs]
 
 
