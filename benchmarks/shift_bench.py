@@ -51,9 +51,9 @@ from didan_lite.verdicts import paired_verdict
 
 from benchmarks.grid_io import parse_seeds, provenance, read_json, write_json
 
-METHODS = ("source-only", "mmd", "ida", "ida-oneway")
-CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "source-only"), ("ida", "mmd"),
-             ("ida-oneway", "mmd"))
+METHODS = ("source-only", "mmd", "ida", "ida-oneway", "ida-oneway-floored")
+CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "source-only"),
+             ("ida-oneway-floored", "source-only"), ("ida", "mmd"), ("ida-oneway", "mmd"), ("ida-oneway-floored", "mmd"))
 
 
 BUDGETS = ("fast", "full")

@@ -41,6 +41,7 @@ METHOD_COLOURS: dict[str, tuple[float, float, float]] = {
     "ida-reconstruction": _DARK[2],  # IDA's parts (notebook 4): darker shades, ida's own green among them
     "ida-spread": _DARK[4],
     "ida-oneway": _DARK[8],
+    "ida-oneway-floored": _DARK[9],
 }
 """One colour per alignment method (grey for the source-only baseline), in every figure."""
 CORPUS_COLOURS: dict[str, tuple[float, float, float]] = {

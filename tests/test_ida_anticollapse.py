@@ -143,3 +143,46 @@ def test_spectral_spread_of_a_constant_batch_is_zero_with_a_finite_gradient(n):
     value = spectral_spread(features)
     value.backward()
     assert float(value.detach()) == 0.0 and bool(torch.isfinite(features.grad).all())
+
+
+def scattered_targets_on_sources(n: int = 32, width: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """A source batch, and targets that each sit on one source sample, every other one, far from each other.
+
+    One way, that is the unbounded reward: the source rebuilds every target exactly, while each target's nearest
+    fellow target is two source samples away, so the log-ratio is far below 0.
+    """
+    generator = torch.Generator().manual_seed(3)
+    source = 4.0 * torch.randn(n, width, generator=generator, dtype=torch.float64)
+    return source, source[::2].clone()
+
+
+def test_the_plain_one_way_term_rewards_scattered_targets_without_a_floor():
+    source, target = scattered_targets_on_sources()
+    plain = make_alignment("ida-oneway", feature_dims=(16, 5), class_names=CLASS_NAMES, diversity=0.0)
+    assert float(plain(source, target)) < -1.0
+
+
+def test_the_floored_one_way_term_gives_nothing_and_no_gradient_below_its_floor():
+    source, target = scattered_targets_on_sources()
+    target.requires_grad_(True)
+    floored = make_alignment("ida-oneway-floored", feature_dims=(16, 5), class_names=CLASS_NAMES, diversity=0.0)
+    assert (floored.symmetric, floored.floor) == (False, 0.0)
+    loss = floored(source, target)
+    loss.backward()
+    assert float(loss) == 0.0 and float(target.grad.abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_above_its_floor_the_floored_term_is_the_one_way_term(n):
+    source, target = batches(n, 32, None, SHIFT, seed=n)
+    plain = IDALoss(symmetric=False, diversity=0.0)(source, target)
+    assert float(plain) > 0.1  # above the floor
+    assert torch.equal(IDALoss(symmetric=False, diversity=0.0, floor=0.0)(source, target), plain)
+
+
+@pytest.mark.parametrize("floor", [float("nan"), float("inf"), -float("inf")])
+def test_a_floor_that_is_not_a_finite_number_is_refused(floor):
+    from didan_lite.errors import InputError
+
+    with pytest.raises(InputError, match="floor"):
+        IDALoss(floor=floor)

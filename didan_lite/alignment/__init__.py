@@ -70,6 +70,7 @@ _METHODS: dict[str, _Method | None] = {
     "ida-reconstruction": _Method(IDALoss, defaults={"diversity": 0.0}),  # IDA's parts, one at a time
     "ida-spread": _Method(IDALoss, defaults={"reconstruction": False}),
     "ida-oneway": _Method(IDALoss, defaults={"symmetric": False}),  # the target rebuilt from the source only
+    "ida-oneway-floored": _Method(IDALoss, defaults={"symmetric": False, "floor": 0.0}),  # ... its term clipped at 0
     "ida-ridge": _Method(IDALoss, defaults=_FIRST_READING),
     "ida-class": _Method(IDALoss, lambda dims, names, options: {"groups": label_groups(names, "class")}, _SAFEGUARDS),
     "ida-layer": _Method(

@@ -35,8 +35,15 @@ Why each part (the self-reference, the logarithm, locality, both directions, the
 within-corpus temperature) and the measurements behind it: ``docs/decisions/ida-reading.md``.
 
 ``regulariser`` (``ridge``, ``sparse``), ``reference`` (``"spread"``),
-``symmetric`` and ``diversity`` can be varied; ``groups`` (class-aware, LIDAN) apply to the
+``symmetric``, ``floor`` and ``diversity`` can be varied; ``groups`` (class-aware, LIDAN) apply to the
 cross and the self reconstruction alike.
+
+**The floored one-way reading** (``symmetric=False, floor=0.0``; method ``"ida-oneway-floored"``): only
+:math:`\max(\ell(S \to T), 0)`, minus the spread term. One way, nothing asks the source to be rebuilt from
+the target, so a source class the target lacks is not pulled towards the target (the reason to rebuild one way);
+but the plain one-way log-ratio has no floor: targets spread apart from each other, each kept on some source
+sample, lower it without end. The floor stops the reward where the target is rebuilt by the source as well as
+by its own corpus: from there on the term gives no gradient. Our reading, as is the rest.
 
 **The first reading** (``reference="spread"``, ``regulariser="ridge"``,
 ``symmetric=False``, ``diversity=0``; method ``"ida-ridge"``, with ``symmetric=True`` for both
@@ -222,6 +229,9 @@ class IDALoss(AlignmentLoss):
         reference: ``"self"`` (default: divide by the own-corpus reconstruction residual) or ``"spread"``.
         diversity: weight of the spectral-spread term subtracted from the loss (0: none).
         reconstruction: False keeps the spread term alone (the ablation ``ida-spread``).
+        floor: each direction's term is clipped from below at this value (no gradient under it); ``0.0`` with
+            the ``"self"`` reference: no reward for being rebuilt better by the other corpus than by one's own.
+            None: no floor.
         groups: group id per class index (None: marginal IDA; ``range(C)``:
             class-aware IDA). Needs ``y_s`` and ``scores_t`` in :meth:`forward`.
         min_confidence: with groups, use only targets whose confidence (the margin between their top two
@@ -278,9 +288,13 @@ class IDALoss(AlignmentLoss):
         class_after: float = 0.0,
         diversity: float = DEFAULT_DIVERSITY,
         reconstruction: bool = True,
+        floor: float | None = None,
         layer: int = DEFAULT_LAYER,
     ) -> None:
         super().__init__(layer)
+        if floor is not None and not abs(float(floor)) < float("inf"):
+            raise InputError(f"IDA floor must be a finite number or None; got {floor}.")
+        self.floor = None if floor is None else float(floor)
         self.reconstruction = bool(reconstruction)
         if not self.reconstruction and not diversity:
             raise InputError("IDA without its reconstruction term needs a spread term (diversity > 0).")
@@ -314,6 +328,7 @@ class IDALoss(AlignmentLoss):
             f"regulariser={self.regulariser!r}, strength={self.strength}, symmetric={self.symmetric}, "
             f"reference={self.reference!r}, diversity={self.diversity}, layer={self.layer}"
             + ("" if self.reconstruction else ", reconstruction=False")
+            + ("" if self.floor is None else f", floor={self.floor}")
             + ("" if self.group_of_class is None else
                f", min_confidence={self.min_confidence}, balanced={self.balanced}, "
                f"min_group_size={self.min_group_size}, class_after={self.class_after}")
@@ -353,11 +368,12 @@ class IDALoss(AlignmentLoss):
     def _one_direction(
         self, basis: Tensor, target: Tensor, basis_groups: Tensor | None, target_groups: Tensor | None
     ) -> tuple[Tensor, Tensor]:
-        """Residual of rebuilding ``target`` from ``basis``, and the coefficients used."""
+        """Residual of rebuilding ``target`` from ``basis`` (clipped at the floor), and the coefficients used."""
         if self.reference != "spread":
-            return self_referenced_residual(
+            residual, coefficients = self_referenced_residual(
                 basis, target, self.regulariser, self.strength, basis_groups=basis_groups, rebuilt_groups=target_groups
             )
+            return self._floored(residual), coefficients
         coefficients = reconstruction_coefficients(
             basis, target, self.regulariser, self.strength, source_groups=basis_groups, target_groups=target_groups
         )
@@ -365,7 +381,10 @@ class IDALoss(AlignmentLoss):
         if basis_groups is not None:
             allowed, _ = group_masks(basis_groups, target_groups, basis.shape[0], target.shape[0], basis.device)
             kept = allowed.any(1)
-        return reconstruction_residual(basis, target, coefficients, target_kept=kept), coefficients
+        return self._floored(reconstruction_residual(basis, target, coefficients, target_kept=kept)), coefficients
+
+    def _floored(self, residual: Tensor) -> Tensor:
+        return residual if self.floor is None else residual.clamp(min=self.floor)
 
     def forward(self, f_s: Tensor, f_t: Tensor, *, y_s: Tensor | None = None, scores_t: Tensor | None = None) -> Tensor:
         if not self.reconstruction:
