@@ -13,7 +13,11 @@ speakers in turn: :func:`didan_lite.synthetic.shifts.with_emotion_mix`, fixed a 
 Training (``--budget``): ``fast``, the fast preset's (:data:`didan_lite.presets.FAST`: batches of 8, one pass per
 epoch, no dropout), or ``full``, the library defaults of :class:`didan_lite.config.ExperimentConfig` (batches of 32,
 900 steps, dropout), which real tasks always use. Every loss is at its library defaults (not fast mode's stronger
-IDA spread term) and one fixed alignment weight serves every method (``--weight``, fixed before any run). Each run trains on the source's
+IDA spread term) and one fixed alignment weight serves every method (``--weight``, fixed before any run), or
+``--weight auto``: per shift and aligning method, the weight the library's rule chooses
+(:func:`didan_lite.experiment.choose_weight`: the one-standard-error rule on held-out source speakers, no target
+label) on ``--selection-seed``, which may not be an evaluation seed; the choice is recorded in the shift's file and
+a method the rule gives weight 0 is source-only under its name (its rows copy source-only's, as ``compare`` does). Each run trains on the source's
 training speakers and records its held-out source UAR, its training-set UAR, and its target UAR with the
 source's BatchNorm statistics and with the target's (the AdaBN figure). The upper bound (``oracle``,
 labelled: it reads target labels) trains source-only on the target's own training speakers and scores its
@@ -40,13 +44,14 @@ from pathlib import Path
 
 import numpy as np
 
-from didan_lite.experiment import run_method
+from didan_lite.experiment import choose_weight, run_method
 from didan_lite.manifest import read_manifest, restrict_emotions, write_manifest
 from didan_lite.presets import FAST
 from didan_lite.config import ExperimentConfig
 from didan_lite.synthetic import EMOTIONS
 from didan_lite.synthetic.shifts import HALF_NEUTRAL, SHIFTS, make_shift_pair, with_emotion_mix
 from didan_lite.task import load_task
+from didan_lite.validation import alignment_weight
 from didan_lite.verdicts import paired_verdict
 
 from benchmarks.grid_io import parse_seeds, provenance, read_json, write_json
@@ -93,7 +98,32 @@ def real_pair(name: str, data_root: Path | None, out: Path) -> tuple[Path, Path,
     return source, target, emotions
 
 
+def _chosen_weights(shift: str, record: dict, task, methods: list[str], args,
+                    config: ExperimentConfig) -> dict[str, float | None]:
+    """Each method's weight: None for source-only, ``--weight``, or with ``auto`` the rule's choice (recorded)."""
+    weights: dict[str, float | None] = {}
+    for method in methods:
+        if method == "source-only" or args.weight != "auto":
+            weights[method] = None if method == "source-only" else args.weight
+            continue
+        choices = record.setdefault("choices", {})
+        if method not in choices:
+            choice, _ = choose_weight(task, method, args.selection_seed, config)
+            choices[method] = {"rule": choice.rule, "selection_seed": choice.selection_seed,
+                               "candidates": choice.candidates, "heldout_source_errors": choice.scores,
+                               "no_alignment_error": choice.baseline_score, "threshold": choice.threshold,
+                               "chosen": choice.chosen, "reason": choice.reason}
+            print(f"{shift} {method}: weight {choice.chosen:g} "
+                  f"({choice.reason})", flush=True)
+        weights[method] = choices[method]["chosen"]
+    return weights
+
+
 def run(args) -> None:
+    seeds = parse_seeds(args.seeds)
+    if args.weight == "auto" and args.selection_seed in seeds:
+        raise SystemExit(f"--selection-seed {args.selection_seed} is also an evaluation seed: a seed that chooses "
+                         "must not judge; pick another.")
     for shift_name in args.shifts.split(","):
         path = args.out / shift_name / "runs.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,16 +138,28 @@ def run(args) -> None:
         else:
             source, target = make_shift_pair(shift_name)
             emotions, absent, budget = list(EMOTIONS), SHIFTS[shift_name].absent, args.budget
-        config = bench_config(args.weight, budget)
+        config = bench_config(0.0 if args.weight == "auto" else args.weight, budget)
         task = load_task(source, target, emotions=emotions, config=config, progress=False, absent_in_target=absent)
         present = [e for e in emotions if e not in absent]
+        methods = args.methods.split(",")
+        weights = _chosen_weights(shift_name, record, task, methods, args, config)
+        write_json(path, record)
         oracle_task = None
-        for seed in parse_seeds(args.seeds):
-            for method in args.methods.split(","):
-                weight = None if method == "source-only" else args.weight
+        for seed in seeds:
+            for method in sorted(methods, key=lambda m: m != "source-only"):  # source-only first: weight 0 copies it
+                weight = weights[method]
                 if (shift_name, method, seed, weight) in done:
                     continue
-                result = run_method(task, method, seed, config)
+                if weight == 0.0:  # the rule declined: source-only's model under the method's name, not retrained
+                    baseline = next((r for r in record["rows"] if (r["shift"], r["method"], r["seed"], r["weight"])
+                                     == (shift_name, "source-only", seed, None)), None)
+                    if baseline is None:
+                        raise SystemExit(f"{shift_name} seed {seed}: {method} at weight 0 copies source-only's run; "
+                                         "add source-only to --methods.")
+                    record["rows"].append(dict(baseline, method=method, weight=0.0, seconds=0.0))
+                    write_json(path, record)
+                    continue
+                result = run_method(task, method, seed, config if weight is None else bench_config(weight, budget))
                 record["rows"].append(_row(shift_name, method, seed, weight, budget, result))
                 print(f"{shift_name} {method} seed {seed}: target {100 * result.target_uar:.1f} held-out source "
                       f"{100 * result.source_uar:.1f} fit {100 * result.extra['source_fit_uar']:.1f}", flush=True)
@@ -146,6 +188,8 @@ def summarise(out: Path) -> None:
     lines = ["# Shift bench results", ""]
     lines += [f"- {name}: `{p['command']}` at {p['commit']}, {p['date']}" for name, r in records.items()
               for p in (r["provenance"], *r["provenance"].get("invocations", []))]
+    lines += [f"- {name}: {method} at weight {c['chosen']:g}, chosen by the rule on seed {c['selection_seed']}: "
+              f"{c['reason']}" for name, r in records.items() for method, c in r.get("choices", {}).items()]
     lines += ["", f"Machine: {next(iter(records.values()))['provenance']['machine']}." if records else "", "",
              "Target UAR % (mean over seeds); held-out source UAR and training-set UAR in brackets. `adabn`: the "
              "source-only model with the target's BatchNorm statistics. `oracle`: trained on the target's labels "
@@ -209,7 +253,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shifts", default=",".join(SHIFTS))
     parser.add_argument("--seeds", default="801-805")
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--weight", type=float, default=0.3)
+    parser.add_argument("--weight", type=alignment_weight, default=0.3, help="one fixed weight for every aligning "
+                        "method, or auto: each one's weight chosen by the library's rule on --selection-seed")
+    parser.add_argument("--selection-seed", type=int, default=700, help="the seed --weight auto chooses on "
+                        "(never an evaluation seed; default 700)")
     parser.add_argument("--budget", choices=BUDGETS, default="fast", help="training of the synthetic shifts "
                         "(real tasks always train with the library defaults)")
     parser.add_argument("--no-oracle", dest="oracle", action="store_false")

@@ -1,4 +1,4 @@
-"""The shift bench's summary: paired contrasts, and a method run at a second weight kept apart."""
+"""The shift bench: paired contrasts, a method run at a second weight kept apart, and ``--weight auto``."""
 
 from __future__ import annotations
 
@@ -29,3 +29,47 @@ def test_a_method_at_a_second_weight_is_its_own_row_paired_with_source_only_and_
     assert round(contrast["mean"], 6) == 3.0 and contrast["n"] == 4 and contrast["verdict"] == "helps"
     assert round(shift["contrasts"]["ida-oneway@0.03 - source-only"]["mean"], 6) == 5.0
     assert "| ida-oneway@0.03 | 55.5 |" in (tmp_path / "results.md").read_text()
+
+
+def test_weight_auto_runs_each_method_at_the_rules_choice_and_a_declined_method_copies_source_only(
+        tmp_path, monkeypatch):
+    import types
+
+    import pytest
+
+    import benchmarks.shift_bench as bench
+    from didan_lite.model_selection import WeightChoice
+
+    chosen = {"mmd": 0.3, "ida-oneway-floored": 0.0}
+    trained = []
+
+    def fake_choose(task, method, seed, config):
+        return WeightChoice(method, [0.1, 0.3, 1.0], [0.30, 0.31, 0.40], chosen[method], seed, "source-1se",
+                            threshold=0.33, baseline_score=0.30), {}
+
+    def fake_run(task, method, seed, config):
+        trained.append((method, seed, config.train.alignment_weight))
+        return types.SimpleNamespace(target_uar=0.5 + seed % 10 / 100 + (method == "mmd") / 10, source_uar=0.7,
+                                     extra={"source_fit_uar": 1.0}, proxy_a_distance=1.0, feature_rank=3.0,
+                                     class_alignment=None, seconds=1.0)
+
+    monkeypatch.setattr(bench, "choose_weight", fake_choose)
+    monkeypatch.setattr(bench, "run_method", fake_run)
+    monkeypatch.setattr(bench, "make_shift_pair", lambda name: ("source.csv", "target.csv"))
+    monkeypatch.setattr(bench, "load_task", lambda *args, **kwargs: object())
+    arguments = ["--shifts", "none", "--seeds", "801-802", "--methods", "ida-oneway-floored,source-only,mmd",
+                 "--weight", "auto", "--no-oracle", "--out", str(tmp_path)]
+    bench.main(arguments)
+    assert sorted((method, seed) for method, seed, _ in trained) == [
+        ("mmd", 801), ("mmd", 802), ("source-only", 801), ("source-only", 802)]  # the declined method: not trained
+    assert all(weight == 0.3 for method, _, weight in trained if method == "mmd")
+    record = json.loads((tmp_path / "none" / "runs.json").read_text())
+    assert record["choices"]["mmd"]["chosen"] == 0.3 and record["choices"]["ida-oneway-floored"]["chosen"] == 0.0
+    declined = {r["seed"]: r for r in record["rows"] if r["method"] == "ida-oneway-floored"}
+    baseline = {r["seed"]: r for r in record["rows"] if r["method"] == "source-only"}
+    assert set(declined) == {801, 802} and all(declined[s]["weight"] == 0.0 for s in declined)
+    assert all(declined[s]["target_uar"] == baseline[s]["target_uar"] for s in declined)
+    bench.summarise(tmp_path)
+    assert "ida-oneway-floored at weight 0, chosen by the rule on seed 700" in (tmp_path / "results.md").read_text()
+    with pytest.raises(SystemExit, match="also an evaluation seed"):
+        bench.main([*arguments[:-2], "--selection-seed", "801", "--out", str(tmp_path)])
