@@ -202,8 +202,8 @@ def summarise(out: Path) -> None:
         methods = [*METHODS, *sorted({r["method"] for r in runs} - {*METHODS, "oracle"})]
         contrasts = [*CONTRASTS, *((m, b) for m in methods if m not in METHODS for b in ("source-only", "mmd"))]
         seeds = sorted({r["seed"] for r in runs if r["method"] == "source-only"})
-        what = (f"{SHIFTS[shift].factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})"
-                if shift in SHIFTS else "real task, full-mode data")
+        what = ("real task, full-mode data" if shift not in SHIFTS else SHIFTS[shift].factor if shift == "none" else
+                f"{SHIFTS[shift].factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})")
         budgets = sorted({r.get("budget", "full" if shift in REAL_TASKS else "fast") for r in runs})
         lines += [f"## {shift}: {what}; {' and '.join(budgets)} training budget",
                   "", f"Seeds: {', '.join(map(str, seeds))}.", "",
