@@ -100,9 +100,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{args.task} {name} seed {seed} ({row['folds']} fold(s)): fit {100 * row['source_fit_uar']:.1f} "
                   f"held-out {100 * row['heldout_source_uar']:.1f} ({rows[-1]['seconds']:.0f} s)", flush=True)
             with atomic_write(args.out, "w") as handle:
-                json.dump({"task": args.task, "source_corpus": task.corpus_names[0],
-                           "heldout_speakers": sorted(set(map(str, task.source_test_speakers)))
-                           if hasattr(task, "source_test_speakers") else None, "rows": rows}, handle, indent=1)
+                json.dump({"task": args.task, "source_corpus": task.corpus_names[0], "rows": rows}, handle, indent=1)
     by = {}
     for r in rows:
         by.setdefault((r["candidate"], r.get("folds", 1)), []).append(r)
