@@ -5,7 +5,7 @@
 Means per task and method, paired differences to source-only and between methods (:data:`CONTRASTS`) with
 their 95 % t-intervals, paired sd and verdicts (:func:`didan_lite.verdicts.paired_verdict`), the weights the
 rule chose, and every run. An ``adabn`` run also gives the row of its network with source statistics
-(:data:`BATCH_NORM`).
+(:data:`BATCH_NORM`); a source-only run on the BatchNorm backbone gives the ``adabn`` row (:data:`TARGET_STATISTICS`).
 """
 
 from __future__ import annotations
@@ -101,15 +101,24 @@ def merged_rows(folders: list[Path], heldout: dict) -> tuple[list[dict], list[di
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 row["source_heldout_uar"] = heldout.get(row["task"], {}).get(row["method"], float("nan"))
             rows.append(row)
+            unmeasured = {"target_war": None, "proxy_a_distance": float("nan"), "feature_effective_rank": float("nan"),
+                          "class_alignment": None, OLD_CLASS_FIGURE: None}
             if row["method"] == "adabn" and row.get(SOURCE_STATISTICS) is not None:
-                rows.append({**row, "method": BATCH_NORM, "target_uar": row[SOURCE_STATISTICS], "target_war": None,
-                             "proxy_a_distance": float("nan"), "feature_effective_rank": float("nan"),
-                             "class_alignment": None, OLD_CLASS_FIGURE: None})
+                rows.append({**row, **unmeasured, "method": BATCH_NORM, "target_uar": row[SOURCE_STATISTICS]})
+            adapted = (row["task"], "adabn", int(row["seed"]))
+            if row["method"] == "source-only" and row.get(TARGET_STATISTICS) is not None and adapted not in seen:
+                seen[adapted] = folder
+                rows.append({**row, **unmeasured, "method": "adabn", "target_uar": row[TARGET_STATISTICS]})
     return rows, runs, dropped, choices
 
 
 SOURCE_STATISTICS = "target_uar_source_statistics"
 """Target UAR of an ``adabn`` run's network with its training source's BatchNorm statistics (no adaptation)."""
+
+TARGET_STATISTICS = "target_uar_target_statistics"
+"""Target UAR of a BatchNorm network with the target's own statistics. A source-only run on the BatchNorm backbone
+(``paired_grid --norm batch``) gives the ``adabn`` row from it: the same trained network, adapted, so that
+``adabn - source-only`` is the adaptation step alone."""
 
 BATCH_NORM = "batchnorm"
 """The row a summary derives from each ``adabn`` run: the same network and seed scored with its source statistics,
@@ -179,7 +188,8 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
              "a figure marked † is round 9's knn_class_agreement (the same vote on features standardised over "
              "source and target together), a different figure, shown apart with its run count, never averaged in. "
              f"A `{BATCH_NORM}` row is not trained: it is each adabn run's network scored with its source statistics "
-             "(no adaptation). Training-set UAR %: each run's model on the data it trained on (does it fit?).", "",
+             "(no adaptation); on the BatchNorm backbone an `adabn` row is not trained either: it is each source-only "
+             "run's network scored with the target's statistics. Training-set UAR %: each run's model on the data it trained on (does it fit?).", "",
              "| task | method | seeds | target UAR % | held-out source UAR % | training-set UAR % | proxy A-distance | feature rank | class alignment % | weight | s / run |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in tasks:

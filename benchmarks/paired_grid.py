@@ -25,7 +25,8 @@ measures its own held-out figure). Weights:
 Resume: a row already in ``OUT/grid.json`` (or in the ``grid.json`` of a ``--done-in`` folder) with the same
 (task, method, seed, weight, channel) is not trained again, a choice already in ``OUT/selection.json`` is
 reused (with its selection seed), and an interrupted run resumes from its checkpoint (``OUT/checkpoints``);
-``--plan`` lists what a call would train, and trains nothing. After every run ``metrics.json`` (the CLI's format, every run of the folder) and
+``--plan`` lists what a call would train, and trains nothing. ``--norm`` trains every method on another
+normalisation layer (``ModelConfig.norm``); a folder holds one backbone (recorded under ``settings``). After every run ``metrics.json`` (the CLI's format, every run of the folder) and
 ``grid.json`` are rewritten atomically. ``--target-channel telephone`` re-records the target first
 (``cross_corpus.rerecorded``); the task is then named e.g. ``B-C+telephone``.
 
@@ -69,6 +70,7 @@ from didan_lite.experiment import (
 from didan_lite.folders import hold_folder
 from didan_lite.validation import MAX_SEED, check_writable_folder
 from didan_lite.manifest import balanced_subset, read_manifest
+from didan_lite.model import NORMS
 from didan_lite.model_selection import WeightChoice
 from didan_lite.presets import FAST
 from didan_lite.report import write_metrics
@@ -105,11 +107,13 @@ def parse_weights(text: str, methods: list[str]) -> dict[str, float | str]:
     return weights
 
 
-def grid_config(fast: bool, epochs: int | None) -> ExperimentConfig:
-    """The library's defaults (or :data:`didan_lite.presets.FAST`), quiet, without the target monitor."""
+def grid_config(fast: bool, epochs: int | None, norm: str | None = None) -> ExperimentConfig:
+    """The library's defaults (or :data:`didan_lite.presets.FAST`), quiet, without the target monitor; ``norm``
+    replaces the backbone's normalisation layer (``ModelConfig.norm``) for every method."""
     config = FAST.config if fast else ExperimentConfig()
     train = dataclasses.replace(config.train, progress=False, monitor_every=0, **({} if epochs is None else {"epochs": epochs}))
-    return dataclasses.replace(config, train=train)
+    model = config.model if norm is None else dataclasses.replace(config.model, norm=norm)
+    return dataclasses.replace(config, train=train, model=model)
 
 
 def aligning(method: str, n_classes: int, config: ExperimentConfig) -> bool:
@@ -212,12 +216,16 @@ def run_grid(args: argparse.Namespace) -> None:
     heldout = read_json(required(Path(args.heldout), "--heldout file"), {}) if args.heldout else {}
     for folder in args.done_in:
         required(folder / "grid.json", "--done-in: grid")
-    config = grid_config(args.fast, args.epochs)
+    config = grid_config(args.fast, args.epochs, args.norm)
     name = args.task + (f"+{args.target_channel}" if args.target_channel else "")
     grid = read_json(out / "grid.json", {"rows": []})
     other = sorted({r["task"] for r in grid["rows"]} - {name})
     if other:
         raise InputError(f"{out / 'grid.json'} holds task(s) {other}, not {name}; one folder per task: give another --out.")
+    stored_norm = grid.get("settings", {}).get("norm")  # folders written before --norm do not record it
+    if stored_norm not in (None, config.model.norm):
+        raise InputError(f"{out / 'grid.json'} holds runs of the {stored_norm!r} backbone, not {config.model.norm!r} "
+                         "(--norm); one backbone per folder: give another --out.")
 
     source, target, emotions = task_manifests(args.task, args.data_root)
     if args.target_channel:
@@ -273,7 +281,7 @@ def run_grid(args: argparse.Namespace) -> None:
                                            "invocations": [*invocations, {**invocation, "elapsed_s": time.perf_counter() - began}],
                                            "settings": {"methods": methods, "seeds": seeds, "weights": weights,
                                                         "fast": args.fast, "channel": args.target_channel,
-                                                        "epochs": config.train.epochs},
+                                                        "epochs": config.train.epochs, "norm": config.model.norm},
                                            "selection": chosen, "rows": rows})
             print(json.dumps(rows[-1]), flush=True)
 
@@ -296,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-channel", help=f"re-record the target through this channel first ({', '.join(sorted(CHANNELS))})")
     parser.add_argument("--fast", action="store_true", help="the notebooks' preset (didan_lite.presets.FAST)")
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    parser.add_argument("--norm", choices=NORMS,
+                        help="the backbone's normalisation layer for every method (default: the library's, ModelConfig.norm)")
     parser.add_argument("--done-in", nargs="*", type=Path, default=[],
                         help="other folders of the same task whose grid.json rows count as done (not trained here)")
     parser.add_argument("--plan", action="store_true",

@@ -243,3 +243,32 @@ def test_adabn_runs_give_the_network_row_and_the_contrasts_pair_methods_with_eac
     table = (tmp_path / "s" / "results.md").read_text()
     assert "| C-B | source-only | 4 | 45.0 ± 2.6 | 50.0 | 90.0 |" in table
     assert "| ida | +3.5 [+2.6, +4.4] (n=4, paired sd 0.6," in table
+
+
+def test_the_batchnorm_backbone_gives_the_adabn_row_and_a_folder_keeps_one_backbone(grid, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["--task", "tones", "--fast", "--epochs", "1", "--methods", "source-only,mmd", "--seeds", "3,4",
+            "--weights", '{"mmd": 0.1}', "--out", str(out)]
+    assert grid.main([*argv, "--norm", "batch"]) == 0
+    written = json.loads((out / "grid.json").read_text())
+    assert written["settings"]["norm"] == "batch"
+    assert all(r["target_uar_target_statistics"] is not None for r in written["rows"])  # only a BatchNorm net has them
+    capsys.readouterr()
+    assert grid.main([*argv, "--norm", "group"]) == 2  # the same folder on another backbone: refused, nothing lost
+    assert "'batch' backbone, not 'group'" in capsys.readouterr().err
+    assert json.loads((out / "grid.json").read_text()) == written
+
+    assert grid.main(["--summarise", str(out), "--out", str(tmp_path / "s")]) == 0
+    results = json.loads((tmp_path / "s" / "results.json").read_text())
+    so = {r["seed"]: r for r in results["rows"] if r["method"] == "source-only"}
+    adapted = {r["seed"]: r for r in results["rows"] if r["method"] == "adabn"}
+    assert sorted(adapted) == [3, 4]  # one derived row per source-only run, none from mmd's
+    for seed, row in adapted.items():
+        assert row["target_uar"] == so[seed]["target_uar_target_statistics"]
+        assert so[seed]["target_uar"] == so[seed]["target_uar_source_statistics"]  # source-only keeps its own statistics
+    assert results["verdicts"]["adabn"]["tones"]["n_pairs"] == 2
+
+    group = tmp_path / "group"
+    assert grid.main([*argv[:-1], str(group)]) == 0
+    rows = json.loads((group / "grid.json").read_text())["rows"]
+    assert all(r.get("target_uar_target_statistics") is None for r in rows)  # the default backbone: GroupNorm
