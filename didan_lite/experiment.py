@@ -89,12 +89,13 @@ def run_method(
 ) -> RunResult:
     """Train one method with one seed and evaluate it on the target and the held-out source (see :data:`Split`).
 
-    A BatchNorm network (``config.model.norm == "batch"``, and always for ``adabn``) is evaluated with the
-    exact statistics of its training source, and keeps both target figures in ``extra``:
+    A BatchNorm network (``config.model.norm == "batch"``, the default, and always for ``adabn``) is evaluated
+    with the exact statistics of its training source, and keeps both target figures in ``extra``:
     ``target_uar_source_statistics`` (the network itself) and ``target_uar_target_statistics`` (the same
     model with the target's own statistics, :func:`didan_lite.model.domain_statistics`, AdaBN, Li et al.,
-    2016). ``adabn`` reports the second, so against its own first figure it differs by the adaptation step
-    alone, and against a GroupNorm source-only by the network change as well. ``seconds`` of the result is
+    2016). ``adabn`` reports the second, so on the default backbone ``adabn`` against source-only differs by
+    the adaptation step alone (on a GroupNorm or LayerNorm backbone, by the network change as well).
+    ``seconds`` of the result is
     the sum of the epochs' training times (also for a run loaded from its checkpoint) plus this evaluation.
     """
     alignment = make_alignment(

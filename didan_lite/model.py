@@ -20,9 +20,10 @@ fully connected        ``fc_dims`` = (256, 128), each Linear, ReLU, dropout
 output                 Linear to C scores (regressed onto one-hot labels)
 =====================  ====================================================
 
-**Normalisation** (``norm``): ``"batch"`` (BatchNorm), ``"group"`` (GroupNorm, 8 groups) or ``"layer"``
-(one group: LayerNorm over channels and positions). The BatchNorm network is kept out of the domains'
-way in two places, so that every method differs from source-only by its loss alone:
+**Normalisation** (``norm``): ``"batch"`` (BatchNorm, the default: it fits the source best on held-out
+source speakers, docs/decisions/backbone.md), ``"group"`` (GroupNorm, 8 groups) or ``"layer"`` (one group:
+LayerNorm over channels and positions). The BatchNorm network is kept out of the domains' way in two
+places, so that every method differs from source-only by its loss alone:
 
 - in training, a batch that stacks source rows over target rows (the aligning methods) is normalised
   with the statistics of its *source rows* (:class:`SourceBatchNorm2d`): the source rows see exactly
@@ -62,7 +63,7 @@ class ModelConfig:
     where in the window the speech lies, which differs between corpora (EmoDB cut or padded to 2 s, CASIA
     centre-cropped)."""
     dropout: float = 0.3
-    norm: Literal["batch", "group", "layer"] = "group"
+    norm: Literal["batch", "group", "layer"] = "batch"
     """Normalisation after each convolution (see the module docstring; the choice: docs/decisions/backbone.md)."""
 
     def __post_init__(self) -> None:

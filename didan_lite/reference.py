@@ -211,9 +211,10 @@ def _check_record(path: Path, record: dict, advice: str) -> None:
         seen.add((run["method"], seed))
 
 
-def reference_record(paths: list[str | Path], task: str, **provenance: str) -> dict:
+def reference_record(paths: Sequence[str | Path | tuple[Path, dict]], task: str, **provenance: str) -> dict:
     """A reference file's content from the benchmark's outputs: ``metrics.json`` of ``didan-lite compare`` (one
-    task) or ``results.json`` of ``benchmarks/cross_corpus.py`` (its entry ``tasks[task]``), several merged.
+    task) or ``results.json`` of ``benchmarks/cross_corpus.py`` (its entry ``tasks[task]``), several merged. An
+    output may also be given already read, as ``(where it came from, its content)`` in the ``metrics.json`` form.
 
     Provenance is read from the outputs (``command``, ``commit``, ``date`` or ``date_started``, ``machine``,
     ``mode``; ``precision`` when recorded); keyword arguments override it, and what neither gives is
@@ -225,9 +226,10 @@ def reference_record(paths: list[str | Path], task: str, **provenance: str) -> d
     runs: list[dict] = []
     emotions: list[str] | None = None
     found: dict[str, list[str]] = {}
-    for path in map(Path, paths):
+    for output in paths:
+        path, record = output if isinstance(output, tuple) else (Path(output), None)
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(path.read_text(encoding="utf-8")) if record is None else record
         except (OSError, ValueError) as error:
             raise InputError(f"{path}: cannot read a benchmark output ({error}).") from error
         if "tasks" in record:  # results.json of benchmarks/cross_corpus.py

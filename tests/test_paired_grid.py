@@ -17,6 +17,8 @@ from scipy import stats
 
 from conftest import REPO
 
+from didan_lite.reference import read_reference
+
 ROUND9 = REPO / "benchmarks" / "results" / "round9"
 
 
@@ -267,6 +269,25 @@ def test_the_batchnorm_backbone_gives_the_adabn_row_and_a_folder_keeps_one_backb
         assert row["target_uar"] == so[seed]["target_uar_target_statistics"]
         assert so[seed]["target_uar"] == so[seed]["target_uar_source_statistics"]  # source-only keeps its own statistics
     assert results["verdicts"]["adabn"]["tones"]["n_pairs"] == 2
+
+    make_reference = importlib.import_module("benchmarks.make_reference").main  # the folder as a shipped reference
+    assert make_reference([str(out), "--task", "tones", "--out", str(tmp_path / "ref")]) == 0
+    reference = read_reference(tmp_path / "ref" / "tones.json")
+    assert reference.provenance["mode"] == "fast" and reference.provenance["command"] == written["command"]
+    runs = reference.runs.set_index(["method", "seed"])
+    assert sorted(runs.index) == [(m, s) for m in ("adabn", "mmd", "source-only") for s in (3, 4)]
+    for seed in (3, 4):
+        assert runs.loc[("adabn", seed), "target_uar"] == so[seed]["target_uar_target_statistics"]
+        assert runs.loc[("adabn", seed), "source_heldout_uar"] == so[seed]["source_heldout_uar"]
+    unmeasured = tmp_path / "unmeasured"  # runs without a held-out figure take it from --heldout
+    shutil.copytree(out, unmeasured)
+    stripped = {**written, "rows": [{**r, "source_heldout_uar": None} for r in written["rows"]]}
+    (unmeasured / "grid.json").write_text(json.dumps(stripped))
+    heldout = tmp_path / "heldout.json"
+    heldout.write_text(json.dumps({"tones": {"source-only": 0.61, "mmd": 0.62}}))
+    assert make_reference([str(unmeasured), "--task", "tones", "--heldout", str(heldout), "--out", str(tmp_path / "r2")]) == 0
+    filled = read_reference(tmp_path / "r2" / "tones.json").runs.groupby("method")["source_heldout_uar"].unique()
+    assert {m: list(v) for m, v in filled.items()} == {"adabn": [0.61], "mmd": [0.62], "source-only": [0.61]}
 
     group = tmp_path / "group"
     assert grid.main([*argv[:-1], str(group), "--norm", "group"]) == 0
