@@ -85,9 +85,20 @@ def read_json(path: Path, default):
     if not path.is_file():
         return default
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path} is not valid JSON ({exc.msg}); move it away or give another --out.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text, so not a JSON file this script wrote; move it away.") from None
+
+
+def backbone_of(grid: dict) -> str | None:
+    """The normalisation layer (``ModelConfig.norm``) of a ``grid.json``'s runs; None for a folder without runs.
+
+    A folder written before ``--norm`` existed records none: its runs used the GroupNorm default of that time.
+    """
+    norm = (grid.get("settings") or {}).get("norm")
+    return norm if norm is not None or not grid.get("rows") else "group"
 
 
 def write_json(path: Path, payload) -> None:

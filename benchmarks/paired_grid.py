@@ -77,7 +77,7 @@ from didan_lite.report import write_metrics
 
 from benchmarks.cross_corpus import CHANNELS, rerecorded
 from data_fetch import task_manifest_paths as task_manifests
-from benchmarks.grid_io import parse_seeds, provenance, read_json, required, write_json
+from benchmarks.grid_io import backbone_of, parse_seeds, provenance, read_json, required, write_json
 from benchmarks.grid_summary import summarise
 
 RENAMED = {"source_heldout_uar": "source_uar", "feature_effective_rank": "feature_rank",
@@ -214,18 +214,18 @@ def run_grid(args: argparse.Namespace) -> None:
         raise InputError(f"--selection-seed {args.selection_seed} is out of range; a seed must lie in [0, {MAX_SEED}].")
     weights = parse_weights(args.weights, methods)
     heldout = read_json(required(Path(args.heldout), "--heldout file"), {}) if args.heldout else {}
-    for folder in args.done_in:
-        required(folder / "grid.json", "--done-in: grid")
     config = grid_config(args.fast, args.epochs, args.norm)
     name = args.task + (f"+{args.target_channel}" if args.target_channel else "")
     grid = read_json(out / "grid.json", {"rows": []})
     other = sorted({r["task"] for r in grid["rows"]} - {name})
     if other:
         raise InputError(f"{out / 'grid.json'} holds task(s) {other}, not {name}; one folder per task: give another --out.")
-    stored_norm = grid.get("settings", {}).get("norm")  # folders written before --norm do not record it
-    if stored_norm not in (None, config.model.norm):
-        raise InputError(f"{out / 'grid.json'} holds runs of the {stored_norm!r} backbone, not {config.model.norm!r} "
-                         "(--norm); one backbone per folder: give another --out.")
+    for path, advice in [(out / "grid.json", "give another --out"),
+                         *((required(f / "grid.json", "--done-in: grid"), "leave it out of --done-in") for f in args.done_in)]:
+        stored_norm = backbone_of(read_json(path, {}))
+        if stored_norm not in (None, config.model.norm):
+            raise InputError(f"{path} holds runs of the {stored_norm!r} backbone, not {config.model.norm!r} (--norm); "
+                             f"one backbone per folder: {advice}.")
 
     source, target, emotions = task_manifests(args.task, args.data_root)
     if args.target_channel:

@@ -233,8 +233,8 @@ def _run(args: argparse.Namespace) -> int:
     if mode is not None and mode.reference:
         print(beside_reference(comparison.table(), mode.reference))
         print(f"The aligning methods ran at the reference's fixed weight {weight:g}, not at a chosen one: --weight auto "
-              "may choose no alignment (weight 0: the source-only model under another name), and the reference's "
-              "note above says what it chose on this pair.")
+              "may choose no alignment (weight 0: the source-only model under another name); `make compare` runs the "
+              "full protocol with the rule's choice.")
         print()
     print(f"Report: {(comparison.out_dir / 'report.md').resolve()}")
     return 0

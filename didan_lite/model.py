@@ -20,9 +20,9 @@ fully connected        ``fc_dims`` = (256, 128), each Linear, ReLU, dropout
 output                 Linear to C scores (regressed onto one-hot labels)
 =====================  ====================================================
 
-**Normalisation** (``norm``): ``"batch"`` (BatchNorm, the default: it fits the source best on held-out
-source speakers, docs/decisions/backbone.md), ``"group"`` (GroupNorm, 8 groups) or ``"layer"`` (one group:
-LayerNorm over channels and positions). The BatchNorm network is kept out of the domains' way in two
+**Normalisation** (``norm``): ``"batch"`` (BatchNorm, the default: the best mean held-out source UAR in the
+speaker-fold selection, docs/decisions/backbone.md), ``"group"`` (GroupNorm, 8 groups) or ``"layer"`` (one
+group: LayerNorm over channels and positions). The BatchNorm network is kept out of the domains' way in two
 places, so that every method differs from source-only by its loss alone:
 
 - in training, a batch that stacks source rows over target rows (the aligning methods) is normalised

@@ -214,7 +214,7 @@ def _check_record(path: Path, record: dict, advice: str) -> None:
 def reference_record(paths: Sequence[str | Path | tuple[Path, dict]], task: str, **provenance: str) -> dict:
     """A reference file's content from the benchmark's outputs: ``metrics.json`` of ``didan-lite compare`` (one
     task) or ``results.json`` of ``benchmarks/cross_corpus.py`` (its entry ``tasks[task]``), several merged. An
-    output may also be given already read, as ``(where it came from, its content)`` in the ``metrics.json`` form.
+    output may also be given already read, as ``(its path, its content)`` in either form.
 
     Provenance is read from the outputs (``command``, ``commit``, ``date`` or ``date_started``, ``machine``,
     ``mode``; ``precision`` when recorded); keyword arguments override it, and what neither gives is

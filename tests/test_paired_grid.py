@@ -278,7 +278,9 @@ def test_the_batchnorm_backbone_gives_the_adabn_row_and_a_folder_keeps_one_backb
     assert sorted(runs.index) == [(m, s) for m in ("adabn", "mmd", "source-only") for s in (3, 4)]
     for seed in (3, 4):
         assert runs.loc[("adabn", seed), "target_uar"] == so[seed]["target_uar_target_statistics"]
-        assert runs.loc[("adabn", seed), "source_heldout_uar"] == so[seed]["source_heldout_uar"]
+    own = {(r["method"], r["seed"]): r["source_heldout_uar"] for r in written["rows"]}  # as the grid measured them
+    for (method, seed), value in runs["source_heldout_uar"].items():
+        assert value == own[("source-only" if method == "adabn" else method, seed)]
     unmeasured = tmp_path / "unmeasured"  # runs without a held-out figure take it from --heldout
     shutil.copytree(out, unmeasured)
     stripped = {**written, "rows": [{**r, "source_heldout_uar": None} for r in written["rows"]]}
@@ -293,3 +295,24 @@ def test_the_batchnorm_backbone_gives_the_adabn_row_and_a_folder_keeps_one_backb
     assert grid.main([*argv[:-1], str(group), "--norm", "group"]) == 0
     rows = json.loads((group / "grid.json").read_text())["rows"]
     assert all(r.get("target_uar_target_statistics") is None for r in rows)  # only a BatchNorm network has them
+
+    legacy = tmp_path / "legacy"  # a folder written before --norm existed ran GroupNorm, the default of its time
+    shutil.copytree(group, legacy)
+    old = json.loads((legacy / "grid.json").read_text())
+    old["settings"].pop("norm")
+    (legacy / "grid.json").write_text(json.dumps(old))
+    capsys.readouterr()
+    for args in ([*argv[:-1], str(legacy), "--norm", "batch"], [*argv[:-1], str(tmp_path / "new"), "--done-in", str(legacy)]):
+        assert grid.main(args) == 2  # BatchNorm runs are never added to it, nor counted as done by it
+        assert "'group' backbone, not 'batch'" in capsys.readouterr().err
+    assert json.loads((legacy / "grid.json").read_text()) == old
+
+    bad = tmp_path / "bad.json"
+    for args, message in (([str(out), str(group)], "different backbones"), ([str(out), "--task", "other"], "not other"),
+                          ([str(tmp_path)], "without grid.json")):
+        assert make_reference([*args, *(["--task", "tones"] if "--task" not in args else []),
+                               "--out", str(tmp_path / "r3")]) == 2
+        assert message in capsys.readouterr().err
+    bad.write_text(json.dumps({"tones": {"mmd": "high"}}))
+    assert make_reference([str(out), "--task", "tones", "--heldout", str(bad), "--out", str(tmp_path / "r3")]) == 2
+    assert "'tones' 'mmd' is 'high'" in capsys.readouterr().err and not (tmp_path / "r3").exists()

@@ -113,6 +113,13 @@ def test_make_reference_reads_results_json_and_refuses_bad_input(tmp_path, capsy
     assert capsys.readouterr().err.startswith("error: ") and not (tmp_path / "B-C.json").exists()
     assert make([str(metrics), str(metrics), "--task", "toy", "--out", str(tmp_path / "twice")]) == 2
     assert "more than one output" in capsys.readouterr().err
+    record["runs"][0]["target_uar"] = "high"  # a file that would not load is never written
+    metrics.write_text(json.dumps(record))
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "toy.json").write_text("the file already there")
+    assert make([str(metrics), "--task", "toy", "--out", str(tmp_path / "kept")]) == 2
+    assert "toy.json (not written)" in capsys.readouterr().err
+    assert (tmp_path / "kept" / "toy.json").read_text() == "the file already there"
 
 
 def test_unknown_task_and_damaged_file_are_named(tmp_path):
