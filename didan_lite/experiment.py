@@ -95,8 +95,8 @@ def run_method(
     model with the target's own statistics, :func:`didan_lite.model.domain_statistics`, AdaBN, Li et al.,
     2016). ``adabn`` reports the second, so on the default backbone ``adabn`` against source-only differs by
     the adaptation step alone (on a GroupNorm or LayerNorm backbone, by the network change as well).
-    ``seconds`` of the result is
-    the sum of the epochs' training times (also for a run loaded from its checkpoint) plus this evaluation.
+    ``seconds`` of the result is the sum of the epochs' training times (also for a run loaded from its
+    checkpoint) plus this evaluation.
     """
     alignment = make_alignment(
         method,
