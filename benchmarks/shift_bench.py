@@ -22,7 +22,9 @@ training speakers and records its held-out source UAR, its training-set UAR, and
 source's BatchNorm statistics and with the target's (the AdaBN figure). The upper bound (``oracle``,
 labelled: it reads target labels) trains source-only on the target's own training speakers and scores its
 held-out target speakers. Rows go to ``OUT/<shift>/runs.json`` after every run (one file per shift, so that
-shifts can run in parallel processes); a row already there is not trained again. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
+shifts can run in parallel processes); a row already there is not trained again. Every run uses the library's
+default backbone (``ModelConfig.norm``), recorded in the file as ``settings.norm``; a file of another backbone
+(one without the setting holds GroupNorm runs, the default before round 17) is refused, never added to. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
 differences with their 95 % t-intervals and verdicts (:func:`didan_lite.verdicts.paired_verdict`), and the
 raw and paired standard deviations.
 """
@@ -48,13 +50,14 @@ from didan_lite.experiment import choose_weight, run_method
 from didan_lite.manifest import read_manifest, restrict_emotions, write_manifest
 from didan_lite.presets import FAST
 from didan_lite.config import ExperimentConfig
+from didan_lite.errors import InputError
 from didan_lite.synthetic import EMOTIONS
 from didan_lite.synthetic.shifts import HALF_NEUTRAL, SHIFTS, make_shift_pair, with_emotion_mix
 from didan_lite.task import load_task
 from didan_lite.validation import alignment_weight
 from didan_lite.verdicts import paired_verdict
 
-from benchmarks.grid_io import parse_seeds, provenance, read_json, write_json
+from benchmarks.grid_io import backbone_of, parse_seeds, provenance, read_json, write_json
 
 METHODS = ("source-only", "mmd", "ida", "ida-oneway", "ida-oneway-floored")
 CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "source-only"),
@@ -131,6 +134,11 @@ def run(args) -> None:
         if record["rows"]:  # a later command adding rows to the same file: recorded beside the first
             record["provenance"].setdefault("invocations", []).append(provenance(sys.argv))
         done = {(r["shift"], r["method"], r["seed"], r["weight"]) for r in record["rows"]}
+        norm = ExperimentConfig().model.norm
+        if backbone_of(record) not in (None, norm):
+            raise InputError(f"{path} holds runs of the {backbone_of(record)!r} backbone, not the default {norm!r}; "
+                             "one backbone per folder: give another --out.")
+        record["settings"] = {"norm": norm}
         if shift_name in REAL_TASKS:
             source, target, emotions = real_pair(shift_name, args.data_root, args.out)
             absent: list[str] = []
@@ -186,8 +194,8 @@ def summarise(out: Path) -> None:
     records = {path.parent.name: read_json(path, None) for path in sorted(out.glob("*/runs.json"))}
     rows = [row for record in records.values() for row in record["rows"]]
     lines = ["# Shift bench results", ""]
-    lines += [f"- {name}: `{p['command']}` at {p['commit']}, {p['date']}" for name, r in records.items()
-              for p in (r["provenance"], *r["provenance"].get("invocations", []))]
+    lines += [f"- {name}: `{p['command']}` at {p['commit']}, {p['date']}, backbone {backbone_of(r)}"
+              for name, r in records.items() for p in (r["provenance"], *r["provenance"].get("invocations", []))]
     lines += [f"- {name}: {method} at weight {c['chosen']:g}, chosen by the rule on seed {c['selection_seed']}: "
               f"{c['reason']}" for name, r in records.items() for method, c in r.get("choices", {}).items()]
     lines += ["", f"Machine: {next(iter(records.values()))['provenance']['machine']}." if records else "", "",
@@ -248,7 +256,7 @@ def summarise(out: Path) -> None:
     print("\n".join(lines))
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shifts", default=",".join(SHIFTS))
     parser.add_argument("--seeds", default="801-805")
@@ -265,8 +273,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    summarise(args.out) if args.summarise else run(args)
+    try:
+        summarise(args.out) if args.summarise else run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -73,3 +73,27 @@ def test_weight_auto_runs_each_method_at_the_rules_choice_and_a_declined_method_
     assert "ida-oneway-floored at weight 0, chosen by the rule on seed 700" in (tmp_path / "results.md").read_text()
     with pytest.raises(SystemExit, match="also an evaluation seed"):
         bench.main([*arguments[:-2], "--selection-seed", "801", "--out", str(tmp_path)])
+
+
+def test_a_file_of_another_backbone_is_refused_in_one_line_and_the_backbone_is_recorded(tmp_path, monkeypatch, capsys):
+    import types
+
+    import benchmarks.shift_bench as bench
+
+    monkeypatch.setattr(bench, "make_shift_pair", lambda name: ("source.csv", "target.csv"))
+    monkeypatch.setattr(bench, "load_task", lambda *args, **kwargs: object())
+    monkeypatch.setattr(bench, "run_method", lambda task, method, seed, config: types.SimpleNamespace(
+        target_uar=0.5, source_uar=0.7, extra={"source_fit_uar": 1.0}, proxy_a_distance=1.0, feature_rank=3.0,
+        class_alignment=None, seconds=1.0))
+    arguments = ["--shifts", "none", "--seeds", "801", "--methods", "source-only", "--no-oracle", "--out"]
+    assert bench.main([*arguments, str(tmp_path / "new")]) == 0
+    assert json.loads((tmp_path / "new" / "none" / "runs.json").read_text())["settings"] == {"norm": "batch"}
+    (tmp_path / "old" / "none").mkdir(parents=True)  # written before the backbone was recorded: GroupNorm runs
+    old = {"provenance": {"command": "c", "commit": "x", "date": "d", "machine": "m"}, "rows": [_row("source-only", 802, 0.5, None)]}
+    (tmp_path / "old" / "none" / "runs.json").write_text(json.dumps(old))
+    assert bench.main([*arguments, str(tmp_path / "old")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "'group' backbone, not the default 'batch'" in error and "runs.json" in error
+    assert json.loads((tmp_path / "old" / "none" / "runs.json").read_text()) == old  # untouched
+    bench.summarise(tmp_path / "new")
+    assert "backbone batch" in (tmp_path / "new" / "results.md").read_text()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from didan_lite.errors import InputError
 from didan_lite.manifest import read_manifest
 from didan_lite.synthetic import EMOTIONS, STUDIO_CHANNEL, synthesize_utterance
-from didan_lite.synthetic.channel import active_level_dbfs
+from didan_lite.synthetic.channel import Channel, active_level_dbfs
 from didan_lite.synthetic.shifts import BENCH_SOURCE, HALF_NEUTRAL, SHIFTS, make_shift_pair, with_emotion_mix
 
 
@@ -23,7 +25,17 @@ def test_each_target_differs_from_the_source_in_its_named_factor_only():
     assert SHIFTS["channel"].target.population.f0_female_hz == BENCH_SOURCE.population.f0_female_hz
     assert SHIFTS["label-shift"].target == SHIFTS["channel"].target == SHIFTS["missing-class"].target
     assert SHIFTS["missing-class"].absent == ["fear"] and SHIFTS["label-shift"].absent == []
-    assert [name for name, shift in SHIFTS.items() if not shift.alignable] == ["band", "class-snr"]
+    assert [name for name, shift in SHIFTS.items() if not shift.alignable] == ["class-snr"]
+    assert [name for name, shift in SHIFTS.items() if shift.source != BENCH_SOURCE] == ["class-snr"]
+
+
+def test_the_class_snr_control_changes_only_whether_the_noise_follows_the_speech():
+    shift = SHIFTS["class-snr"]
+    assert dataclasses.replace(shift.source.channel, name="", noise_follows_speech=False) == dataclasses.replace(
+        shift.target.channel, name="")
+    assert shift.source.channel.noise_follows_speech and not shift.target.channel.noise_follows_speech
+    assert dataclasses.replace(shift.source, name="synth-x", description="SYNTHETIC", channel=STUDIO_CHANNEL) == \
+        dataclasses.replace(BENCH_SOURCE, name="synth-x", description="SYNTHETIC")  # the bench source but for its noise
 
 
 def test_mixes_are_applied_to_the_target_only(tmp_path):
@@ -50,11 +62,8 @@ def test_a_skewed_mix_keeps_each_emotions_speaker_mix_in_a_corpus_stored_by_spea
     assert skewed.index.is_monotonic_increasing  # manifest order kept
 
 
-def _snr_db(emotion: str, follows_speech: bool) -> float:
-    """SNR of one utterance through a noisy studio: its speech level against the noise-only recording's."""
-    import dataclasses
-
-    channel = dataclasses.replace(STUDIO_CHANNEL, snr_db=15.0, noise_follows_speech=follows_speech, rt60_s=0.0)
+def _snr_db(emotion: str, channel: Channel) -> float:
+    """SNR of one utterance through ``channel``: its speech level against the noise-only recording's, dB."""
     clean = synthesize_utterance(emotion, 16000, seed=3, channel=dataclasses.replace(channel, snr_db=200.0))
     noisy = synthesize_utterance(emotion, 16000, seed=3, channel=channel)
     noise = noisy.astype(np.float64) - clean
@@ -62,10 +71,20 @@ def _snr_db(emotion: str, follows_speech: bool) -> float:
 
 
 def test_noise_follows_each_utterances_speech_level_so_it_carries_no_emotion_cue():
-    follows = [_snr_db(e, True) for e in ("anger", "sadness")]
-    fixed = [_snr_db(e, False) for e in ("anger", "sadness")]
+    studio = dataclasses.replace(STUDIO_CHANNEL, snr_db=15.0, rt60_s=0.0)
+    follows = [_snr_db(e, studio) for e in ("anger", "sadness")]
+    fixed = [_snr_db(e, dataclasses.replace(studio, noise_follows_speech=False)) for e in ("anger", "sadness")]
     assert abs(follows[0] - follows[1]) < 1.5  # the same SNR whatever the emotion's loudness
     assert fixed[0] - fixed[1] > 4  # the old behaviour: loud anger, quiet sadness, a class cue in the SNR
+
+
+def test_the_class_snr_pair_shares_its_mean_snr_and_differs_in_how_the_snr_follows_the_emotion():
+    shift = SHIFTS["class-snr"]
+    source = {e: _snr_db(e, shift.source.channel) for e in EMOTIONS}
+    target = {e: _snr_db(e, shift.target.channel) for e in EMOTIONS}
+    assert max(source.values()) - min(source.values()) < 1.5  # the source: one SNR for every emotion
+    assert target["anger"] - target["sadness"] > 6  # the target: the SNR follows the emotion's loudness
+    assert abs(np.mean(list(target.values())) - np.mean(list(source.values()))) < 1.5  # the same mean level
 
 
 def test_a_target_known_to_lack_an_emotion_is_loaded_and_the_model_still_learns_it(tmp_path):

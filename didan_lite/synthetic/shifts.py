@@ -16,12 +16,25 @@ shift              what differs from the source                                 
                    four emotions share the other half)                          structure
 ``missing-class``  ``channel``, and the target has no fear                      yes, by class
                                                                                 structure
-``band``           the telephone band only (300-3,400 Hz)                       no: what the
-                                                                                band removes
-                                                                                is lost
-``class-snr``      noise at a fixed level, 12 dB below a neutral utterance:     no: a cue the
-                   loud emotions get a higher SNR than quiet ones               source lacks
+``band``           the telephone band only (300-3,400 Hz)                       partly: the
+                                                                                shared band
+                                                                                drops the lost
+                                                                                bins from the
+                                                                                source too;
+                                                                                the filter's
+                                                                                edges remain
+``class-snr``      both corpora hold pink noise 12 dB below a neutral           no: the noise
+                   utterance; in the source it follows each utterance's         level's mean
+                   level (the same SNR for every emotion), in the target it     is the same,
+                   stays at that fixed level (loud emotions get a higher SNR,   only its link
+                   quiet ones a lower)                                          to the emotion
+                                                                                differs
 =================  ===========================================================  =============
+
+``class-snr`` is the bench's negative control and the one shift with its own source (:data:`NOISY_SOURCE`, the
+bench source with the target's noise following the speech level), so that the noise itself is no shift: the
+two marginals differ only by the spread of the SNR across emotions, and what a model of the source must miss is
+the link between the target's SNR and its emotion, which no source label shows.
 
 The emotion mixes are fixed a priori (not tuned): a share of each emotion's utterances is kept, taken from
 its speakers in turn in manifest order (:func:`with_emotion_mix`), so the subset is the same for every seed
@@ -67,6 +80,15 @@ BAND_CHANNEL = dataclasses.replace(STUDIO_CHANNEL, name="studio, telephone band 
                                    band_hz=(300.0, 3400.0), band_order=8)
 LEVEL_NOISE_CHANNEL = dataclasses.replace(STUDIO_CHANNEL, name="studio with noise at a fixed level (12 dB SNR)",
                                           snr_db=12.0, noise_color=1.0, noise_follows_speech=False)
+FOLLOWING_NOISE_CHANNEL = dataclasses.replace(LEVEL_NOISE_CHANNEL, name="studio with noise 12 dB below each utterance",
+                                              noise_follows_speech=True)
+NOISY_SOURCE = dataclasses.replace(
+    BENCH_SOURCE,
+    name="synth-bench-source-noisy",
+    channel=FOLLOWING_NOISE_CHANNEL,
+    description=BENCH_SOURCE.description + " Pink noise 12 dB below each utterance's speech level.",
+)
+"""The source of ``class-snr``: the bench source with the target's noise, at the same SNR for every emotion."""
 HIGH_VOICES = dataclasses.replace(
     DEFAULT_SOURCE.population,
     f0_male_hz=DEFAULT_SOURCE.population.f0_male_hz * 2 ** 0.5,
@@ -88,7 +110,8 @@ def _target(tag: str, channel: Channel = STUDIO_CHANNEL, population=DEFAULT_SOUR
 
 @dataclass(frozen=True)
 class Shift:
-    """One target of the bench: its corpus, the share of each emotion kept, and whether alignment can undo it."""
+    """One target of the bench: its corpus, the share of each emotion kept, whether alignment can undo it, and
+    the source it is paired with."""
 
     name: str
     factor: str
@@ -96,6 +119,7 @@ class Shift:
     keep: Mapping[str, float] | None = None
     """Share of each emotion's utterances kept in the target (None: all; 0: the emotion is absent)."""
     alignable: bool = True
+    source: CorpusSpec = BENCH_SOURCE
 
     @property
     def absent(self) -> list[str]:
@@ -113,15 +137,15 @@ SHIFTS: dict[str, Shift] = {shift.name: shift for shift in (
     Shift("label-shift", "the channel shift, and half of the target neutral", _CHANNEL_TARGET, HALF_NEUTRAL),
     Shift("missing-class", "the channel shift, and no fear in the target", _CHANNEL_TARGET,
           {"anger": 1.0, "fear": 0.0, "happiness": 1.0, "neutral": 1.0, "sadness": 1.0}),
-    Shift("band", "the telephone band only (300-3,400 Hz)", _target("band", BAND_CHANNEL), alignable=False),
-    Shift("class-snr", "noise at a fixed level: the SNR follows the emotion's loudness",
-          _target("class-snr", LEVEL_NOISE_CHANNEL), alignable=False),
+    Shift("band", "the telephone band only (300-3,400 Hz)", _target("band", BAND_CHANNEL)),
+    Shift("class-snr", "the same noise as the source's, at a fixed level: the SNR follows the emotion's loudness",
+          _target("class-snr", LEVEL_NOISE_CHANNEL), alignable=False, source=NOISY_SOURCE),
 )}
 
 
 def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int = 0,
                     n_per_emotion: int = 60) -> tuple[Path, Path]:
-    """Generate (or reuse) the bench source and the target of shift ``name``; return their manifest paths.
+    """Generate (or reuse) the shift's source and the target of shift ``name``; return their manifest paths.
 
     ``n_per_emotion`` utterances of each emotion in each corpus before a target's mix is applied.
 
@@ -137,7 +161,7 @@ def make_shift_pair(name: str, root: str | os.PathLike | None = None, seed: int 
     shift = SHIFTS[name]
     base = Path(root) if root is not None else default_root() / "shifts" / f"{n_per_emotion}-per-emotion"
     n = n_per_emotion * len(BENCH_SOURCE.emotions)
-    source = generate_corpus(BENCH_SOURCE, base, seed, n)
+    source = generate_corpus(shift.source, base, seed, n)
     target = generate_corpus(shift.target, base, seed, n)
     if shift.keep is None:
         return source, target
