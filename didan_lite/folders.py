@@ -105,7 +105,7 @@ def _held(lock: Path, owner: int | None, host: str | None) -> bool:
 
 
 @contextlib.contextmanager
-def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
+def hold_folder(folder: str | os.PathLike, wait_s: float = 0.0) -> Iterator[Path]:
     """Hold ``folder`` (created if needed) for this process while the block runs; yield the lock file.
 
     The lock file is created by an exclusive create (``O_CREAT | O_EXCL``, atomic on local disks and on Google
@@ -113,22 +113,33 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
     the block ends, also on an error or Ctrl-C.
     A lock left by a process that no longer exists is taken over.
 
+    Args:
+        wait_s: seconds to wait for another live process to release the folder (polled every second) before
+            giving up; 0 gives up at once.
+
     Raises:
-        InputError: another live process holds the folder (its id is named).
+        InputError: another live process holds the folder (its id is named), also after ``wait_s``.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / LOCK_FILE
-    for _ in range(3):  # a stale lock is removed once, then creation is retried
+    deadline, takeovers = time.monotonic() + wait_s, 0
+    while True:
         try:
             _create_lock(lock)
         except FileExistsError:
             owner, host = _owner(lock)
             if _held(lock, owner, host):
+                if time.monotonic() < deadline:
+                    time.sleep(1.0)
+                    continue
                 raise InputError(
                     f"{folder} is in use by another run (process {owner} on {host}, lock file {lock}); wait for it "
                     f"to finish, or give this one another --out. If no such run exists, delete {lock}."
                 ) from None
+            takeovers += 1
+            if takeovers > 2:  # a stale lock is removed, then creation is retried; one that keeps coming back is not
+                raise InputError(f"{folder} could not be locked ({lock} keeps reappearing); give another --out.")
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(lock)  # stale: its process is gone
             if owner is not None:
@@ -138,8 +149,6 @@ def hold_folder(folder: str | os.PathLike) -> Iterator[Path]:
         except OSError as exc:
             raise disk_full_error(exc, lock) or exc
         break
-    else:
-        raise InputError(f"{folder} could not be locked ({lock} keeps reappearing); give another --out.")
     try:
         yield lock
     finally:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import librosa
@@ -15,6 +19,7 @@ from scipy import signal
 from didan_lite import synthetic
 from didan_lite.synthetic import generate
 from didan_lite.errors import InputError
+from didan_lite.folders import LOCK_FILE, hold_folder
 from didan_lite.manifest import read_manifest
 from didan_lite.synthetic import (
     DEFAULT_SOURCE,
@@ -283,6 +288,50 @@ def test_other_size_or_seed_regenerates_and_drops_old_files(tmp_path, counted):
     assert len(list(manifest.parent.rglob("*.wav"))) == 5 == len(read_manifest(manifest))
     generate_corpus(DEFAULT_SOURCE, tmp_path, seed=2, n_utterances=5)
     assert counted[0] == 20
+
+
+def test_a_generation_waits_for_another_process_on_the_folder_and_reuses_its_files(tmp_path, counted):
+    """Two benches started together generate one target: the second waits for the first's lock instead of
+    regenerating beside it, and so never removes the first's files (a shift's subset manifest among them)."""
+    manifest = generate_corpus(DEFAULT_SOURCE, tmp_path, n_utterances=5)
+    corpus, synthesised = manifest.parent, counted[0]
+    subset = corpus / "manifest-label-shift.csv"  # what make_shift_pair writes beside the corpus
+    subset.write_text("path,emotion\n")
+    stamp = corpus / synthetic.STAMP_NAME
+    finished = stamp.read_text()
+    stamp.unlink()  # the folder as another process leaves it mid-generation: no stamp yet
+    holder = subprocess.Popen(  # that process: it holds the folder, then writes its stamp and lets go
+        [sys.executable, "-c", "import pathlib, time\nfrom didan_lite.folders import hold_folder\n"
+         f"with hold_folder({str(corpus)!r}):\n    print('held', flush=True)\n    time.sleep(2)\n"
+         f"    pathlib.Path({str(stamp)!r}).write_text({finished!r})"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert generate_corpus(DEFAULT_SOURCE, tmp_path, n_utterances=5) == manifest
+    finally:
+        holder.kill()
+        holder.wait()
+    assert counted[0] == synthesised, "nothing regenerated: the other process's files were reused"
+    assert subset.is_file() and not (corpus / LOCK_FILE).exists()
+
+
+def test_a_wait_for_a_held_folder_ends_with_one_line(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time\nfrom didan_lite.folders import hold_folder\n"
+         f"with hold_folder({str(tmp_path)!r}):\n    print('held', flush=True)\n    time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        began = time.monotonic()
+        with pytest.raises(InputError, match=f"in use by another run \\(process {holder.pid} "):
+            with hold_folder(tmp_path, wait_s=1.5):
+                pass
+        assert time.monotonic() - began >= 1.0, "it waited before giving up"
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_make_default_corpora_honours_didan_lite_data(tmp_path, monkeypatch, counted):

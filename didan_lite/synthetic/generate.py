@@ -22,6 +22,7 @@ import soundfile as sf
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
+from didan_lite.folders import LOCK_FILE, hold_folder
 from didan_lite.manifest import write_manifest
 from didan_lite.synthetic.corpora import DEFAULT_SOURCE, DEFAULT_TARGET, CorpusSpec, check_count
 from didan_lite.synthetic.language import draw_text
@@ -43,6 +44,8 @@ higher SNR than quiet ones: a class cue that existed in the target only).
 """
 
 STAMP_NAME = ".complete.json"
+GENERATION_WAIT_S = 3600.0
+"""How long a process waits for another one generating the same corpus folder (then reuses its files)."""
 
 
 def _generation_key(spec: CorpusSpec, seed: int, n_utterances: int) -> str:
@@ -78,7 +81,10 @@ def generate_corpus(spec: CorpusSpec, root: str | os.PathLike, seed: int = 0, n_
     (via :func:`didan_lite.manifest.write_manifest`), then the stamp
     ``.complete.json``. A folder whose stamp matches (spec, seed, size,
     generator version) and whose files are intact is reused untouched;
-    otherwise it is regenerated and stray files in it are removed.
+    otherwise it is regenerated and stray files in it are removed. One process
+    generates a folder at a time (:func:`didan_lite.folders.hold_folder`): a
+    second one waits for it (up to :data:`GENERATION_WAIT_S`) and then reuses
+    its files, so that two benches started together never remove each other's files.
 
     Args:
         n_utterances: override ``spec.n_utterances`` (a multiple of the emotion count).
@@ -92,6 +98,15 @@ def generate_corpus(spec: CorpusSpec, root: str | os.PathLike, seed: int = 0, n_
     key = _generation_key(spec, seed, n_utterances)
     if _is_complete(corpus_dir, key):
         return manifest_path
+    with hold_folder(corpus_dir, wait_s=GENERATION_WAIT_S):
+        if not _is_complete(corpus_dir, key):  # unless another process finished it while this one waited
+            _write_corpus(spec, corpus_dir, seed, n_utterances, key)
+    return manifest_path
+
+
+def _write_corpus(spec: CorpusSpec, corpus_dir: Path, seed: int, n_utterances: int, key: str) -> None:
+    """Generate every file of ``spec`` into ``corpus_dir``, remove stray files, write the manifest and the stamp."""
+    manifest_path = corpus_dir / "manifest.csv"
     (corpus_dir / STAMP_NAME).unlink(missing_ok=True)
     manifest_path.unlink(missing_ok=True)
 
@@ -130,13 +145,12 @@ def generate_corpus(spec: CorpusSpec, root: str | os.PathLike, seed: int = 0, n_
             }
         )
     for path in corpus_dir.rglob("*"):
-        if path.is_file() and path.relative_to(corpus_dir).as_posix() not in files:
+        if path.is_file() and path.relative_to(corpus_dir).as_posix() not in files and path.name != LOCK_FILE:
             path.unlink()
     write_manifest(pd.DataFrame(rows), manifest_path)
     files[manifest_path.name] = manifest_path.stat().st_size
     with atomic_write(corpus_dir / STAMP_NAME, "w", encoding="utf-8") as handle:
         json.dump({"key": key, "seed": seed, "generator_version": GENERATOR_VERSION, "files": files}, handle, indent=0)
-    return manifest_path
 
 
 def default_root() -> Path:
