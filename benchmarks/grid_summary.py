@@ -129,6 +129,7 @@ CONTRASTS: tuple[tuple[str, str, str], ...] = (
     ("adabn", BATCH_NORM, "the adaptation step (target minus source statistics, one network)"),
     ("ida", "mmd", "IDA against MMD at the same weight"),
     ("ida@rule", "ida", "IDA at the rule's weight against IDA at the fixed weight"),
+    ("mmd@rule", "mmd", "MMD at the rule's weight against MMD at the fixed weight"),
     ("ida-reconstruction", "ida", "IDA's reconstruction part alone against both parts"),
     ("ida-spread", "ida", "IDA's spread part alone against both parts"),
 )
