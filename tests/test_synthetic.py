@@ -290,6 +290,16 @@ def test_other_size_or_seed_regenerates_and_drops_old_files(tmp_path, counted):
     assert counted[0] == 20
 
 
+def _held_by_another_process(folder: Path, then: str = "time.sleep(120)") -> subprocess.Popen:
+    """A process that holds ``folder`` (:func:`hold_folder`), prints ``held``, runs ``then`` and lets go."""
+    code = (f"import pathlib, time\nfrom didan_lite.folders import hold_folder\nwith hold_folder({str(folder)!r}):\n"
+            f"    print('held', flush=True)\n    {then}")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
 def test_a_generation_waits_for_another_process_on_the_folder_and_reuses_its_files(tmp_path, counted):
     """Two benches started together generate one target: the second waits for the first's lock instead of
     regenerating beside it, and so never removes the first's files (a shift's subset manifest among them)."""
@@ -300,14 +310,9 @@ def test_a_generation_waits_for_another_process_on_the_folder_and_reuses_its_fil
     stamp = corpus / synthetic.STAMP_NAME
     finished = stamp.read_text()
     stamp.unlink()  # the folder as another process leaves it mid-generation: no stamp yet
-    holder = subprocess.Popen(  # that process: it holds the folder, then writes its stamp and lets go
-        [sys.executable, "-c", "import pathlib, time\nfrom didan_lite.folders import hold_folder\n"
-         f"with hold_folder({str(corpus)!r}):\n    print('held', flush=True)\n    time.sleep(2)\n"
-         f"    pathlib.Path({str(stamp)!r}).write_text({finished!r})"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-    )
+    # that process: it holds the folder, then writes its stamp and lets go
+    holder = _held_by_another_process(corpus, f"time.sleep(2); pathlib.Path({str(stamp)!r}).write_text({finished!r})")
     try:
-        assert holder.stdout.readline().strip() == "held"
         assert generate_corpus(DEFAULT_SOURCE, tmp_path, n_utterances=5) == manifest
     finally:
         holder.kill()
@@ -317,13 +322,8 @@ def test_a_generation_waits_for_another_process_on_the_folder_and_reuses_its_fil
 
 
 def test_a_wait_for_a_held_folder_ends_with_one_line(tmp_path):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import time\nfrom didan_lite.folders import hold_folder\n"
-         f"with hold_folder({str(tmp_path)!r}):\n    print('held', flush=True)\n    time.sleep(120)"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-    )
+    holder = _held_by_another_process(tmp_path)
     try:
-        assert holder.stdout.readline().strip() == "held"
         began = time.monotonic()
         with pytest.raises(InputError, match=f"in use by another run \\(process {holder.pid} "):
             with hold_folder(tmp_path, wait_s=1.5):
