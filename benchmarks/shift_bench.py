@@ -3,6 +3,7 @@
     python -m benchmarks.shift_bench --seeds 801-810 --out benchmarks/results/round11/shifts
     python -m benchmarks.shift_bench --shifts B-C,C-B,B-C-skewed --data-root ../shared/corpora --out OUT/real
     python -m benchmarks.shift_bench --summarise --out benchmarks/results/round11/shifts
+    python -m benchmarks.shift_bench --table benchmarks/results/round18/shifts benchmarks/results/round20/shifts --out OUT
 
 Shifts are the synthetic ones of :data:`didan_lite.synthetic.shifts.SHIFTS`, or real tasks: ``B-C``, ``C-B``
 (full-mode data, library defaults: :class:`didan_lite.config.ExperimentConfig`, trained on the source's
@@ -26,7 +27,8 @@ shifts can run in parallel processes); a row already there is not trained again.
 default backbone (``ModelConfig.norm``), recorded in the file as ``settings.norm``; a file of another backbone
 (one without the setting holds GroupNorm runs, the default before round 17) is refused, never added to. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
 differences with their 95 % t-intervals and verdicts (:func:`didan_lite.verdicts.paired_verdict`), and the
-raw and paired standard deviations.
+raw and paired standard deviations. ``--table FOLDER ...`` gathers summarised folders into one table,
+``OUT/table.md``: a row per shift and folder, with its backbone and seeds (the README's shift bench table).
 """
 
 from __future__ import annotations
@@ -256,6 +258,56 @@ def summarise(out: Path) -> None:
     print("\n".join(lines))
 
 
+TABLE_CONTRASTS = ("adabn - source-only", "mmd - source-only", "ida - source-only", "ida - mmd")
+
+
+def _seed_ranges(seeds: list[int]) -> str:
+    """``[801, 802, 803, 805]`` -> ``"801-803, 805"``."""
+    ranges: list[list[int]] = []
+    for seed in sorted(seeds):
+        if ranges and seed == ranges[-1][1] + 1:
+            ranges[-1][1] = seed
+        else:
+            ranges.append([seed, seed])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def _points(value: float) -> str:
+    """Points with one decimal, two where one would print a signed zero (``-0.01``, not ``-0.0``)."""
+    return f"{value:+.2f}" if value != 0 and abs(value) < 0.05 else f"{value:+.1f}"
+
+
+def _contrast_cell(contrast: dict | None) -> str:
+    if contrast is None:
+        return "-"
+    text = f"{_points(contrast['mean'])} [{_points(contrast['low'])}, {_points(contrast['high'])}]"
+    return f"**{text} {contrast['verdict']}**" if contrast["verdict"] in ("helps", "hurts") else text
+
+
+def table(folders: list[Path], out: Path) -> None:
+    """One row per shift of each summarised folder (``results.json``), in the order given, to ``out/table.md``."""
+    lines = ["# The shift bench, gathered", "",
+             "Target UAR % of source-only (mean over the seeds); paired differences in points with their 95 % "
+             "t-intervals, a verdict word where the interval excludes 0 (`didan_lite.verdicts.paired_verdict`). "
+             "AdaBN: each source-only network with the target's BatchNorm statistics. Upper bound: trained on the "
+             "target's labels (evaluation only). Backbone: the runs' `settings.norm` (a file without it: GroupNorm).",
+             "", "| shift | backbone | seeds | source-only | AdaBN - SO | MMD - SO | IDA - SO | IDA - MMD | upper bound "
+             "| folder |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for folder in folders:
+        summary = read_json(folder / "results.json", None)
+        if summary is None:
+            raise InputError(f"{folder} has no results.json: summarise it first (--summarise --out {folder}).")
+        for shift, result in summary["shifts"].items():
+            backbone = backbone_of(read_json(folder / shift / "runs.json", {}))
+            means, contrasts = result["means"], result["contrasts"]
+            upper = f"{means['oracle']:.1f}" if "oracle" in means else "-"
+            cells = [_contrast_cell(contrasts.get(name)) for name in TABLE_CONTRASTS]
+            lines.append(f"| {shift} | {backbone} | {_seed_ranges(result['seeds'])} | {means['source-only']:.1f} | "
+                         f"{' | '.join(cells)} | {upper} | `{folder}` |")
+    (out / "table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shifts", default=",".join(SHIFTS))
@@ -270,11 +322,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-oracle", dest="oracle", action="store_false")
     parser.add_argument("--data-root", type=Path, help="parent of the real corpora (real tasks only)")
     parser.add_argument("--summarise", action="store_true")
+    parser.add_argument("--table", type=Path, nargs="+", metavar="FOLDER", help="summarised folders to gather "
+                        "into OUT/table.md, a row per shift and folder")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     try:
-        summarise(args.out) if args.summarise else run(args)
+        if args.table:
+            table(args.table, args.out)
+        elif args.summarise:
+            summarise(args.out)
+        else:
+            run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,10 +1,11 @@
-"""The shift bench: paired contrasts, a method run at a second weight kept apart, and ``--weight auto``."""
+"""The shift bench: paired contrasts, a method run at a second weight kept apart, `--weight auto`, the gathered table."""
 
 from __future__ import annotations
 
 import json
 
 from benchmarks.shift_bench import summarise
+from didan_lite.errors import InputError
 
 
 def _row(method: str, seed: int, target: float, weight: float | None) -> dict:
@@ -97,3 +98,32 @@ def test_a_file_of_another_backbone_is_refused_in_one_line_and_the_backbone_is_r
     assert json.loads((tmp_path / "old" / "none" / "runs.json").read_text()) == old  # untouched
     bench.summarise(tmp_path / "new")
     assert "backbone batch" in (tmp_path / "new" / "results.md").read_text()
+
+
+def _summarised(folder, shift: str, norm: str | None, contrasts: dict, seeds: list[int]) -> None:
+    (folder / shift).mkdir(parents=True)
+    runs = {"provenance": {}, "rows": [{"method": "source-only"}], **({"settings": {"norm": norm}} if norm else {})}
+    (folder / shift / "runs.json").write_text(json.dumps(runs))
+    summary = {"means": {"source-only": 48.25, "oracle": 64.0}, "seeds": seeds, "contrasts": {
+        name: {"n": len(seeds), "mean": mean, "low": low, "high": high,
+               "verdict": "helps" if low > 0 else "hurts" if high < 0 else "no conclusion"}
+        for name, (mean, low, high) in contrasts.items()}}
+    (folder / "results.json").write_text(json.dumps({"provenance": {}, "shifts": {shift: summary}}))
+
+
+def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_words(tmp_path, capsys):
+    import pytest
+
+    from benchmarks.shift_bench import table
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    _summarised(old, "channel", None, {"ida - mmd": (2.0, -0.01, 4.0)}, [801, 802, 803, 805])
+    _summarised(new, "label-shift", "batch", {"ida - mmd": (4.13, 1.46, 6.81), "mmd - source-only": (-2.4, -4.4, -0.3)},
+                list(range(801, 811)))
+    table([old, new], tmp_path)
+    rows = [line for line in (tmp_path / "table.md").read_text().splitlines() if line.startswith("| ")][1:]
+    assert rows[0].startswith("| channel | group | 801-803, 805 | 48.2 | - | - | - | +2.0 [-0.01, +4.0] | 64.0 |")
+    assert rows[1].startswith("| label-shift | batch | 801-810 | 48.2 | - | **-2.4 [-4.4, -0.3] hurts** | - | "
+                              "**+4.1 [+1.5, +6.8] helps** |")
+    with pytest.raises(InputError, match="has no results.json: summarise it first"):
+        table([tmp_path / "absent"], tmp_path)
