@@ -3,7 +3,7 @@
     python -m benchmarks.shift_bench --seeds 801-810 --out benchmarks/results/round11/shifts
     python -m benchmarks.shift_bench --shifts B-C,C-B,B-C-skewed --data-root ../shared/corpora --out OUT/real
     python -m benchmarks.shift_bench --summarise --out benchmarks/results/round11/shifts
-    python -m benchmarks.shift_bench --table benchmarks/results/round18/shifts benchmarks/results/round20/shifts --out OUT
+    python -m benchmarks.shift_bench --table benchmarks/results/round14/shifts:none benchmarks/results/round20/shifts --out OUT
 
 Shifts are the synthetic ones of :data:`didan_lite.synthetic.shifts.SHIFTS`, or real tasks: ``B-C``, ``C-B``
 (full-mode data, library defaults: :class:`didan_lite.config.ExperimentConfig`, trained on the source's
@@ -27,8 +27,9 @@ shifts can run in parallel processes); a row already there is not trained again.
 default backbone (``ModelConfig.norm``), recorded in the file as ``settings.norm``; a file of another backbone
 (one without the setting holds GroupNorm runs, the default before round 17) is refused, never added to. ``--summarise`` writes ``OUT/results.md`` and ``OUT/results.json``: per shift, the means, the paired
 differences with their 95 % t-intervals and verdicts (:func:`didan_lite.verdicts.paired_verdict`), and the
-raw and paired standard deviations. ``--table FOLDER ...`` gathers summarised folders into one table,
-``OUT/table.md``: a row per shift and folder, with its backbone and seeds (the README's shift bench table).
+raw and paired standard deviations. ``--table FOLDER[:SHIFT,...] ...`` gathers summarised folders (or some of their
+shifts) into one table, ``OUT/table.md``: a row per shift and folder, with its backbone and seeds (the README's
+shift bench table).
 """
 
 from __future__ import annotations
@@ -284,8 +285,11 @@ def _contrast_cell(contrast: dict | None) -> str:
     return f"**{text} {contrast['verdict']}**" if contrast["verdict"] in ("helps", "hurts") else text
 
 
-def table(folders: list[Path], out: Path) -> None:
-    """One row per shift of each summarised folder (``results.json``), in the order given, to ``out/table.md``."""
+def table(folders: list[str], out: Path) -> None:
+    """One row per shift of each summarised folder (``results.json``), in the order given, to ``out/table.md``.
+
+    A folder given as ``PATH:SHIFT,SHIFT`` contributes those shifts only.
+    """
     lines = ["# The shift bench, gathered", "",
              "Target UAR % of source-only (mean over the seeds); paired differences in points with their 95 % "
              "t-intervals, a verdict word where the interval excludes 0 (`didan_lite.verdicts.paired_verdict`). "
@@ -293,11 +297,18 @@ def table(folders: list[Path], out: Path) -> None:
              "target's labels (evaluation only). Backbone: the runs' `settings.norm` (a file without it: GroupNorm).",
              "", "| shift | backbone | seeds | source-only | AdaBN - SO | MMD - SO | IDA - SO | IDA - MMD | upper bound "
              "| folder |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for folder in folders:
+    for given in folders:
+        folder, _, only = given.partition(":")
+        folder = Path(folder)
         summary = read_json(folder / "results.json", None)
         if summary is None:
             raise InputError(f"{folder} has no results.json: summarise it first (--summarise --out {folder}).")
-        for shift, result in summary["shifts"].items():
+        wanted = only.split(",") if only else list(summary["shifts"])
+        for shift in wanted:
+            if shift not in summary["shifts"]:
+                raise InputError(f"{folder}/results.json has no shift {shift!r}; it has "
+                                 f"{', '.join(summary['shifts'])}.")
+            result = summary["shifts"][shift]
             backbone = backbone_of(read_json(folder / shift / "runs.json", {}))
             means, contrasts = result["means"], result["contrasts"]
             upper = f"{means['oracle']:.1f}" if "oracle" in means else "-"
@@ -322,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-oracle", dest="oracle", action="store_false")
     parser.add_argument("--data-root", type=Path, help="parent of the real corpora (real tasks only)")
     parser.add_argument("--summarise", action="store_true")
-    parser.add_argument("--table", type=Path, nargs="+", metavar="FOLDER", help="summarised folders to gather "
-                        "into OUT/table.md, a row per shift and folder")
+    parser.add_argument("--table", nargs="+", metavar="FOLDER[:SHIFT,...]", help="summarised folders to gather "
+                        "into OUT/table.md, a row per shift and folder (after a colon: those shifts only)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
