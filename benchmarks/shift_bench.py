@@ -193,6 +193,14 @@ def _labelled(runs: list[dict]) -> list[dict]:
     return [r if r["weight"] in (None, usual) else dict(r, method=f"{r['method']}@{r['weight']:g}") for r in runs]
 
 
+def _what_differs(shift: str) -> str:
+    """A shift's factor in words, with whether alignment could undo it; a real task's data."""
+    if shift not in SHIFTS:
+        return "real task, full-mode data" + (", the CASIA target half neutral" if shift == "B-C-skewed" else "")
+    factor = SHIFTS[shift].factor
+    return factor if shift == "none" else f"{factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})"
+
+
 def summarise(out: Path) -> None:
     records = {path.parent.name: read_json(path, None) for path in sorted(out.glob("*/runs.json"))}
     rows = [row for record in records.values() for row in record["rows"]]
@@ -213,8 +221,7 @@ def summarise(out: Path) -> None:
         methods = [*METHODS, *sorted({r["method"] for r in runs} - {*METHODS, "oracle"})]
         contrasts = [*CONTRASTS, *((m, b) for m in methods if m not in METHODS for b in ("source-only", "mmd"))]
         seeds = sorted({r["seed"] for r in runs if r["method"] == "source-only"})
-        what = ("real task, full-mode data" if shift not in SHIFTS else SHIFTS[shift].factor if shift == "none" else
-                f"{SHIFTS[shift].factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})")
+        what = _what_differs(shift)
         budgets = sorted({r.get("budget", "full" if shift in REAL_TASKS else "fast") for r in runs})
         lines += [f"## {shift}: {what}; {' and '.join(budgets)} training budget",
                   "", f"Seeds: {', '.join(map(str, seeds))}.", "",
@@ -297,9 +304,10 @@ def table(folders: list[str], out: Path) -> None:
              "target's labels (evaluation only). Backbone: the runs' `settings.norm` (a file without it: GroupNorm).",
              "", "| shift | backbone | seeds | source-only | AdaBN - SO | MMD - SO | IDA - SO | IDA - MMD | upper bound "
              "| folder |", "|---|---|---|---|---|---|---|---|---|---|"]
+    named: dict[str, str] = {}
     for given in folders:
-        folder, _, only = given.partition(":")
-        folder = Path(folder)
+        path, _, only = given.partition(":")
+        folder = Path(path)
         summary = read_json(folder / "results.json", None)
         if summary is None:
             raise InputError(f"{folder} has no results.json: summarise it first (--summarise --out {folder}).")
@@ -313,8 +321,10 @@ def table(folders: list[str], out: Path) -> None:
             means, contrasts = result["means"], result["contrasts"]
             upper = f"{means['oracle']:.1f}" if "oracle" in means else "-"
             cells = [_contrast_cell(contrasts.get(name)) for name in TABLE_CONTRASTS]
+            named[shift] = _what_differs(shift)
             lines.append(f"| {shift} | {backbone} | {_seed_ranges(result['seeds'])} | {means['source-only']:.1f} | "
                          f"{' | '.join(cells)} | {upper} | `{folder}` |")
+    lines += ["", *(f"- `{shift}`: {what}" for shift, what in named.items())]
     (out / "table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

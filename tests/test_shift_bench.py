@@ -127,6 +127,7 @@ def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_word
     assert rows[1].startswith("| label-shift | batch | 801-810 | 48.2 | - | **-2.4 [-4.4, -0.3] hurts** | - | "
                               "**+4.1 [+1.5, +6.8] helps** |")
     assert rows[2].startswith("| speaker | batch | 801 | 48.2 | - | - | - | - | 64.0 |") and len(rows) == 3
+    assert "- `label-shift`: the channel shift, and half of the target neutral (alignable)" in (tmp_path / "table.md").read_text()
     with pytest.raises(InputError, match="has no results.json: summarise it first"):
         table([str(tmp_path / "absent")], tmp_path)
     with pytest.raises(InputError, match="has no shift 'band'; it has label-shift"):
