@@ -282,12 +282,14 @@ def _seed_ranges(seeds: list[int]) -> str:
 
 def _points(value: float) -> str:
     """Points with one decimal, two where one would print a signed zero (``-0.01``, not ``-0.0``)."""
-    return f"{value:+.2f}" if value != 0 and abs(value) < 0.05 else f"{value:+.1f}"
+    return f"{value:+.2f}" if 0.005 <= abs(value) < 0.05 else "0.0" if abs(value) < 0.005 else f"{value:+.1f}"
 
 
 def _contrast_cell(contrast: dict | None) -> str:
     if contrast is None:
         return "-"
+    if not np.isfinite(contrast["mean"]):
+        return contrast["verdict"]  # e.g. "no verdict: not measured"
     text = f"{_points(contrast['mean'])} [{_points(contrast['low'])}, {_points(contrast['high'])}]"
     return f"**{text} {contrast['verdict']}**" if contrast["verdict"] in ("helps", "hurts") else text
 
@@ -317,7 +319,7 @@ def table(folders: list[str], out: Path) -> None:
                 raise InputError(f"{folder}/results.json has no shift {shift!r}; it has "
                                  f"{', '.join(summary['shifts'])}.")
             result = summary["shifts"][shift]
-            backbone = backbone_of(read_json(folder / shift / "runs.json", {}))
+            backbone = backbone_of(read_json(folder / shift / "runs.json", {})) or "unknown (no runs.json)"
             means, contrasts = result["means"], result["contrasts"]
             upper = f"{means['oracle']:.1f}" if "oracle" in means else "-"
             cells = [_contrast_cell(contrasts.get(name)) for name in TABLE_CONTRASTS]

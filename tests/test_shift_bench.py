@@ -120,13 +120,15 @@ def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_word
     _summarised(old, "channel", None, {"ida - mmd": (2.0, -0.01, 4.0)}, [801, 802, 803, 805])
     _summarised(new, "label-shift", "batch", {"ida - mmd": (4.13, 1.46, 6.81), "mmd - source-only": (-2.4, -4.4, -0.3)},
                 list(range(801, 811)))
-    _summarised(tmp_path / "other", "speaker", "batch", {}, [801])
+    _summarised(tmp_path / "other", "speaker", "batch", {"ida - mmd": (float("nan"), float("nan"), float("nan"))}, [801])
+    (tmp_path / "other" / "speaker" / "runs.json").unlink()
     table([str(old), f"{new}:label-shift", f"{tmp_path / 'other'}:speaker"], tmp_path)
     rows = [line for line in (tmp_path / "table.md").read_text().splitlines() if line.startswith("| ")][1:]
     assert rows[0].startswith("| channel | group | 801-803, 805 | 48.2 | - | - | - | +2.0 [-0.01, +4.0] | 64.0 |")
     assert rows[1].startswith("| label-shift | batch | 801-810 | 48.2 | - | **-2.4 [-4.4, -0.3] hurts** | - | "
                               "**+4.1 [+1.5, +6.8] helps** |")
-    assert rows[2].startswith("| speaker | batch | 801 | 48.2 | - | - | - | - | 64.0 |") and len(rows) == 3
+    assert rows[2].startswith("| speaker | unknown (no runs.json) | 801 | 48.2 | - | - | - | no conclusion | 64.0 |")
+    assert len(rows) == 3
     assert "- `label-shift`: the channel shift, and half of the target neutral (alignable)" in (tmp_path / "table.md").read_text()
     with pytest.raises(InputError, match="has no results.json: summarise it first"):
         table([str(tmp_path / "absent")], tmp_path)
