@@ -29,7 +29,7 @@ default backbone (``ModelConfig.norm``), recorded in the file as ``settings.norm
 differences with their 95 % t-intervals and verdicts (:func:`didan_lite.verdicts.paired_verdict`), and the
 raw and paired standard deviations. ``--table FOLDER[:SHIFT,...] ...`` gathers summarised folders (or some of their
 shifts) into one table, ``OUT/table.md``: a row per shift and folder, with its backbone and seeds (the README's
-shift bench table).
+shift bench table), and each folder's committed predictions (``predictions.json``) scored against its results.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ if __name__ == "__main__" and not __package__:  # `python benchmarks/shift_bench
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -267,6 +268,8 @@ def summarise(out: Path) -> None:
 
 
 TABLE_CONTRASTS = ("adabn - source-only", "mmd - source-only", "ida - source-only", "ida - mmd")
+PREDICTIONS = "predictions.json"
+"""A summarised folder's committed predictions on its contrasts, for ``--table`` (file, commit, shifts)."""
 
 
 def _seed_ranges(seeds: list[int]) -> str:
@@ -294,8 +297,34 @@ def _contrast_cell(contrast: dict | None) -> str:
     return f"**{text} {contrast['verdict']}**" if contrast["verdict"] in ("helps", "hurts") else text
 
 
+def prediction_outcome(prediction: dict, contrast: dict | None) -> str:
+    """``"held"``, ``"failed"`` or ``"not measured"``: one prediction on a contrast against its paired difference.
+
+    ``prediction`` holds ``mean_between`` (``[low, high]`` in points, inclusive, ``None`` for an open end) and/or
+    ``verdict_in`` (the verdict words it allows, e.g. ``["no conclusion"]``); it holds when every condition does.
+    """
+    if contrast is None or not np.isfinite(contrast["mean"]):
+        return "not measured"
+    low, high = prediction.get("mean_between") or (None, None)
+    held = (low is None or contrast["mean"] >= low) and (high is None or contrast["mean"] <= high)
+    held = held and contrast["verdict"] in prediction.get("verdict_in", [contrast["verdict"]])
+    return "held" if held else "failed"
+
+
+def _predictions(folder: Path) -> dict:
+    """A folder's ``predictions.json`` (empty without one); a prediction without a condition is an error."""
+    predictions = read_json(folder / PREDICTIONS, {"shifts": {}})
+    for shift, listed in predictions["shifts"].items():
+        for prediction in listed:
+            if not {"mean_between", "verdict_in"} & set(prediction):
+                raise InputError(f"{folder / PREDICTIONS}: the prediction {prediction.get('text')!r} on {shift} has no "
+                                 "condition; give it mean_between [low, high] or verdict_in [words].")
+    return predictions
+
+
 def table(folders: list[str], out: Path) -> None:
-    """One row per shift of each summarised folder (``results.json``), in the order given, to ``out/table.md``.
+    """One row per shift of each summarised folder (``results.json``), in the order given, to ``out/table.md``;
+    then every prediction of the folders' ``predictions.json`` on the rows' contrasts, held or failed.
 
     A folder given as ``PATH:SHIFT,SHIFT`` contributes those shifts only.
     """
@@ -304,15 +333,18 @@ def table(folders: list[str], out: Path) -> None:
              "t-intervals, a verdict word where the interval excludes 0 (`didan_lite.verdicts.paired_verdict`). "
              "AdaBN: each source-only network with the target's BatchNorm statistics. Upper bound: trained on the "
              "target's labels (evaluation only). Backbone: the runs' `settings.norm` (a file without it: GroupNorm).",
+             "Predicted: how many of the row's predictions on these contrasts held (listed below the table).",
              "", "| shift | backbone | seeds | source-only | AdaBN - SO | MMD - SO | IDA - SO | IDA - MMD | upper bound "
-             "| folder |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| predicted | folder |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     named: dict[str, str] = {}
+    scored = ["| shift | seeds | contrast | predicted | measured | outcome | prediction |", "|---|---|---|---|---|---|---|"]
     for given in folders:
         path, _, only = given.partition(":")
         folder = Path(path)
         summary = read_json(folder / "results.json", None)
         if summary is None:
             raise InputError(f"{folder} has no results.json: summarise it first (--summarise --out {folder}).")
+        predictions = _predictions(folder)
         wanted = only.split(",") if only else list(summary["shifts"])
         for shift in wanted:
             if shift not in summary["shifts"]:
@@ -324,9 +356,22 @@ def table(folders: list[str], out: Path) -> None:
             upper = f"{means['oracle']:.1f}" if "oracle" in means else "-"
             cells = [_contrast_cell(contrasts.get(name)) for name in TABLE_CONTRASTS]
             named[shift] = _what_differs(shift)
-            lines.append(f"| {shift} | {backbone} | {_seed_ranges(result['seeds'])} | {means['source-only']:.1f} | "
-                         f"{' | '.join(cells)} | {upper} | `{folder}` |")
+            seeds = _seed_ranges(result["seeds"])
+            outcomes = []
+            for prediction in predictions["shifts"].get(shift, []):
+                contrast = contrasts.get(prediction["contrast"])
+                outcomes.append(prediction_outcome(prediction, contrast))
+                scored.append(f"| {shift} | {seeds} | {prediction['contrast']} | {prediction['text']} | "
+                              f"{_contrast_cell(contrast)} | {outcomes[-1]} | `{os.path.normpath(folder / predictions['file'])}` "
+                              f"({predictions['commit']}) |")
+            held = f"{outcomes.count('held')} of {len(outcomes)} held" if outcomes else "-"
+            lines.append(f"| {shift} | {backbone} | {seeds} | {means['source-only']:.1f} | "
+                         f"{' | '.join(cells)} | {upper} | {held} | `{folder}` |")
     lines += ["", *(f"- `{shift}`: {what}" for shift, what in named.items())]
+    lines += ["", "## The predictions, each committed before its runs", "",
+              "Each as its file words it (the commit that added the file, before the runs); the file has the reasons "
+              "and the predictions on other figures. Outcome: `benchmarks.shift_bench.prediction_outcome`.", "",
+              *scored]
     (out / "table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from benchmarks.shift_bench import summarise
 from didan_lite.errors import InputError
 
@@ -35,8 +37,6 @@ def test_a_method_at_a_second_weight_is_its_own_row_paired_with_source_only_and_
 def test_weight_auto_runs_each_method_at_the_rules_choice_and_a_declined_method_copies_source_only(
         tmp_path, monkeypatch):
     import types
-
-    import pytest
 
     import benchmarks.shift_bench as bench
     from didan_lite.model_selection import WeightChoice
@@ -111,9 +111,7 @@ def _summarised(folder, shift: str, norm: str | None, contrasts: dict, seeds: li
     (folder / "results.json").write_text(json.dumps({"provenance": {}, "shifts": {shift: summary}}))
 
 
-def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_words(tmp_path, capsys):
-    import pytest
-
+def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_words(tmp_path):
     from benchmarks.shift_bench import table
 
     old, new = tmp_path / "old", tmp_path / "new"
@@ -123,7 +121,8 @@ def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_word
     _summarised(tmp_path / "other", "speaker", "batch", {"ida - mmd": (float("nan"), float("nan"), float("nan"))}, [801])
     (tmp_path / "other" / "speaker" / "runs.json").unlink()
     table([str(old), f"{new}:label-shift", f"{tmp_path / 'other'}:speaker"], tmp_path)
-    rows = [line for line in (tmp_path / "table.md").read_text().splitlines() if line.startswith("| ")][1:]
+    gathered = (tmp_path / "table.md").read_text().split("## The predictions")[0]
+    rows = [line for line in gathered.splitlines() if line.startswith("| ")][1:]
     assert rows[0].startswith("| channel | group | 801-803, 805 | 48.2 | - | - | - | +2.0 [-0.01, +4.0] | 64.0 |")
     assert rows[1].startswith("| label-shift | batch | 801-810 | 48.2 | - | **-2.4 [-4.4, -0.3] hurts** | - | "
                               "**+4.1 [+1.5, +6.8] helps** |")
@@ -134,3 +133,46 @@ def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_word
         table([str(tmp_path / "absent")], tmp_path)
     with pytest.raises(InputError, match="has no shift 'band'; it has label-shift"):
         table([f"{new}:band"], tmp_path)
+
+
+def test_a_prediction_holds_when_every_condition_does_and_is_not_measured_without_a_difference():
+    from benchmarks.shift_bench import prediction_outcome
+
+    helps = {"mean": 2.4, "low": 0.4, "high": 4.4, "verdict": "helps"}
+    unclear = {"mean": 2.97, "low": -1.7, "high": 7.6, "verdict": "no conclusion"}
+    within_3_unclear = {"mean_between": [-3, 3], "verdict_in": ["no conclusion"]}
+    assert prediction_outcome(within_3_unclear, unclear) == "held"  # the edge counts (inclusive)
+    assert prediction_outcome(within_3_unclear, dict(unclear, mean=3.04)) == "failed"
+    assert prediction_outcome(within_3_unclear, helps) == "failed"  # inside the range, but decided
+    assert prediction_outcome({"mean_between": [0, None], "verdict_in": ["helps"]}, helps) == "held"
+    assert prediction_outcome({"mean_between": [None, 0]}, helps) == "failed"
+    assert prediction_outcome({"verdict_in": ["no conclusion", "hurts"]}, helps) == "failed"
+    assert prediction_outcome({"verdict_in": ["helps"]}, None) == "not measured"
+    assert prediction_outcome({"verdict_in": ["helps"]}, dict(helps, mean=float("nan"))) == "not measured"
+
+
+def test_the_table_scores_each_folders_predictions_and_rejects_one_without_a_condition(tmp_path):
+    from benchmarks.shift_bench import table
+
+    folder = tmp_path / "round"
+    _summarised(folder, "channel", "batch", {"ida - mmd": (2.4, 0.4, 4.4), "mmd - source-only": (2.3, -1.7, 6.3)},
+                list(range(801, 811)))
+    predictions = {"file": "PREDICTION.md", "commit": "abc1234", "shifts": {"channel": [
+        {"contrast": "ida - mmd", "text": "IDA - MMD within +-2, no conclusion", "mean_between": [-2, 2],
+         "verdict_in": ["no conclusion"]},
+        {"contrast": "mmd - source-only", "text": "MMD - SO: mean above 0", "mean_between": [0, None]},
+        {"contrast": "ida - source-only", "text": "IDA - SO helps", "verdict_in": ["helps"]}]}}
+    (folder / "predictions.json").write_text(json.dumps(predictions))
+    table([str(folder)], tmp_path)
+    text = (tmp_path / "table.md").read_text()
+    assert "| 64.0 | 1 of 3 held | `" in text
+    scored = [line for line in text.split("## The predictions")[1].splitlines() if line.startswith("| channel")]
+    assert scored[0].startswith("| channel | 801-810 | ida - mmd | IDA - MMD within +-2, no conclusion | "
+                                "**+2.4 [+0.4, +4.4] helps** | failed | ")
+    assert scored[0].endswith(f"`{folder / 'PREDICTION.md'}` (abc1234) |")
+    assert " | +2.3 [-1.7, +6.3] | held | " in scored[1]
+    assert " | - | not measured | " in scored[2]
+    del predictions["shifts"]["channel"][0]["mean_between"], predictions["shifts"]["channel"][0]["verdict_in"]
+    (folder / "predictions.json").write_text(json.dumps(predictions))
+    with pytest.raises(InputError, match="the prediction 'IDA - MMD within \\+-2, no conclusion' on channel has no condition"):
+        table([str(folder)], tmp_path)
