@@ -297,29 +297,66 @@ def _contrast_cell(contrast: dict | None) -> str:
     return f"**{text} {contrast['verdict']}**" if contrast["verdict"] in ("helps", "hurts") else text
 
 
-def prediction_outcome(prediction: dict, contrast: dict | None) -> str:
+VERDICT_WORDS = ("helps", "hurts", "no conclusion")
+
+
+def prediction_outcome(prediction: dict, contrast: dict | None, seeds: str | None = None) -> str:
     """``"held"``, ``"failed"`` or ``"not measured"``: one prediction on a contrast against its paired difference.
 
     ``prediction`` holds ``mean_between`` (``[low, high]`` in points, inclusive, ``None`` for an open end) and/or
     ``verdict_in`` (the verdict words it allows, e.g. ``["no conclusion"]``); it holds when every condition does.
+    A prediction naming ``seeds`` (``"811-820"``) is not measured by a row of other ``seeds``.
     """
-    if contrast is None or not np.isfinite(contrast["mean"]):
+    if contrast is None or not np.isfinite(contrast["mean"]) or contrast["verdict"] not in VERDICT_WORDS:
+        return "not measured"
+    if seeds is not None and prediction.get("seeds", seeds) != seeds:
         return "not measured"
     low, high = prediction.get("mean_between") or (None, None)
     held = (low is None or contrast["mean"] >= low) and (high is None or contrast["mean"] <= high)
-    held = held and contrast["verdict"] in prediction.get("verdict_in", [contrast["verdict"]])
+    held = held and contrast["verdict"] in prediction.get("verdict_in", VERDICT_WORDS)
     return "held" if held else "failed"
 
 
-def _predictions(folder: Path) -> dict:
-    """A folder's ``predictions.json`` (empty without one); a prediction without a condition is an error."""
-    predictions = read_json(folder / PREDICTIONS, {"shifts": {}})
+def _predictions(folder: Path, shifts: dict) -> dict:
+    """A folder's ``predictions.json`` (no predictions without one), each prediction checked.
+
+    Raises:
+        InputError: the file lacks ``file``, ``commit`` or ``shifts``, names a shift ``shifts`` (the folder's
+            results) lacks, or holds a prediction on another contrast than the table's, or without a condition.
+    """
+    path = folder / PREDICTIONS
+    predictions = read_json(path, None)
+    if predictions is None:
+        return {"shifts": {}}
+    if not isinstance(predictions, dict) or not {"file", "commit", "shifts"} <= set(predictions):
+        raise InputError(f"{path} needs file, commit and shifts (a list of predictions per shift); fix or remove it.")
     for shift, listed in predictions["shifts"].items():
+        if shift not in shifts:
+            raise InputError(f"{path} predicts {shift!r}, which {folder}/results.json lacks; it has {', '.join(shifts)}.")
         for prediction in listed:
-            if not {"mean_between", "verdict_in"} & set(prediction):
-                raise InputError(f"{folder / PREDICTIONS}: the prediction {prediction.get('text')!r} on {shift} has no "
-                                 "condition; give it mean_between [low, high] or verdict_in [words].")
+            where = f"{path}: the prediction {prediction.get('text')!r} on {shift}"
+            if prediction.get("contrast") not in TABLE_CONTRASTS:
+                raise InputError(f"{where} is on {prediction.get('contrast')!r}; name one of {', '.join(TABLE_CONTRASTS)}.")
+            bounds, words = prediction.get("mean_between"), prediction.get("verdict_in")
+            ends = bounds if isinstance(bounds, list) and len(bounds) == 2 else [None, "not a pair"]
+            numbers = [end for end in ends if end is not None]
+            if bounds is not None and not (all(isinstance(end, (int, float)) for end in numbers)
+                                           and (len(numbers) < 2 or numbers[0] <= numbers[1])):
+                raise InputError(f"{where} has mean_between {bounds!r}; give [low, high] with low <= high (null: open).")
+            if words is not None and not (isinstance(words, list) and words and set(words) <= set(VERDICT_WORDS)):
+                raise InputError(f"{where} has verdict_in {words!r}; give a list of {', '.join(VERDICT_WORDS)}.")
+            if not isinstance(prediction.get("seeds", ""), str):
+                raise InputError(f"{where} has seeds {prediction['seeds']!r}; give them as the table does (\"801-810\").")
+            if bounds in (None, [None, None]) and not words:
+                raise InputError(f"{where} has no condition; give it mean_between [low, high] or verdict_in [words].")
     return predictions
+
+
+def _scored_cell(contrast: dict | None) -> str:
+    """A contrast to two decimals, as the predictions are scored (``+2.97 [-1.70, +7.64] no conclusion``)."""
+    if contrast is None or not np.isfinite(contrast["mean"]):
+        return "-" if contrast is None else contrast["verdict"]
+    return f"{contrast['mean']:+.2f} [{contrast['low']:+.2f}, {contrast['high']:+.2f}] {contrast['verdict']}"
 
 
 def table(folders: list[str], out: Path) -> None:
@@ -332,19 +369,20 @@ def table(folders: list[str], out: Path) -> None:
              "Target UAR % of source-only (mean over the seeds); paired differences in points with their 95 % "
              "t-intervals, a verdict word where the interval excludes 0 (`didan_lite.verdicts.paired_verdict`). "
              "AdaBN: each source-only network with the target's BatchNorm statistics. Upper bound: trained on the "
-             "target's labels (evaluation only). Backbone: the runs' `settings.norm` (a file without it: GroupNorm).",
-             "Predicted: how many of the row's predictions on these contrasts held (listed below the table).",
+             "target's labels (evaluation only). Backbone: the runs' `settings.norm` (a file without it: GroupNorm). "
+             "Predicted: how many of the row's committed predictions on these four contrasts held (each listed below "
+             "the table).",
              "", "| shift | backbone | seeds | source-only | AdaBN - SO | MMD - SO | IDA - SO | IDA - MMD | upper bound "
              "| predicted | folder |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     named: dict[str, str] = {}
-    scored = ["| shift | seeds | contrast | predicted | measured | outcome | prediction |", "|---|---|---|---|---|---|---|"]
+    scored = ["| shift | seeds | contrast | prediction | measured | outcome | committed in |", "|---|---|---|---|---|---|---|"]
     for given in folders:
         path, _, only = given.partition(":")
         folder = Path(path)
         summary = read_json(folder / "results.json", None)
         if summary is None:
             raise InputError(f"{folder} has no results.json: summarise it first (--summarise --out {folder}).")
-        predictions = _predictions(folder)
+        predictions = _predictions(folder, summary["shifts"])
         wanted = only.split(",") if only else list(summary["shifts"])
         for shift in wanted:
             if shift not in summary["shifts"]:
@@ -360,17 +398,18 @@ def table(folders: list[str], out: Path) -> None:
             outcomes = []
             for prediction in predictions["shifts"].get(shift, []):
                 contrast = contrasts.get(prediction["contrast"])
-                outcomes.append(prediction_outcome(prediction, contrast))
+                outcomes.append(prediction_outcome(prediction, contrast, seeds))
                 scored.append(f"| {shift} | {seeds} | {prediction['contrast']} | {prediction['text']} | "
-                              f"{_contrast_cell(contrast)} | {outcomes[-1]} | `{os.path.normpath(folder / predictions['file'])}` "
-                              f"({predictions['commit']}) |")
-            held = f"{outcomes.count('held')} of {len(outcomes)} held" if outcomes else "-"
+                              f"{_scored_cell(contrast)} | {outcomes[-1]} | "
+                              f"`{os.path.normpath(folder / predictions['file'])}` ({predictions['commit']}) |")
+            held = f"{outcomes.count('held')} of {len(outcomes)} held" if outcomes else "- (no predictions.json)"
             lines.append(f"| {shift} | {backbone} | {seeds} | {means['source-only']:.1f} | "
                          f"{' | '.join(cells)} | {upper} | {held} | `{folder}` |")
     lines += ["", *(f"- `{shift}`: {what}" for shift, what in named.items())]
     lines += ["", "## The predictions, each committed before its runs", "",
-              "Each as its file words it (the commit that added the file, before the runs); the file has the reasons "
-              "and the predictions on other figures. Outcome: `benchmarks.shift_bench.prediction_outcome`.", "",
+              "Each as its file words it (committed in: the file and the commit that added it, before the runs; the "
+              "file has the reasons and the predictions on other figures). Measured to two decimals, as scored "
+              "(`benchmarks.shift_bench.prediction_outcome`; a range's ends count as inside).", "",
               *scored]
     (out / "table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

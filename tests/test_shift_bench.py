@@ -149,30 +149,51 @@ def test_a_prediction_holds_when_every_condition_does_and_is_not_measured_withou
     assert prediction_outcome({"verdict_in": ["no conclusion", "hurts"]}, helps) == "failed"
     assert prediction_outcome({"verdict_in": ["helps"]}, None) == "not measured"
     assert prediction_outcome({"verdict_in": ["helps"]}, dict(helps, mean=float("nan"))) == "not measured"
+    assert prediction_outcome({"verdict_in": ["hurts"]}, dict(helps, verdict="no verdict: not measured")) == "not measured"
+    assert prediction_outcome({"verdict_in": ["helps"], "seeds": "811-820"}, helps, "801-810") == "not measured"
+    assert prediction_outcome({"verdict_in": ["helps"], "seeds": "811-820"}, helps, "811-820") == "held"
 
 
-def test_the_table_scores_each_folders_predictions_and_rejects_one_without_a_condition(tmp_path):
+def test_the_table_scores_each_folders_predictions_and_rejects_a_file_it_cannot_read(tmp_path):
     from benchmarks.shift_bench import table
 
-    folder = tmp_path / "round"
+    folder, bare = tmp_path / "round" / "shifts", tmp_path / "bare"
     _summarised(folder, "channel", "batch", {"ida - mmd": (2.4, 0.4, 4.4), "mmd - source-only": (2.3, -1.7, 6.3)},
                 list(range(801, 811)))
-    predictions = {"file": "PREDICTION.md", "commit": "abc1234", "shifts": {"channel": [
+    _summarised(bare, "none", "batch", {}, [801, 802, 803])
+    predictions = {"file": "../PREDICTION.md", "commit": "abc1234", "shifts": {"channel": [
         {"contrast": "ida - mmd", "text": "IDA - MMD within +-2, no conclusion", "mean_between": [-2, 2],
          "verdict_in": ["no conclusion"]},
         {"contrast": "mmd - source-only", "text": "MMD - SO: mean above 0", "mean_between": [0, None]},
         {"contrast": "ida - source-only", "text": "IDA - SO helps", "verdict_in": ["helps"]}]}}
     (folder / "predictions.json").write_text(json.dumps(predictions))
-    table([str(folder)], tmp_path)
+    table([str(folder), str(bare)], tmp_path)
     text = (tmp_path / "table.md").read_text()
     assert "| 64.0 | 1 of 3 held | `" in text
+    assert "| 64.0 | - (no predictions.json) | `" in text
     scored = [line for line in text.split("## The predictions")[1].splitlines() if line.startswith("| channel")]
     assert scored[0].startswith("| channel | 801-810 | ida - mmd | IDA - MMD within +-2, no conclusion | "
-                                "**+2.4 [+0.4, +4.4] helps** | failed | ")
-    assert scored[0].endswith(f"`{folder / 'PREDICTION.md'}` (abc1234) |")
-    assert " | +2.3 [-1.7, +6.3] | held | " in scored[1]
+                                "+2.40 [+0.40, +4.40] helps | failed | ")
+    assert scored[0].endswith(f"`{tmp_path / 'round' / 'PREDICTION.md'}` (abc1234) |")  # the ../ resolved
+    assert " | +2.30 [-1.70, +6.30] no conclusion | held | " in scored[1]
     assert " | - | not measured | " in scored[2]
-    del predictions["shifts"]["channel"][0]["mean_between"], predictions["shifts"]["channel"][0]["verdict_in"]
-    (folder / "predictions.json").write_text(json.dumps(predictions))
-    with pytest.raises(InputError, match="the prediction 'IDA - MMD within \\+-2, no conclusion' on channel has no condition"):
-        table([str(folder)], tmp_path)
+    assert len(scored) == 3
+
+    def refused(change, message):
+        broken = json.loads(json.dumps(predictions))
+        change(broken)
+        (folder / "predictions.json").write_text(json.dumps(broken))
+        with pytest.raises(InputError, match=message):
+            table([str(folder)], tmp_path)
+
+    first = lambda p: p["shifts"]["channel"][0]  # noqa: E731
+    refused(lambda p: first(p).update(mean_between=[None, None], verdict_in=None),
+            r"the prediction 'IDA - MMD within \+-2, no conclusion' on channel has no condition")
+    refused(lambda p: first(p).update(contrast="ida-mmd"), "is on 'ida-mmd'; name one of adabn - source-only")
+    refused(lambda p: first(p).update(verdict_in="no conclusion"), "has verdict_in 'no conclusion'; give a list of")
+    refused(lambda p: first(p).update(verdict_in=["maybe"]), "has verdict_in \\['maybe'\\]")
+    refused(lambda p: first(p).update(mean_between=[2, -2]), "has mean_between \\[2, -2\\]; give \\[low, high\\]")
+    refused(lambda p: first(p).update(mean_between=[0]), "has mean_between \\[0\\]")
+    refused(lambda p: first(p).update(seeds=[801, 810]), "has seeds \\[801, 810\\]")
+    refused(lambda p: p["shifts"].update(band=[]), "predicts 'band', which .* lacks; it has channel")
+    refused(lambda p: p.pop("commit"), "needs file, commit and shifts")
