@@ -32,6 +32,7 @@ import numpy as np
 
 from didan_lite.atomic import atomic_write
 from didan_lite.experiment import load_task
+from didan_lite.features import SpecMasks
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import ModelConfig
 from didan_lite.config import ExperimentConfig
@@ -48,6 +49,7 @@ CANDIDATES: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "batch-900": (ModelConfig(norm="batch"), TrainConfig(steps_per_epoch=45)),
     "group-900": (ModelConfig(norm="group"), TrainConfig(steps_per_epoch=45)),
     "batch-900-wide": (ModelConfig(norm="batch", conv_channels=(16, 32, 64, 128)), TrainConfig(steps_per_epoch=45)),
+    "batch-900-masked": (ModelConfig(norm="batch"), TrainConfig(steps_per_epoch=45, spec_masks=SpecMasks())),
 }
 
 

@@ -92,13 +92,20 @@ def read_json(path: Path, default):
         raise InputError(f"{path} is not UTF-8 text, so not a JSON file this script wrote; move it away.") from None
 
 
+def backbone_name(norm: str, spec_masks: dict | None = None) -> str:
+    """A backbone as folders record it: the normalisation layer, ``+spec-masks`` when the source batches were masked."""
+    return norm + ("+spec-masks" if spec_masks else "")
+
+
 def backbone_of(grid: dict) -> str | None:
-    """The normalisation layer (``ModelConfig.norm``) of a ``grid.json``'s runs; None for a folder without runs.
+    """The backbone (:func:`backbone_name`) of a ``grid.json``'s runs; None for a folder without runs.
 
     A folder written before ``--norm`` existed records none: its runs used the GroupNorm default of that time.
     """
-    norm = (grid.get("settings") or {}).get("norm")
-    return norm if norm is not None or not grid.get("rows") else "group"
+    settings = grid.get("settings") or {}
+    if settings.get("norm") is None:
+        return "group" if grid.get("rows") else None
+    return backbone_name(settings["norm"], settings.get("spec_masks"))
 
 
 def write_json(path: Path, payload) -> None:

@@ -19,7 +19,7 @@ from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
 from didan_lite.verdicts import paired_verdict
 
-from benchmarks.grid_io import read_json, required, write_json
+from benchmarks.grid_io import backbone_of, read_json, required, write_json
 
 OLD_CLASS_FIGURE = "knn_class_agreement"
 """Round 9's class figure (features standardised over source + target before the vote); marked †."""
@@ -168,8 +168,14 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
     runs) fills the held-out source column where a row has none.
 
     Raises:
-        InputError: no rows, a task of ``pool`` without rows, or a task whose number of emotions is unknown.
+        InputError: no rows, a task of ``pool`` without rows, a task whose number of emotions is unknown, or folders
+        of different backbones (:func:`benchmarks.grid_io.backbone_of`).
     """
+    backbones = {backbone_of(read_json(f / "grid.json", {})): f for f in folders} if folders else {}
+    backbones.pop(None, None)
+    if len(backbones) > 1:
+        raise InputError("the folders ran different backbones (" + ", ".join(f"{b!r} in {f}" for b, f in backbones.items())
+                         + "); summarise one backbone at a time.")
     rows, runs, dropped, choices = merged_rows(folders, heldout)
     if not rows:
         raise InputError(f"no grid.json with rows in {[str(f) for f in folders]}.")

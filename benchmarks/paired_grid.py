@@ -26,7 +26,8 @@ Resume: a row already in ``OUT/grid.json`` (or in the ``grid.json`` of a ``--don
 (task, method, seed, weight, channel) is not trained again, a choice already in ``OUT/selection.json`` is
 reused (with its selection seed), and an interrupted run resumes from its checkpoint (``OUT/checkpoints``);
 ``--plan`` lists what a call would train, and trains nothing. ``--norm`` trains every method on another
-normalisation layer (``ModelConfig.norm``); a folder holds one backbone (recorded under ``settings``). After every run ``metrics.json`` (the CLI's format, every run of the folder) and
+normalisation layer (``ModelConfig.norm``) and ``--spec-masks`` masks every source batch (``TrainConfig.spec_masks``,
+the defaults of :class:`didan_lite.features.SpecMasks`); a folder holds one backbone (recorded under ``settings``). After every run ``metrics.json`` (the CLI's format, every run of the folder) and
 ``grid.json`` are rewritten atomically. ``--target-channel telephone`` re-records the target first
 (``cross_corpus.rerecorded``); the task is then named e.g. ``B-C+telephone``.
 
@@ -67,6 +68,7 @@ from didan_lite.experiment import (
     load_task,
     run_classical,
 )
+from didan_lite.features import SpecMasks
 from didan_lite.folders import hold_folder
 from didan_lite.validation import MAX_SEED, check_writable_folder
 from didan_lite.manifest import balanced_subset, read_manifest
@@ -77,7 +79,7 @@ from didan_lite.report import write_metrics
 
 from benchmarks.cross_corpus import CHANNELS, rerecorded
 from data_fetch import task_manifest_paths as task_manifests
-from benchmarks.grid_io import backbone_of, parse_seeds, provenance, read_json, required, write_json
+from benchmarks.grid_io import backbone_name, backbone_of, parse_seeds, provenance, read_json, required, write_json
 from benchmarks.grid_summary import summarise
 
 RENAMED = {"source_heldout_uar": "source_uar", "feature_effective_rank": "feature_rank",
@@ -107,11 +109,13 @@ def parse_weights(text: str, methods: list[str]) -> dict[str, float | str]:
     return weights
 
 
-def grid_config(fast: bool, epochs: int | None, norm: str | None = None) -> ExperimentConfig:
+def grid_config(fast: bool, epochs: int | None, norm: str | None = None, spec_masks: SpecMasks | None = None) -> ExperimentConfig:
     """The library's defaults (or :data:`didan_lite.presets.FAST`), quiet, without the target monitor; ``norm``
-    replaces the backbone's normalisation layer (``ModelConfig.norm``) for every method."""
+    replaces the backbone's normalisation layer (``ModelConfig.norm``) and ``spec_masks`` masks the source batches
+    (``TrainConfig.spec_masks``), for every method."""
     config = FAST.config if fast else ExperimentConfig()
-    train = dataclasses.replace(config.train, progress=False, monitor_every=0, **({} if epochs is None else {"epochs": epochs}))
+    train = dataclasses.replace(config.train, progress=False, monitor_every=0, spec_masks=spec_masks,
+                                **({} if epochs is None else {"epochs": epochs}))
     model = config.model if norm is None else dataclasses.replace(config.model, norm=norm)
     return dataclasses.replace(config, train=train, model=model)
 
@@ -214,7 +218,9 @@ def run_grid(args: argparse.Namespace) -> None:
         raise InputError(f"--selection-seed {args.selection_seed} is out of range; a seed must lie in [0, {MAX_SEED}].")
     weights = parse_weights(args.weights, methods)
     heldout = read_json(required(Path(args.heldout), "--heldout file"), {}) if args.heldout else {}
-    config = grid_config(args.fast, args.epochs, args.norm)
+    config = grid_config(args.fast, args.epochs, args.norm, SpecMasks() if args.spec_masks else None)
+    masks = None if config.train.spec_masks is None else dataclasses.asdict(config.train.spec_masks)
+    backbone = backbone_name(config.model.norm, masks)
     name = args.task + (f"+{args.target_channel}" if args.target_channel else "")
     grid = read_json(out / "grid.json", {"rows": []})
     other = sorted({r["task"] for r in grid["rows"]} - {name})
@@ -222,9 +228,9 @@ def run_grid(args: argparse.Namespace) -> None:
         raise InputError(f"{out / 'grid.json'} holds task(s) {other}, not {name}; one folder per task: give another --out.")
     for path, advice in [(out / "grid.json", "give another --out"),
                          *((required(f / "grid.json", "--done-in: grid"), "leave it out of --done-in") for f in args.done_in)]:
-        stored_norm = backbone_of(read_json(path, {}))
-        if stored_norm not in (None, config.model.norm):
-            raise InputError(f"{path} holds runs of the {stored_norm!r} backbone, not {config.model.norm!r} (--norm); "
+        stored = backbone_of(read_json(path, {}))
+        if stored not in (None, backbone):
+            raise InputError(f"{path} holds runs of the {stored!r} backbone, not {backbone!r} (--norm, --spec-masks); "
                              f"one backbone per folder: {advice}.")
 
     source, target, emotions = task_manifests(args.task, args.data_root)
@@ -281,7 +287,8 @@ def run_grid(args: argparse.Namespace) -> None:
                                            "invocations": [*invocations, {**invocation, "elapsed_s": time.perf_counter() - began}],
                                            "settings": {"methods": methods, "seeds": seeds, "weights": weights,
                                                         "fast": args.fast, "channel": args.target_channel,
-                                                        "epochs": config.train.epochs, "norm": config.model.norm},
+                                                        "epochs": config.train.epochs, "norm": config.model.norm,
+                                                        "spec_masks": masks},
                                            "selection": chosen, "rows": rows})
             print(json.dumps(rows[-1]), flush=True)
 
@@ -306,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--norm", choices=NORMS,
                         help="the backbone's normalisation layer for every method (default: the library's, ModelConfig.norm)")
+    parser.add_argument("--spec-masks", action="store_true",
+                        help="mask every source batch during training (didan_lite.SpecMasks' defaults) for every method")
     parser.add_argument("--done-in", nargs="*", type=Path, default=[],
                         help="other folders of the same task whose grid.json rows count as done (not trained here)")
     parser.add_argument("--plan", action="store_true",

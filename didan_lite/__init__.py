@@ -37,7 +37,7 @@ _NAMES: dict[str, list[str]] = {
     "didan_lite.errors": ["InputError"],
     "didan_lite.teaching.exercises": _EXERCISES,
     "didan_lite.experiment": ["compare", "results_markdown", "run_method"],
-    "didan_lite.features": ["FeatureConfig", "load_audio", "spectrogram"],
+    "didan_lite.features": ["FeatureConfig", "SpecMasks", "load_audio", "spec_mask", "spectrogram"],
     "didan_lite.teaching.listening": ["audio_player", "audio_table"],
     "didan_lite.metrics": [
         "class_alignment", "confusion", "effective_rank", "proxy_a_distance", "unweighted_average_recall",

@@ -276,6 +276,43 @@ def random_crop(batch: torch.Tensor, n_frames: int, generator: torch.Generator |
     return torch.gather(batch, 2, index[:, None, :].expand(-1, batch.shape[1], -1))
 
 
+@dataclass(frozen=True)
+class SpecMasks:
+    """Masks of training spectrograms (SpecAugment's frequency and time masks, Park et al., 2019).
+
+    Per utterance, ``freq_masks`` bands of 0 to ``max_bins`` adjacent bins and ``time_masks`` spans of 0 to
+    ``max_frames`` adjacent frames are set to 0, the mean of standardised input; widths and positions are uniform.
+    """
+
+    freq_masks: int = 2
+    max_bins: int = 8
+    time_masks: int = 2
+    max_frames: int = 12
+
+    def __post_init__(self) -> None:
+        values = dataclasses.astuple(self)
+        if not all(isinstance(value, int) and not isinstance(value, bool) and value >= 0 for value in values):
+            raise InputError(f"SpecMasks settings must be whole numbers >= 0; got {self}.")
+
+
+def spec_mask(batch: torch.Tensor, masks: SpecMasks, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``batch`` with the frequency bands and time spans of ``masks`` set to 0, drawn per example from ``generator``.
+
+    Shape:
+        (B, n_bins, T) -> (B, n_bins, T)
+    """
+    keep = torch.ones(batch.shape, dtype=torch.bool)
+    for count, widest, axis in ((masks.freq_masks, masks.max_bins, 1), (masks.time_masks, masks.max_frames, 2)):
+        size = batch.shape[axis]
+        positions = torch.arange(size)
+        for _ in range(count):
+            width = torch.randint(0, min(widest, size) + 1, (batch.shape[0],), generator=generator)
+            start = (torch.rand(batch.shape[0], generator=generator) * (size - width + 1)).long()
+            inside = (positions >= start[:, None]) & (positions < (start + width)[:, None])  # (B, size)
+            keep &= ~(inside[:, :, None] if axis == 1 else inside[:, None, :])
+    return batch * keep.to(batch.device, batch.dtype)
+
+
 def file_digest(path: str | os.PathLike) -> str:
     """SHA-1 of a file's bytes: the cache key does not depend on its name or place."""
     digest = hashlib.sha1()

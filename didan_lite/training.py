@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from didan_lite import __version__, checkpoints
 from didan_lite.alignment import AlignmentLoss
 from didan_lite.errors import InputError, TrainingDiverged
-from didan_lite.features import random_crop
+from didan_lite.features import SpecMasks, random_crop, spec_mask
 from didan_lite.metrics import unweighted_average_recall
 from didan_lite.model import DIDAN, ModelConfig, set_exact_statistics
 from didan_lite.progress import progress_bar
@@ -92,6 +92,9 @@ class TrainConfig:
     warmup_epochs: int = 5
     n_frames: int | None = None
     """Crop length for random-crop training; ``None`` trains on the stored length."""
+    spec_masks: SpecMasks | None = None
+    """Frequency and time masks of every *source* batch (:func:`didan_lite.features.spec_mask`), drawn from the
+    run's augmentation generator; target batches are never masked. ``None``: no masks."""
     device: str = "auto"
     mixed_precision: bool = True
     """Autocast of the network on CUDA (alignment terms stay float32): bfloat16 where the GPU has it natively,
@@ -109,6 +112,8 @@ class TrainConfig:
         if (self.epochs < 1 or self.batch_size < 2 or not 0 < self.learning_rate < math.inf
                 or (self.steps_per_epoch is not None and self.steps_per_epoch < 1)):
             raise InputError(f"Training settings out of range: {self}.")
+        if self.spec_masks is not None and not isinstance(self.spec_masks, SpecMasks):
+            raise InputError(f"spec_masks must be a SpecMasks or None; got {self.spec_masks!r}.")
         check_alignment_weight(self.alignment_weight)
 
     def weight_at(self, epoch: int) -> float:
@@ -304,6 +309,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
             index_t = cycles["target"].next(batch).to(device)
             x_s, y_s = source.x[index_s], source.y[index_s]
             x_s = _augment(x_s, config, generators["augment"])
+            if config.spec_masks is not None:
+                x_s = spec_mask(x_s, config.spec_masks, generators["augment"])
             x_t = _augment(target_x[index_t], config, generators["target"])  # drawn every step, fed or not
             inputs = torch.cat([x_s, x_t]) if aligning else x_s
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):

@@ -14,7 +14,9 @@ import torch
 import didan_lite.features as features
 import didan_lite.normalisation as normalisation
 from didan_lite.errors import InputError
-from didan_lite.features import FeatureConfig, extract_corpus, fix_length, load_audio, random_crop, spectrogram
+from didan_lite.features import (
+    FeatureConfig, SpecMasks, extract_corpus, fix_length, load_audio, random_crop, spec_mask, spectrogram,
+)
 from didan_lite.normalisation import (
     corpus_statistics,
     normalise_by_group,
@@ -79,6 +81,36 @@ def test_random_crop_takes_contiguous_windows():
     assert crops.shape == (5, 2, 6)
     assert torch.all(crops[:, :, 1:] - crops[:, :, :-1] == 1)  # consecutive frames
     assert len({float(c) for c in crops[:, 0, 0]}) > 1  # offsets differ between examples
+
+
+def test_spec_masks_zero_contiguous_bands_and_spans_within_their_widths():
+    batch = torch.ones(200, 64, 125)
+    masked = spec_mask(batch, SpecMasks(freq_masks=1, max_bins=8, time_masks=0), torch.Generator().manual_seed(0))
+    zero_bins = (masked == 0).all(2)  # (B, bins): a whole bin zeroed across time
+    widths = zero_bins.sum(1)
+    assert (masked == 0).sum() == 125 * widths.sum()  # nothing else zeroed
+    assert widths.max() <= 8 and set(widths.tolist()) == set(range(9))  # 0 to 8 bins, every width drawn
+    first = zero_bins.float().argmax(1)
+    for row, start, width in zip(zero_bins, first, widths):
+        assert row[start : start + width].all()  # one contiguous band
+    assert len(set(first[widths > 0].tolist())) > 10  # positions differ between examples
+    spans = spec_mask(batch, SpecMasks(freq_masks=0, time_masks=2, max_frames=12), torch.Generator().manual_seed(1))
+    assert ((spans == 0).all(1).sum(1) <= 24).all() and ((spans == 0).any(1) == (spans == 0).all(1)).all()
+
+
+def test_spec_masks_are_drawn_from_the_generator_given():
+    batch = torch.randn(8, 16, 30)
+    first, again = (spec_mask(batch, SpecMasks(), torch.Generator().manual_seed(4)) for _ in range(2))
+    assert torch.equal(first, again) and not torch.equal(first, spec_mask(batch, SpecMasks(), torch.Generator().manual_seed(5)))
+    assert torch.equal(spec_mask(batch, SpecMasks(0, 8, 0, 12)), batch)  # no masks: unchanged
+    wider = spec_mask(torch.ones(50, 4, 5), SpecMasks(3, 99, 3, 99), torch.Generator().manual_seed(0))
+    assert wider.shape == (50, 4, 5) and (wider == 0).all(2).any()  # a width beyond the axis is clipped to it
+
+
+@pytest.mark.parametrize("bad", [dict(freq_masks=-1), dict(max_bins=2.5), dict(time_masks=True)])
+def test_spec_masks_refuse_settings_that_are_not_counts(bad):
+    with pytest.raises(InputError, match="SpecMasks settings must be whole numbers"):
+        SpecMasks(**bad)
 
 
 @pytest.mark.parametrize(

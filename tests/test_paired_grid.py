@@ -296,6 +296,18 @@ def test_the_batchnorm_backbone_gives_the_adabn_row_and_a_folder_keeps_one_backb
     rows = json.loads((group / "grid.json").read_text())["rows"]
     assert all(r.get("target_uar_target_statistics") is None for r in rows)  # only a BatchNorm network has them
 
+    masked = tmp_path / "masked"  # masked source batches are another backbone: a folder of their own, summarised apart
+    assert grid.main([*argv[:-1], str(masked), "--norm", "batch", "--spec-masks"]) == 0
+    assert json.loads((masked / "grid.json").read_text())["settings"]["spec_masks"] == {
+        "freq_masks": 2, "max_bins": 8, "time_masks": 2, "max_frames": 12}
+    capsys.readouterr()
+    for args in ([*argv[:-1], str(masked), "--norm", "batch"], [*argv[:-1], str(out), "--norm", "batch", "--spec-masks"]):
+        assert grid.main(args) == 2
+        assert "backbone, not 'batch" in capsys.readouterr().err
+    assert grid.main(["--summarise", str(out), str(masked), "--out", str(tmp_path / "mixed")]) == 2
+    message = capsys.readouterr().err
+    assert "different backbones ('batch' in" in message and "'batch+spec-masks' in" in message
+
     legacy = tmp_path / "legacy"  # a folder written before --norm existed ran GroupNorm, the default of its time
     shutil.copytree(group, legacy)
     old = json.loads((legacy / "grid.json").read_text())

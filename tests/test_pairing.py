@@ -9,6 +9,7 @@ import torch
 
 from conftest import blob_domain
 from didan_lite.alignment import AlignmentLoss, make_alignment
+from didan_lite.features import SpecMasks
 from didan_lite.model import DIDAN, ModelConfig, domain_statistics, set_exact_statistics
 from didan_lite.training import TrainConfig, train_didan
 
@@ -60,6 +61,18 @@ def test_a_method_at_weight_zero_is_source_only_bit_for_bit(method):
                           config=config, model_config=SMALL, seed=5).model
     for name, value in _weights(alone).items():
         assert torch.equal(value, _weights(aligned)[name]), name
+
+
+def test_spectrogram_masks_pair_source_only_with_a_method_at_weight_zero_and_change_the_run():
+    source, target = blob_domain(32, 0.0, 0), blob_domain(24, 2.0, 1)
+    masked = dataclasses.replace(FAST, alignment_weight=0.0, spec_masks=SpecMasks(max_bins=3, max_frames=4))
+    alone = train_didan(source, target, 2, config=masked, model_config=SMALL, seed=5).model
+    aligned = train_didan(source, target, 2, alignment=make_alignment("ida", feature_dims=[16, 8, 2], class_names=NAMES),
+                          config=masked, model_config=SMALL, seed=5).model
+    plain = train_didan(source, target, 2, config=dataclasses.replace(masked, spec_masks=None), model_config=SMALL,
+                        seed=5).model
+    assert all(torch.equal(a, b) for a, b in zip(_weights(alone).values(), _weights(aligned).values()))
+    assert not all(torch.equal(a, b) for a, b in zip(_weights(alone).values(), _weights(plain).values()))
 
 
 def test_dropout_masks_come_from_the_run_not_the_global_generator():
