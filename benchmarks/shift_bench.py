@@ -44,7 +44,6 @@ if __name__ == "__main__" and not __package__:  # `python benchmarks/shift_bench
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
@@ -62,6 +61,7 @@ from didan_lite.validation import alignment_weight
 from didan_lite.verdicts import paired_verdict
 
 from benchmarks.grid_io import backbone_of, parse_seeds, provenance, read_json, write_json
+from benchmarks.shift_table import labelled, table, what_differs
 
 METHODS = ("source-only", "mmd", "ida", "ida-oneway", "ida-oneway-floored")
 CONTRASTS = (("mmd", "source-only"), ("ida", "source-only"), ("ida-oneway", "source-only"),
@@ -187,21 +187,6 @@ def run(args) -> None:
                 write_json(path, record)
 
 
-def _labelled(runs: list[dict]) -> list[dict]:
-    """The runs of one shift, a method run at another weight than the shift's usual one named ``method@weight``."""
-    weights = [r["weight"] for r in runs if r["weight"] is not None]
-    usual = max(sorted(set(weights)), key=weights.count) if weights else None  # a tie: the smallest
-    return [r if r["weight"] in (None, usual) else dict(r, method=f"{r['method']}@{r['weight']:g}") for r in runs]
-
-
-def _what_differs(shift: str) -> str:
-    """A shift's factor in words, with whether alignment could undo it; a real task's data."""
-    if shift not in SHIFTS:
-        return "real task, full-mode data" + (", the CASIA target half neutral" if shift == "B-C-skewed" else "")
-    factor = SHIFTS[shift].factor
-    return factor if shift == "none" else f"{factor} ({'alignable' if SHIFTS[shift].alignable else 'negative control'})"
-
-
 def summarise(out: Path) -> None:
     records = {path.parent.name: read_json(path, None) for path in sorted(out.glob("*/runs.json"))}
     rows = [row for record in records.values() for row in record["rows"]]
@@ -216,13 +201,13 @@ def summarise(out: Path) -> None:
              "(ORACLE, evaluation only), scored on its held-out speakers.", ""]
     summary = {}
     for shift in (*SHIFTS, *REAL_TASKS):
-        runs = _labelled([r for r in rows if r["shift"] == shift])
+        runs = labelled([r for r in rows if r["shift"] == shift])
         if not runs:
             continue
         methods = [*METHODS, *sorted({r["method"] for r in runs} - {*METHODS, "oracle"})]
         contrasts = [*CONTRASTS, *((m, b) for m in methods if m not in METHODS for b in ("source-only", "mmd"))]
         seeds = sorted({r["seed"] for r in runs if r["method"] == "source-only"})
-        what = _what_differs(shift)
+        what = what_differs(shift)
         budgets = sorted({r.get("budget", "full" if shift in REAL_TASKS else "fast") for r in runs})
         lines += [f"## {shift}: {what}; {' and '.join(budgets)} training budget",
                   "", f"Seeds: {', '.join(map(str, seeds))}.", "",
@@ -264,154 +249,6 @@ def summarise(out: Path) -> None:
         lines.append("")
     write_json(out / "results.json", {"provenance": {k: r["provenance"] for k, r in records.items()}, "shifts": summary})
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
-
-
-TABLE_CONTRASTS = ("adabn - source-only", "mmd - source-only", "ida - source-only", "ida - mmd")
-PREDICTIONS = "predictions.json"
-"""A summarised folder's committed predictions on its contrasts, for ``--table`` (file, commit, shifts)."""
-
-
-def _seed_ranges(seeds: list[int]) -> str:
-    """``[801, 802, 803, 805]`` -> ``"801-803, 805"``."""
-    ranges: list[list[int]] = []
-    for seed in sorted(seeds):
-        if ranges and seed == ranges[-1][1] + 1:
-            ranges[-1][1] = seed
-        else:
-            ranges.append([seed, seed])
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
-
-
-def _points(value: float) -> str:
-    """Points with one decimal, two where one would print a signed zero (``-0.01``, not ``-0.0``)."""
-    return f"{value:+.2f}" if 0.005 <= abs(value) < 0.05 else "0.0" if abs(value) < 0.005 else f"{value:+.1f}"
-
-
-def _contrast_cell(contrast: dict | None) -> str:
-    if contrast is None:
-        return "-"
-    if not np.isfinite(contrast["mean"]):
-        return contrast["verdict"]  # e.g. "no verdict: not measured"
-    text = f"{_points(contrast['mean'])} [{_points(contrast['low'])}, {_points(contrast['high'])}]"
-    return f"**{text} {contrast['verdict']}**" if contrast["verdict"] in ("helps", "hurts") else text
-
-
-VERDICT_WORDS = ("helps", "hurts", "no conclusion")
-
-
-def prediction_outcome(prediction: dict, contrast: dict | None, seeds: str | None = None) -> str:
-    """``"held"``, ``"failed"`` or ``"not measured"``: one prediction on a contrast against its paired difference.
-
-    ``prediction`` holds ``mean_between`` (``[low, high]`` in points, inclusive, ``None`` for an open end) and/or
-    ``verdict_in`` (the verdict words it allows, e.g. ``["no conclusion"]``); it holds when every condition does.
-    A prediction naming ``seeds`` (``"811-820"``) is not measured by a row of other ``seeds``.
-    """
-    if contrast is None or not np.isfinite(contrast["mean"]) or contrast["verdict"] not in VERDICT_WORDS:
-        return "not measured"
-    if seeds is not None and prediction.get("seeds", seeds) != seeds:
-        return "not measured"
-    low, high = prediction.get("mean_between") or (None, None)
-    held = (low is None or contrast["mean"] >= low) and (high is None or contrast["mean"] <= high)
-    held = held and contrast["verdict"] in prediction.get("verdict_in", VERDICT_WORDS)
-    return "held" if held else "failed"
-
-
-def _predictions(folder: Path, shifts: dict) -> dict:
-    """A folder's ``predictions.json`` (no predictions without one), each prediction checked.
-
-    Raises:
-        InputError: the file lacks ``file``, ``commit`` or ``shifts``, names a shift ``shifts`` (the folder's
-            results) lacks, or holds a prediction on another contrast than the table's, or without a condition.
-    """
-    path = folder / PREDICTIONS
-    predictions = read_json(path, None)
-    if predictions is None:
-        return {"shifts": {}}
-    if not isinstance(predictions, dict) or not {"file", "commit", "shifts"} <= set(predictions):
-        raise InputError(f"{path} needs file, commit and shifts (a list of predictions per shift); fix or remove it.")
-    for shift, listed in predictions["shifts"].items():
-        if shift not in shifts:
-            raise InputError(f"{path} predicts {shift!r}, which {folder}/results.json lacks; it has {', '.join(shifts)}.")
-        for prediction in listed:
-            where = f"{path}: the prediction {prediction.get('text')!r} on {shift}"
-            if prediction.get("contrast") not in TABLE_CONTRASTS:
-                raise InputError(f"{where} is on {prediction.get('contrast')!r}; name one of {', '.join(TABLE_CONTRASTS)}.")
-            bounds, words = prediction.get("mean_between"), prediction.get("verdict_in")
-            ends = bounds if isinstance(bounds, list) and len(bounds) == 2 else [None, "not a pair"]
-            numbers = [end for end in ends if end is not None]
-            if bounds is not None and not (all(isinstance(end, (int, float)) for end in numbers)
-                                           and (len(numbers) < 2 or numbers[0] <= numbers[1])):
-                raise InputError(f"{where} has mean_between {bounds!r}; give [low, high] with low <= high (null: open).")
-            if words is not None and not (isinstance(words, list) and words and set(words) <= set(VERDICT_WORDS)):
-                raise InputError(f"{where} has verdict_in {words!r}; give a list of {', '.join(VERDICT_WORDS)}.")
-            if not isinstance(prediction.get("seeds", ""), str):
-                raise InputError(f"{where} has seeds {prediction['seeds']!r}; give them as the table does (\"801-810\").")
-            if bounds in (None, [None, None]) and not words:
-                raise InputError(f"{where} has no condition; give it mean_between [low, high] or verdict_in [words].")
-    return predictions
-
-
-def _scored_cell(contrast: dict | None) -> str:
-    """A contrast to two decimals, as the predictions are scored (``+2.97 [-1.70, +7.64] no conclusion``)."""
-    if contrast is None or not np.isfinite(contrast["mean"]):
-        return "-" if contrast is None else contrast["verdict"]
-    return f"{contrast['mean']:+.2f} [{contrast['low']:+.2f}, {contrast['high']:+.2f}] {contrast['verdict']}"
-
-
-def table(folders: list[str], out: Path) -> None:
-    """One row per shift of each summarised folder (``results.json``), in the order given, to ``out/table.md``;
-    then every prediction of the folders' ``predictions.json`` on the rows' contrasts, held or failed.
-
-    A folder given as ``PATH:SHIFT,SHIFT`` contributes those shifts only.
-    """
-    lines = ["# The shift bench, gathered", "",
-             "Target UAR % of source-only (mean over the seeds); paired differences in points with their 95 % "
-             "t-intervals, a verdict word where the interval excludes 0 (`didan_lite.verdicts.paired_verdict`). "
-             "AdaBN: each source-only network with the target's BatchNorm statistics. Upper bound: trained on the "
-             "target's labels (evaluation only). Backbone: the runs' `settings.norm` (a file without it: GroupNorm). "
-             "Predicted: how many of the row's committed predictions on these four contrasts held (each listed below "
-             "the table).",
-             "", "| shift | backbone | seeds | source-only | AdaBN - SO | MMD - SO | IDA - SO | IDA - MMD | upper bound "
-             "| predicted | folder |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    named: dict[str, str] = {}
-    scored = ["| shift | seeds | contrast | prediction | measured | outcome | committed in |", "|---|---|---|---|---|---|---|"]
-    for given in folders:
-        path, _, only = given.partition(":")
-        folder = Path(path)
-        summary = read_json(folder / "results.json", None)
-        if summary is None:
-            raise InputError(f"{folder} has no results.json: summarise it first (--summarise --out {folder}).")
-        predictions = _predictions(folder, summary["shifts"])
-        wanted = only.split(",") if only else list(summary["shifts"])
-        for shift in wanted:
-            if shift not in summary["shifts"]:
-                raise InputError(f"{folder}/results.json has no shift {shift!r}; it has "
-                                 f"{', '.join(summary['shifts'])}.")
-            result = summary["shifts"][shift]
-            backbone = backbone_of(read_json(folder / shift / "runs.json", {})) or "unknown (no runs.json)"
-            means, contrasts = result["means"], result["contrasts"]
-            upper = f"{means['oracle']:.1f}" if "oracle" in means else "-"
-            cells = [_contrast_cell(contrasts.get(name)) for name in TABLE_CONTRASTS]
-            named[shift] = _what_differs(shift)
-            seeds = _seed_ranges(result["seeds"])
-            outcomes = []
-            for prediction in predictions["shifts"].get(shift, []):
-                contrast = contrasts.get(prediction["contrast"])
-                outcomes.append(prediction_outcome(prediction, contrast, seeds))
-                scored.append(f"| {shift} | {seeds} | {prediction['contrast']} | {prediction['text']} | "
-                              f"{_scored_cell(contrast)} | {outcomes[-1]} | "
-                              f"`{os.path.normpath(folder / predictions['file'])}` ({predictions['commit']}) |")
-            held = f"{outcomes.count('held')} of {len(outcomes)} held" if outcomes else "- (no predictions.json)"
-            lines.append(f"| {shift} | {backbone} | {seeds} | {means['source-only']:.1f} | "
-                         f"{' | '.join(cells)} | {upper} | {held} | `{folder}` |")
-    lines += ["", *(f"- `{shift}`: {what}" for shift, what in named.items())]
-    lines += ["", "## The predictions, each committed before its runs", "",
-              "Each as its file words it (committed in: the file and the commit that added it, before the runs; the "
-              "file has the reasons and the predictions on other figures). Measured to two decimals, as scored "
-              "(`benchmarks.shift_bench.prediction_outcome`; a range's ends count as inside).", "",
-              *scored]
-    (out / "table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -249,6 +249,25 @@ def pairs(runs, method: str, baseline: str) -> pd.DataFrame:
     return sides[0].merge(sides[1], on=keys, how="inner")
 
 
+def interval_verdict(differences, confidence: float = 0.95) -> tuple[float, float, float, str, str]:
+    """Rules 2-3 on paired differences in points, shape (n,): their mean, the t-interval (nan below two pairs),
+    the verdict ("helps", "hurts" or "no conclusion") and its reason. Rule 1 (did each run learn) is the caller's."""
+    differences = np.asarray(differences, dtype=float)
+    n = len(differences)
+    mean = float(differences.mean()) if n else float("nan")
+    low = high = float("nan")
+    if n >= 2:
+        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * differences.std(ddof=1) / np.sqrt(n))
+        low, high = mean - half, mean + half
+    if n < MIN_PAIRS:
+        return mean, low, high, "no conclusion", f"fewer than {MIN_PAIRS} paired seeds are too few for a verdict."
+    if low > 0:
+        return mean, low, high, "helps", "the interval lies above 0."
+    if high < 0:
+        return mean, low, high, "hurts", "the interval lies below 0."
+    return mean, low, high, "no conclusion", "the interval includes 0."
+
+
 def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classes: int,
                    confidence: float = 0.95) -> PairedVerdict:
     """Rules 1-3 for ``method`` against ``baseline``: mean paired difference, t-interval and verdict.
@@ -274,12 +293,7 @@ def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classe
         return PairedVerdict(method, baseline, 0, float("nan"), float("nan"), float("nan"), "no conclusion",
                              "no seed was run by both, so nothing can be paired.", confidence)
     differences = 100 * (paired["target_uar_m"].to_numpy(float) - paired["target_uar_b"].to_numpy(float))
-    mean = float(differences.mean())
-    low = high = float("nan")
-    if n >= 2:
-        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * differences.std(ddof=1) / np.sqrt(n))
-        low, high = mean - half, mean + half
-    verdict, reason = "no conclusion", ""
+    mean, low, high, verdict, reason = interval_verdict(differences, confidence)
     paired_runs = table.merge(paired[["task", "seed"] if "task" in paired else ["seed"]])
     failed = [check for check in (learned(paired_runs, n_classes, method), learned(paired_runs, n_classes, baseline))
               if not check.ok]
@@ -287,15 +301,7 @@ def paired_verdict(runs, method: str, *, baseline: str = "source-only", n_classe
         verdict = NOT_MEASURED
         reason = " ".join(check.sentence for check in failed if check.unmeasured_seeds)
     elif failed:
-        reason = " ".join(check.sentence for check in failed)
-    elif n < MIN_PAIRS:
-        reason = f"fewer than {MIN_PAIRS} paired seeds are too few for a verdict."
-    elif low > 0:
-        verdict, reason = "helps", "the interval lies above 0."
-    elif high < 0:
-        verdict, reason = "hurts", "the interval lies below 0."
-    else:
-        reason = "the interval includes 0."
+        verdict, reason = "no conclusion", " ".join(check.sentence for check in failed)
     return PairedVerdict(method, baseline, n, mean, low, high, verdict, reason, confidence,
                          float(100 * paired["target_uar_m"].mean()), float(100 * paired["target_uar_b"].mean()),
                          float(differences.std(ddof=1)) if n >= 2 else float("nan"))

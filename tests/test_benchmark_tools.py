@@ -12,8 +12,9 @@ from conftest import REPO
 
 TOOLS = sorted(path.stem for path in (REPO / "benchmarks").glob("*.py") if path.stem != "__init__")
 """Every module of benchmarks/ (the :data:`HELPERS` and the tools, each with a main())."""
-HELPERS = {"grid_io", "grid_summary"}
-"""Modules the tools import, run through them (grid_summary by ``paired_grid --summarise``): no main() of their own."""
+HELPERS = {"grid_io", "grid_summary", "shift_table"}
+"""Modules the tools import, run through them (grid_summary by ``paired_grid --summarise``, shift_table by
+``shift_bench --table``): no main() of their own."""
 SHIMMED = {"shift_bench", "backbone_selection"}
 
 

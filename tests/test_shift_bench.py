@@ -8,6 +8,8 @@ import pytest
 
 from benchmarks.shift_bench import summarise
 from didan_lite.errors import InputError
+from didan_lite.verdicts import NOT_MEASURED
+from scipy import stats
 
 
 def _row(method: str, seed: int, target: float, weight: float | None) -> dict:
@@ -102,7 +104,8 @@ def test_a_file_of_another_backbone_is_refused_in_one_line_and_the_backbone_is_r
 
 def _summarised(folder, shift: str, norm: str | None, contrasts: dict, seeds: list[int]) -> None:
     (folder / shift).mkdir(parents=True)
-    runs = {"provenance": {}, "rows": [{"method": "source-only"}], **({"settings": {"norm": norm}} if norm else {})}
+    runs = {"provenance": {}, "rows": [{"method": "source-only", "seed": seeds[0], "weight": None}],
+            **({"settings": {"norm": norm}} if norm else {})}
     (folder / shift / "runs.json").write_text(json.dumps(runs))
     summary = {"means": {"source-only": 48.25, "oracle": 64.0}, "seeds": seeds, "contrasts": {
         name: {"n": len(seeds), "mean": mean, "low": low, "high": high,
@@ -112,7 +115,7 @@ def _summarised(folder, shift: str, norm: str | None, contrasts: dict, seeds: li
 
 
 def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_words(tmp_path):
-    from benchmarks.shift_bench import table
+    from benchmarks.shift_table import table
 
     old, new = tmp_path / "old", tmp_path / "new"
     _summarised(old, "channel", None, {"ida - mmd": (2.0, -0.01, 4.0)}, [801, 802, 803, 805])
@@ -123,10 +126,10 @@ def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_word
     table([str(old), f"{new}:label-shift", f"{tmp_path / 'other'}:speaker"], tmp_path)
     gathered = (tmp_path / "table.md").read_text().split("## The predictions")[0]
     rows = [line for line in gathered.splitlines() if line.startswith("| ")][1:]
-    assert rows[0].startswith("| channel | group | 801-803, 805 | 48.2 | - | - | - | +2.0 [-0.01, +4.0] | 64.0 |")
+    assert rows[0].startswith("| channel | group | 801-803, 805 | 48.2 | - | - | - | +2.0 [-0.01, +4.0] | - | 64.0 |")
     assert rows[1].startswith("| label-shift | batch | 801-810 | 48.2 | - | **-2.4 [-4.4, -0.3] hurts** | - | "
                               "**+4.1 [+1.5, +6.8] helps** |")
-    assert rows[2].startswith("| speaker | unknown (no runs.json) | 801 | 48.2 | - | - | - | no conclusion | 64.0 |")
+    assert rows[2].startswith("| speaker | unknown (no runs.json) | 801 | 48.2 | - | - | - | no conclusion | - | 64.0 |")
     assert len(rows) == 3
     assert "- `label-shift`: the channel shift, and half of the target neutral (alignable)" in (tmp_path / "table.md").read_text()
     with pytest.raises(InputError, match="has no results.json: summarise it first"):
@@ -136,7 +139,7 @@ def test_the_table_gathers_folders_in_order_with_backbone_seeds_and_verdict_word
 
 
 def test_a_prediction_holds_when_every_condition_does_and_is_not_measured_without_a_difference():
-    from benchmarks.shift_bench import prediction_outcome
+    from benchmarks.shift_table import prediction_outcome
 
     helps = {"mean": 2.4, "low": 0.4, "high": 4.4, "verdict": "helps"}
     unclear = {"mean": 2.97, "low": -1.7, "high": 7.6, "verdict": "no conclusion"}
@@ -155,7 +158,7 @@ def test_a_prediction_holds_when_every_condition_does_and_is_not_measured_withou
 
 
 def test_the_table_scores_each_folders_predictions_and_rejects_a_file_it_cannot_read(tmp_path):
-    from benchmarks.shift_bench import table
+    from benchmarks.shift_table import table
 
     folder, bare = tmp_path / "round" / "shifts", tmp_path / "bare"
     _summarised(folder, "channel", "batch", {"ida - mmd": (2.4, 0.4, 4.4), "mmd - source-only": (2.3, -1.7, 6.3)},
@@ -197,3 +200,52 @@ def test_the_table_scores_each_folders_predictions_and_rejects_a_file_it_cannot_
     refused(lambda p: first(p).update(seeds=[801, 810]), "has seeds \\[801, 810\\]")
     refused(lambda p: p["shifts"].update(band=[]), "predicts 'band', which .* lacks; it has channel")
     refused(lambda p: p.pop("commit"), "needs file, commit and shifts")
+
+
+def _bench_runs(leads: dict[int, tuple[float, float]], heldout: float = 0.7) -> list[dict]:
+    """IDA and MMD runs per seed with the given target UARs (fractions)."""
+    return [{"method": method, "seed": seed, "weight": 0.1, "target_uar": uar, "source_uar": heldout}
+            for seed, pair in leads.items() for method, uar in zip(("ida", "mmd"), pair)]
+
+
+def test_a_lead_is_read_against_the_controls_on_the_seeds_both_ran_and_only_if_every_run_learned():
+    from benchmarks.shift_table import beyond_control
+
+    shift = _bench_runs({1: (0.60, 0.55), 2: (0.62, 0.57), 3: (0.58, 0.55), 4: (0.61, 0.56)})  # leads 5, 5, 3, 5
+    control = _bench_runs({seed: (0.50, 0.49) for seed in (1, 2, 3, 4, 5)})  # 1 each; seed 5 has no partner
+    found = beyond_control(shift, control, 5)
+    half = stats.t.ppf(0.975, 3) * 1.0 / 2  # differences 4, 4, 2, 4: sd 1
+    assert found["n"] == 4 and found["mean"] == pytest.approx(3.5) and found["verdict"] == "helps"
+    assert (found["low"], found["high"]) == pytest.approx((3.5 - half, 3.5 + half))
+    assert beyond_control(shift, _bench_runs({9: (0.5, 0.5)}), 5) is None  # no seed in both
+    unmeasured = [dict(r, source_uar=float("nan")) if (r["seed"], r["method"]) == (2, "mmd") else r for r in control]
+    assert beyond_control(shift, unmeasured, 5)["verdict"] == NOT_MEASURED
+    unlearned = [dict(r, source_uar=0.3) if (r["seed"], r["method"]) == (3, "ida") else r for r in shift]
+    found = beyond_control(unlearned, control, 5)
+    assert found["verdict"] == "no conclusion" and "did not learn" in found["reason"]
+
+
+def test_the_table_reads_each_rows_lead_against_the_control_and_scores_a_prediction_on_it(tmp_path):
+    from benchmarks.shift_table import BEYOND_CONTROL, table
+
+    shifted, control, noisy = tmp_path / "shifted", tmp_path / "control", tmp_path / "noisy"
+    _summarised(shifted, "label-shift", "batch", {"ida - mmd": (4.5, 3.0, 6.0)}, [1, 2, 3, 4, 6])
+    (shifted / "label-shift" / "runs.json").write_text(json.dumps({"rows": _bench_runs(
+        {1: (0.60, 0.55), 2: (0.62, 0.57), 3: (0.58, 0.55), 4: (0.61, 0.56), 6: (0.6, 0.5)})}))
+    _summarised(control, "none", "batch", {"ida - mmd": (1.0, 1.0, 1.0)}, [1, 2, 3, 4, 5])
+    (control / "none" / "runs.json").write_text(json.dumps({"rows": _bench_runs({s: (0.50, 0.49) for s in range(1, 6)})}))
+    _summarised(noisy, "class-snr", "batch", {}, [1, 2, 3])  # its own source: not read against the control
+    (noisy / "class-snr" / "runs.json").write_text(json.dumps({"rows": _bench_runs({s: (0.7, 0.5) for s in (1, 2, 3)})}))
+    (shifted / "predictions.json").write_text(json.dumps({"file": "P.md", "commit": "aaa1111", "shifts": {"label-shift": [
+        {"contrast": BEYOND_CONTROL, "text": "beyond the control, +0.5 to +3", "mean_between": [0.5, 3.0],
+         "file": "../later/P.md", "commit": "bbb2222"}]}}))
+    table([str(shifted), str(noisy), str(control)], tmp_path)
+    text = (tmp_path / "table.md").read_text()
+    rows = {line.split(" | ")[0][2:]: line for line in text.split("## The predictions")[0].splitlines()
+            if line.startswith("| ") and not line.startswith("| shift")}
+    assert "| **+4.5 [+3.0, +6.0] helps** | **+3.5 [+1.9, +5.1] helps** (4 seeds) | 64.0 | 0 of 1 held |" in rows["label-shift"]
+    assert "| - | - | 64.0 | - (no predictions.json) |" in rows["class-snr"] and "| **+1.0 [+1.0, +1.0] helps** | - | 64.0 |" in rows["none"]
+    scored = next(line for line in text.split("## The predictions")[1].splitlines() if line.startswith("| label-shift"))
+    assert " | +3.50 [+1.91, +5.09] helps | failed | " in scored and scored.endswith(f"`{tmp_path / 'later' / 'P.md'}` (bbb2222) |")
+    table([f"{shifted}:label-shift"], tmp_path)  # no control in the table: nothing to read against
+    assert "| **+4.5 [+3.0, +6.0] helps** | - | 64.0 |" in (tmp_path / "table.md").read_text()
