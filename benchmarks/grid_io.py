@@ -6,6 +6,7 @@ and :mod:`benchmarks.backbone_selection`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -17,6 +18,7 @@ import torch
 
 from didan_lite.atomic import atomic_write
 from didan_lite.errors import InputError
+from didan_lite.features import SpecMasks
 from didan_lite.validation import MAX_SEED
 
 
@@ -93,8 +95,12 @@ def read_json(path: Path, default):
 
 
 def backbone_name(norm: str, spec_masks: dict | None = None) -> str:
-    """A backbone as folders record it: the normalisation layer, ``+spec-masks`` when the source batches were masked."""
-    return norm + ("+spec-masks" if spec_masks else "")
+    """A backbone as folders record it: the normalisation layer, then ``+spec-masks`` when the source batches were
+    masked with :class:`didan_lite.features.SpecMasks`' defaults, ``+spec-masks(F,B,T,N)`` with other settings."""
+    if not spec_masks:
+        return norm
+    settings = tuple(spec_masks.values())
+    return f"{norm}+spec-masks" + ("" if settings == dataclasses.astuple(SpecMasks()) else str(settings).replace(" ", ""))
 
 
 def backbone_of(grid: dict) -> str | None:

@@ -171,12 +171,12 @@ def summarise(folders: list[Path], out: Path, heldout: dict, pool: list[str] | N
         InputError: no rows, a task of ``pool`` without rows, a task whose number of emotions is unknown, or folders
         of different backbones (:func:`benchmarks.grid_io.backbone_of`).
     """
-    backbones = {backbone_of(read_json(f / "grid.json", {})): f for f in folders} if folders else {}
+    rows, runs, dropped, choices = merged_rows(folders, heldout)  # each grid.json checked
+    backbones = {backbone_of(read_json(f / "grid.json", {})): f for f in folders}
     backbones.pop(None, None)
     if len(backbones) > 1:
         raise InputError("the folders ran different backbones (" + ", ".join(f"{b!r} in {f}" for b, f in backbones.items())
                          + "); summarise one backbone at a time.")
-    rows, runs, dropped, choices = merged_rows(folders, heldout)
     if not rows:
         raise InputError(f"no grid.json with rows in {[str(f) for f in folders]}.")
     tasks = list(dict.fromkeys(r["task"] for r in rows))

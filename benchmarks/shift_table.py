@@ -72,40 +72,57 @@ def _contrast_cell(contrast: dict | None) -> str:
     if not np.isfinite(contrast["mean"]):
         return contrast["verdict"]  # e.g. "no verdict: not measured"
     text = f"{_points(contrast['mean'])} [{_points(contrast['low'])}, {_points(contrast['high'])}]"
+    if contrast["verdict"] == NOT_MEASURED:
+        return f"{text} {NOT_MEASURED}"
     return f"**{text} {contrast['verdict']}**" if contrast["verdict"] in ("helps", "hurts") else text
 
 
 VERDICT_WORDS = ("helps", "hurts", "no conclusion")
 
 
-def beyond_control(runs: list[dict], control: list[dict], n_classes: int) -> dict | None:
+def against_control(shift: str) -> bool:
+    """Whether a shift's lead can be read against the control's: a synthetic shift, not the control, same source."""
+    return shift in SHIFTS and shift != CONTROL and SHIFTS[shift].source == SHIFTS[CONTROL].source
+
+
+def beyond_control(runs: list[dict], controls: list[list[dict]], n_classes: int) -> dict | None:
     """A shift's IDA - MMD read against the control's, paired by training seed.
 
-    Per seed found in both (``runs``: the shift's run records, ``control``: the control's), (IDA - MMD on the shift)
-    - (IDA - MMD on the control) in points; the mean, 95 % t-interval and verdict of those differences
-    (:func:`didan_lite.verdicts.interval_verdict`), "no conclusion" where one of the four runs of a seed did not
-    learn and :data:`~didan_lite.verdicts.NOT_MEASURED` where one records no held-out source figure (rule 1). The
-    targets differ (that is the shift); a seed's initial weights and source batches do not. None: no seed in both.
+    ``runs``: the shift's run records; ``controls``: run records of the control, one list per folder, the first
+    holding a seed's IDA and MMD runs at the shift's weights and budget serving that seed (so both come from one
+    folder). Per paired seed, (IDA - MMD on the shift) - (IDA - MMD on the control) in points; their mean, 95 %
+    t-interval and verdict (:func:`didan_lite.verdicts.interval_verdict`), "no conclusion" where one of a seed's four
+    runs did not learn and :data:`~didan_lite.verdicts.NOT_MEASURED` where one records no held-out source figure
+    (rule 1). ``seeds``: the seeds paired; ``controls_used``: the indices of ``controls`` that served. The targets
+    differ (that is the shift); a seed's initial weights and source batches do not. None: no seed paired.
     """
     def leads(rows: list[dict]) -> dict[int, tuple[dict, dict]]:
         by = {(r["method"], r["seed"]): r for r in rows}
         return {seed: (by["ida", seed], by["mmd", seed]) for method, seed in by if method == "ida" and ("mmd", seed) in by}
 
-    shifted, controlled = leads(runs), leads(control)
-    seeds = sorted(set(shifted) & set(controlled))
+    def alike(a: tuple[dict, dict], b: tuple[dict, dict]) -> bool:
+        return all(x.get("weight") == y.get("weight") and x.get("budget") == y.get("budget") for x, y in zip(a, b))
+
+    shifted, served = leads(runs), {}
+    for index, control in enumerate(controls):
+        for seed, pair in leads(control).items():
+            if seed in shifted and seed not in served and alike(shifted[seed], pair):
+                served[seed] = (index, pair)
+    seeds = sorted(served)
     if not seeds:
         return None
     differences = [100 * ((shifted[s][0]["target_uar"] - shifted[s][1]["target_uar"])
-                          - (controlled[s][0]["target_uar"] - controlled[s][1]["target_uar"])) for s in seeds]
+                          - (served[s][1][0]["target_uar"] - served[s][1][1]["target_uar"])) for s in seeds]
     mean, low, high, verdict, reason = interval_verdict(differences)
     paired = [dict(r, method=r["method"] + name) for s in seeds
-              for name, leading in (("", shifted), (" (control)", controlled)) for r in leading[s]]
+              for name, pair in (("", shifted[s]), (" (control)", served[s][1])) for r in pair]
     failed = [check for check in learned(paired, n_classes).values() if not check.ok]
     if any(check.unmeasured_seeds for check in failed):
         verdict, reason = NOT_MEASURED, " ".join(check.sentence for check in failed if check.unmeasured_seeds)
     elif failed:
         verdict, reason = "no conclusion", " ".join(check.sentence for check in failed)
-    return {"n": len(seeds), "mean": mean, "low": low, "high": high, "verdict": verdict, "reason": reason}
+    return {"n": len(seeds), "mean": mean, "low": low, "high": high, "verdict": verdict, "reason": reason,
+            "seeds": seeds, "controls_used": sorted({served[s][0] for s in seeds})}
 
 
 def prediction_outcome(prediction: dict, contrast: dict | None, seeds: str | None = None) -> str:
@@ -146,9 +163,13 @@ def _predictions(folder: Path, shifts: dict) -> dict:
             if prediction.get("contrast") not in (*TABLE_CONTRASTS, BEYOND_CONTROL):
                 raise InputError(f"{where} is on {prediction.get('contrast')!r}; name one of "
                                  f"{', '.join((*TABLE_CONTRASTS, BEYOND_CONTROL))}.")
-            if not all(isinstance(prediction.get(key, ""), str) for key in ("file", "commit")):
-                raise InputError(f"{where} names its file or commit as something else than text; give both as text "
-                                 "(a prediction committed elsewhere than the folder's file) or neither.")
+            own = [key for key in ("file", "commit") if key in prediction]
+            if own and (len(own) == 1 or not all(isinstance(prediction[key], str) for key in own)):
+                raise InputError(f"{where} gives {' and '.join(own)} of its own; give both file and commit as text (a "
+                                 "prediction committed elsewhere than the folder's file) or neither.")
+            if prediction["contrast"] == BEYOND_CONTROL and not against_control(shift):
+                raise InputError(f"{where} is on {BEYOND_CONTROL!r}, which {shift} has none of (the control itself, a "
+                                 "real task or a shift with another source); predict another contrast.")
             bounds, words = prediction.get("mean_between"), prediction.get("verdict_in")
             ends = bounds if isinstance(bounds, list) and len(bounds) == 2 else [None, "not a pair"]
             numbers = [end for end in ends if end is not None]
@@ -189,12 +210,13 @@ def table(folders: list[str], out: Path) -> None:
              "the table).",
              "", "| shift | backbone | seeds | source-only | AdaBN - SO | MMD - SO | IDA - SO | IDA - MMD | beyond "
              f"`{CONTROL}` | upper bound | predicted | folder |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    control: dict[tuple[str, int], dict] = {}  # the control's runs of every folder given, the first of a seed kept
+    controls: list[tuple[Path, str | None, list[dict]]] = []  # (folder, backbone, runs) of every control given
     for given in folders:
         path, _, only = given.partition(":")
-        if not only or CONTROL in only.split(","):
-            for row in labelled(read_json(Path(path) / CONTROL / "runs.json", {"rows": []})["rows"]):
-                control.setdefault((row["method"], row["seed"]), row)
+        record = read_json(Path(path) / CONTROL / "runs.json", None) if not only or CONTROL in only.split(",") else None
+        if record is not None:
+            controls.append((Path(path), backbone_of(record), labelled(record["rows"])))
+    served: list[str] = []
     named: dict[str, str] = {}
     scored = ["| shift | seeds | contrast | prediction | measured | outcome | committed in |", "|---|---|---|---|---|---|---|"]
     for given in folders:
@@ -214,18 +236,23 @@ def table(folders: list[str], out: Path) -> None:
             means, contrasts = result["means"], dict(result["contrasts"])
             upper = f"{means['oracle']:.1f}" if "oracle" in means else "-"
             cells = [_contrast_cell(contrasts.get(name)) for name in TABLE_CONTRASTS]
-            if shift in SHIFTS and shift != CONTROL and SHIFTS[shift].source == SHIFTS[CONTROL].source:
+            seeds = _seed_ranges(result["seeds"])
+            beyond = None
+            if against_control(shift):
+                alike = [(path, runs) for path, kind, runs in controls if kind == backbone]  # one backbone per pair
                 runs = labelled(read_json(folder / shift / "runs.json", {"rows": []})["rows"])
-                contrasts[BEYOND_CONTROL] = beyond_control(runs, list(control.values()), len(EMOTIONS))
-            beyond = contrasts.get(BEYOND_CONTROL)
+                beyond = contrasts[BEYOND_CONTROL] = beyond_control(runs, [r for _, r in alike], len(EMOTIONS))
+            if beyond is not None:
+                used = ", ".join(f"`{alike[i][0]}`" for i in beyond["controls_used"])
+                served.append(f"- `{shift}` ({seeds}): {_seed_ranges(beyond['seeds'])} against {used}")
             shared = "" if beyond is None or beyond["n"] == len(result["seeds"]) else f" ({beyond['n']} seeds)"
             cells.append(_contrast_cell(beyond) + shared)
             named[shift] = what_differs(shift)
-            seeds = _seed_ranges(result["seeds"])
             outcomes = []
             for prediction in predictions["shifts"].get(shift, []):
                 contrast = contrasts.get(prediction["contrast"])
-                outcomes.append(prediction_outcome(prediction, contrast, seeds))
+                paired = _seed_ranges(contrast["seeds"]) if contrast is not None and "seeds" in contrast else seeds
+                outcomes.append(prediction_outcome(prediction, contrast, paired))
                 where = os.path.normpath(folder / prediction.get("file", predictions["file"]))
                 scored.append(f"| {shift} | {seeds} | {prediction['contrast']} | {prediction['text']} | "
                               f"{_scored_cell(contrast)} | {outcomes[-1]} | "
@@ -234,6 +261,9 @@ def table(folders: list[str], out: Path) -> None:
             lines.append(f"| {shift} | {backbone} | {seeds} | {means['source-only']:.1f} | "
                          f"{' | '.join(cells)} | {upper} | {held} | `{folder}` |")
     lines += ["", *(f"- `{shift}`: {what}" for shift, what in named.items())]
+    if served:
+        lines += ["", f"Beyond `{CONTROL}`, the seeds paired and the control folders (same backbone, weights and "
+                  "budget; a seed's IDA and MMD from one folder):", "", *served]
     lines += ["", "## The predictions, each committed before its runs", "",
               "Each as its file words it (committed in: the file and the commit that added it, before the runs; the "
               "file has the reasons and the predictions on other figures). Measured to two decimals, as scored "

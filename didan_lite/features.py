@@ -290,9 +290,9 @@ class SpecMasks:
     max_frames: int = 12
 
     def __post_init__(self) -> None:
-        values = dataclasses.astuple(self)
-        if not all(isinstance(value, int) and not isinstance(value, bool) and value >= 0 for value in values):
-            raise InputError(f"SpecMasks settings must be whole numbers >= 0; got {self}.")
+        for name, value in dataclasses.asdict(self).items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InputError(f"SpecMasks {name}={value!r} is not a whole number >= 0; pass e.g. {name}=2.")
 
 
 def spec_mask(batch: torch.Tensor, masks: SpecMasks, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -301,6 +301,8 @@ def spec_mask(batch: torch.Tensor, masks: SpecMasks, generator: torch.Generator 
     Shape:
         (B, n_bins, T) -> (B, n_bins, T)
     """
+    if batch.dim() != 3:
+        raise InputError(f"spec_mask takes a batch of spectrograms (B, n_bins, T); got shape {tuple(batch.shape)}.")
     keep = torch.ones(batch.shape, dtype=torch.bool)
     for count, widest, axis in ((masks.freq_masks, masks.max_bins, 1), (masks.time_masks, masks.max_frames, 2)):
         size = batch.shape[axis]

@@ -278,7 +278,8 @@ def _train(source, target, n_classes, alignment, config, model_config, seed, che
     scaler = grad_scaler(amp_dtype, device)
     fingerprint = {
         "precision": PRECISION_NAMES[amp_dtype],  # a bf16 run is not resumed as fp16 on another GPU
-        "train": dataclasses.asdict(config) | {"progress": None},
+        "train": {name: value for name, value in dataclasses.asdict(config).items()  # without masks: as before they existed
+                  if not (name == "spec_masks" and value is None)} | {"progress": None},
         "model": dataclasses.asdict(model_config),
         "seed": seed,
         "alignment": None if alignment is None else repr(alignment),

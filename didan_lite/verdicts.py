@@ -47,7 +47,7 @@ Examples::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Sequence
 
 import json
 import os
@@ -249,9 +249,14 @@ def pairs(runs, method: str, baseline: str) -> pd.DataFrame:
     return sides[0].merge(sides[1], on=keys, how="inner")
 
 
-def interval_verdict(differences, confidence: float = 0.95) -> tuple[float, float, float, str, str]:
+def interval_verdict(differences: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, str, str]:
     """Rules 2-3 on paired differences in points, shape (n,): their mean, the t-interval (nan below two pairs),
-    the verdict ("helps", "hurts" or "no conclusion") and its reason. Rule 1 (did each run learn) is the caller's."""
+    the verdict ("helps", "hurts" or "no conclusion") and its reason. Rule 1 (did each run learn) is the caller's.
+
+    Raises:
+        InputError: ``confidence`` not in (0, 1).
+    """
+    check_verdict_arguments(2, confidence)
     differences = np.asarray(differences, dtype=float)
     n = len(differences)
     mean = float(differences.mean()) if n else float("nan")
@@ -360,5 +365,5 @@ def verdict_lines(runs, n_classes: int, baseline: str = "source-only", reference
     return lines + [leader(table, n_classes)]
 
 
-__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "NOT_MEASURED", "Learned", "check_verdict_arguments", "PairedVerdict", "as_table", "interval_text", "learned", "leader", "paired_table",
+__all__ = ["LEARNED_MARGIN", "MIN_PAIRS", "NOT_MEASURED", "Learned", "check_verdict_arguments", "PairedVerdict", "as_table", "interval_text", "interval_verdict", "learned", "leader", "paired_table",
            "paired_verdict", "pairs", "verdict_lines"]

@@ -6,6 +6,7 @@ scaler and bf16 autocast both run on the CPU.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -15,6 +16,7 @@ import didan_lite.checkpoints as checkpoints
 import didan_lite.training as training
 from conftest import blob_domain, interrupted_after_first_save
 from didan_lite.errors import InputError
+from didan_lite.features import SpecMasks
 from didan_lite.model import ModelConfig
 from didan_lite.training import TrainConfig, train_didan
 
@@ -83,3 +85,15 @@ def test_a_file_that_is_not_plain_data_is_one_line_naming_it(tmp_path):
     with pytest.raises(InputError, match="foreign.pt is not a plain-data checkpoint") as caught:
         checkpoints.load_checkpoint(path)
     assert "\n" not in str(caught.value) and str(caught.value).endswith("delete it to train this run afresh.")
+
+
+def test_a_run_without_masks_keeps_the_fingerprint_of_the_versions_before_them(monkeypatch, tmp_path):
+    """Checkpoints written before ``TrainConfig.spec_masks`` existed still resume: an unmasked run's fingerprint
+    does not name the setting, a masked run's does."""
+    _train(monkeypatch, "fp32", tmp_path / "plain.pt")
+    assert "spec_masks" not in json.loads(checkpoints.load_checkpoint(tmp_path / "plain.pt")["fingerprint"])["train"]
+    masked = dataclasses.replace(CONFIG, spec_masks=SpecMasks())
+    train_didan(blob_domain(32, 0.0, 0), blob_domain(16, 0.0, 1), 2, config=masked, model_config=SMALL,
+                checkpoint=tmp_path / "masked.pt")
+    stored = json.loads(checkpoints.load_checkpoint(tmp_path / "masked.pt")["fingerprint"])["train"]
+    assert stored["spec_masks"] == dataclasses.asdict(SpecMasks())

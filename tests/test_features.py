@@ -103,13 +103,16 @@ def test_spec_masks_are_drawn_from_the_generator_given():
     first, again = (spec_mask(batch, SpecMasks(), torch.Generator().manual_seed(4)) for _ in range(2))
     assert torch.equal(first, again) and not torch.equal(first, spec_mask(batch, SpecMasks(), torch.Generator().manual_seed(5)))
     assert torch.equal(spec_mask(batch, SpecMasks(0, 8, 0, 12)), batch)  # no masks: unchanged
-    wider = spec_mask(torch.ones(50, 4, 5), SpecMasks(3, 99, 3, 99), torch.Generator().manual_seed(0))
-    assert wider.shape == (50, 4, 5) and (wider == 0).all(2).any()  # a width beyond the axis is clipped to it
+    wider = spec_mask(torch.ones(300, 4, 5), SpecMasks(1, 99, 0, 0), torch.Generator().manual_seed(0))
+    widths = (wider == 0).all(2).sum(1)  # a width beyond the axis is drawn up to the axis, never beyond
+    assert set(widths.tolist()) == {0, 1, 2, 3, 4} and (widths < 4).sum() > 200
+    with pytest.raises(InputError, match=r"got shape \(4, 5\)"):
+        spec_mask(torch.ones(4, 5), SpecMasks())
 
 
 @pytest.mark.parametrize("bad", [dict(freq_masks=-1), dict(max_bins=2.5), dict(time_masks=True)])
 def test_spec_masks_refuse_settings_that_are_not_counts(bad):
-    with pytest.raises(InputError, match="SpecMasks settings must be whole numbers"):
+    with pytest.raises(InputError, match=f"SpecMasks {next(iter(bad))}=.* is not a whole number >= 0"):
         SpecMasks(**bad)
 
 

@@ -213,16 +213,21 @@ def test_a_lead_is_read_against_the_controls_on_the_seeds_both_ran_and_only_if_e
 
     shift = _bench_runs({1: (0.60, 0.55), 2: (0.62, 0.57), 3: (0.58, 0.55), 4: (0.61, 0.56)})  # leads 5, 5, 3, 5
     control = _bench_runs({seed: (0.50, 0.49) for seed in (1, 2, 3, 4, 5)})  # 1 each; seed 5 has no partner
-    found = beyond_control(shift, control, 5)
+    found = beyond_control(shift, [control], 5)
     half = stats.t.ppf(0.975, 3) * 1.0 / 2  # differences 4, 4, 2, 4: sd 1
     assert found["n"] == 4 and found["mean"] == pytest.approx(3.5) and found["verdict"] == "helps"
     assert (found["low"], found["high"]) == pytest.approx((3.5 - half, 3.5 + half))
-    assert beyond_control(shift, _bench_runs({9: (0.5, 0.5)}), 5) is None  # no seed in both
+    assert found["seeds"] == [1, 2, 3, 4] and found["controls_used"] == [0]
+    assert beyond_control(shift, [_bench_runs({9: (0.5, 0.5)})], 5) is None  # no seed in both
     unmeasured = [dict(r, source_uar=float("nan")) if (r["seed"], r["method"]) == (2, "mmd") else r for r in control]
-    assert beyond_control(shift, unmeasured, 5)["verdict"] == NOT_MEASURED
+    assert beyond_control(shift, [unmeasured], 5)["verdict"] == NOT_MEASURED
     unlearned = [dict(r, source_uar=0.3) if (r["seed"], r["method"]) == (3, "ida") else r for r in shift]
-    found = beyond_control(unlearned, control, 5)
+    found = beyond_control(unlearned, [control], 5)
     assert found["verdict"] == "no conclusion" and "did not learn" in found["reason"]
+    other_weight = [dict(r, weight=0.3) if r["seed"] == 1 else r for r in control]  # seed 1 not alike: not paired
+    split = [[r for r in other_weight if r["method"] == "ida"], other_weight]  # no seed's pair from two folders
+    found = beyond_control(shift, split, 5)
+    assert found["seeds"] == [2, 3, 4] and found["controls_used"] == [1]
 
 
 def test_the_table_reads_each_rows_lead_against_the_control_and_scores_a_prediction_on_it(tmp_path):
@@ -239,13 +244,36 @@ def test_the_table_reads_each_rows_lead_against_the_control_and_scores_a_predict
     (shifted / "predictions.json").write_text(json.dumps({"file": "P.md", "commit": "aaa1111", "shifts": {"label-shift": [
         {"contrast": BEYOND_CONTROL, "text": "beyond the control, +0.5 to +3", "mean_between": [0.5, 3.0],
          "file": "../later/P.md", "commit": "bbb2222"}]}}))
-    table([str(shifted), str(noisy), str(control)], tmp_path)
+    group = tmp_path / "group"  # a control of another backbone, given first: never paired with BatchNorm rows
+    _summarised(group, "none", None, {}, [1, 2, 3, 4, 5])
+    (group / "none" / "runs.json").write_text(json.dumps({"rows": _bench_runs({s: (0.9, 0.1) for s in range(1, 6)})}))
+    for folder in (shifted / "label-shift", control / "none", noisy / "class-snr"):
+        record = json.loads((folder / "runs.json").read_text())
+        (folder / "runs.json").write_text(json.dumps(dict(record, settings={"norm": "batch"})))
+    table([str(group), str(shifted), str(noisy), str(control)], tmp_path)
     text = (tmp_path / "table.md").read_text()
+    assert f"- `label-shift` (1-4, 6): 1-4 against `{control}`" in text
     rows = {line.split(" | ")[0][2:]: line for line in text.split("## The predictions")[0].splitlines()
             if line.startswith("| ") and not line.startswith("| shift")}
     assert "| **+4.5 [+3.0, +6.0] helps** | **+3.5 [+1.9, +5.1] helps** (4 seeds) | 64.0 | 0 of 1 held |" in rows["label-shift"]
     assert "| - | - | 64.0 | - (no predictions.json) |" in rows["class-snr"] and "| **+1.0 [+1.0, +1.0] helps** | - | 64.0 |" in rows["none"]
     scored = next(line for line in text.split("## The predictions")[1].splitlines() if line.startswith("| label-shift"))
-    assert " | +3.50 [+1.91, +5.09] helps | failed | " in scored and scored.endswith(f"`{tmp_path / 'later' / 'P.md'}` (bbb2222) |")
+    assert scored.startswith("| label-shift | 1-4, 6 |") and " | +3.50 [+1.91, +5.09] helps | failed | " in scored and scored.endswith(f"`{tmp_path / 'later' / 'P.md'}` (bbb2222) |")
+    predictions = json.loads((shifted / "predictions.json").read_text())
+    seeded = predictions["shifts"]["label-shift"][0]
+    (shifted / "predictions.json").write_text(json.dumps(predictions | {"shifts": {"label-shift": [seeded | {"seeds": "1-4, 6"}]}}))
+    table([str(shifted), str(control)], tmp_path)  # a prediction on all five seeds: the control paired four
+    assert "| not measured |" in (tmp_path / "table.md").read_text()
+    for broken, message in (
+            (seeded | {"commit": 7}, "gives file and commit of its own; give both"),
+            ({k: v for k, v in seeded.items() if k != "commit"}, "gives file of its own; give both")):
+        (shifted / "predictions.json").write_text(json.dumps(predictions | {"shifts": {"label-shift": [broken]}}))
+        with pytest.raises(InputError, match=message):
+            table([str(shifted)], tmp_path)
+    (control / "predictions.json").write_text(json.dumps({"file": "P.md", "commit": "c", "shifts": {"none": [seeded]}}))
+    with pytest.raises(InputError, match="which none has none of"):
+        table([str(control)], tmp_path)
+    (control / "predictions.json").unlink()
+    (shifted / "predictions.json").unlink()
     table([f"{shifted}:label-shift"], tmp_path)  # no control in the table: nothing to read against
     assert "| **+4.5 [+3.0, +6.0] helps** | - | 64.0 |" in (tmp_path / "table.md").read_text()
